@@ -1,0 +1,86 @@
+# VirtFlow: `make run` serves the API and one worker; `make test` runs every check and test.
+# Both do all their own set-up, idempotently, installing only what is missing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STATE := .virtflow
+PG_ADMIN_DSN ?= postgresql://postgres@127.0.0.1:5432/postgres
+DB_NAME ?= virtflow
+export VIRTFLOW_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(DB_NAME)
+# Debian packages the controller needs to build the virtualenv (libvirt-python for the tests).
+CONTROLLER_DEBS := libvirt-dev pkg-config libvirt-clients gcc python3-dev python3-venv redis-tools
+
+.PHONY: help setup system-deps services venv host db run test lint docs bench clean
+
+help:
+	@echo "make run    - set up everything, then serve the API on :8000 and run one worker"
+	@echo "make test   - set up everything, then run lint, type checks and the whole test suite"
+	@echo "make docs   - regenerate docs/api/openapi.json and docs/api/errors.md"
+	@echo "make bench  - run the benchmarks in bench/"
+
+system-deps:
+	@missing=$$(for p in $(CONTROLLER_DEBS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	command -v psql >/dev/null || missing="$$missing postgresql-client"; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+services: system-deps
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432; starting it"; \
+	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is not answering on 127.0.0.1:6379; starting it"; \
+	    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; }
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# The local machine is the first baremetal host: it is prepared by the same playbook ops run.
+host: venv
+	$(BIN)/ansible-playbook playbooks/host_prepare.yml --limit localhost
+
+db: venv services
+	@psql "$(PG_ADMIN_DSN)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DB_NAME)'" | grep -q 1 \
+	    || psql "$(PG_ADMIN_DSN)" -qc 'CREATE DATABASE "$(DB_NAME)"'
+	$(BIN)/virtflow db upgrade
+
+setup: venv host db
+	$(BIN)/virtflow init
+	$(BIN)/virtflow inventory sync
+	$(BIN)/virtflow admin ensure
+
+run: setup
+	$(BIN)/virtflow run
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy api jobs
+	$(BIN)/lint-imports
+	$(BIN)/ansible-lint --offline -q playbooks roles
+	$(BIN)/virtflow docs openapi --check
+	$(BIN)/virtflow docs errors --check
+
+test: setup lint
+	$(BIN)/virtflow db check
+	$(BIN)/pytest
+
+docs: venv
+	$(BIN)/virtflow docs openapi
+	$(BIN)/virtflow docs errors
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""VirtFlow API process and shared domain (models, services, settings)."""

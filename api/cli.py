@@ -1,0 +1,247 @@
+"""The `virtflow` command: serve, worker, run, db, init, admin, inventory, docs."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from api import logs
+from api.settings import REPO_ROOT, Settings
+
+DOCS_DIR = REPO_ROOT / "docs" / "api"
+OPENAPI_PATH = DOCS_DIR / "openapi.json"
+ERRORS_PATH = DOCS_DIR / "errors.md"
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Write a secret file readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(content + "\n")
+
+
+@click.group()
+def main() -> None:
+    """VirtFlow: multi-tenant VMs on baremetal KVM hosts, driven by Ansible."""
+
+
+@main.command()
+def init() -> None:
+    """Create the local JWT secret under the state dir unless one is configured."""
+    settings = _settings()
+    path = settings.state_dir / "jwt_secret"
+    if settings.jwt_secret or path.exists():
+        click.echo("jwt secret: already configured")
+        return
+    _write_private(path, secrets.token_urlsafe(48))
+    click.echo(f"jwt secret: written to {path} (0600)")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+def _alembic(*args: str) -> None:
+    from alembic.config import CommandLine  # noqa: PLC0415 - only the db commands need alembic
+
+    old = Path.cwd()
+    os.chdir(REPO_ROOT)  # pyproject.toml holds the alembic configuration
+    try:
+        CommandLine(prog="alembic").main(list(args))
+    finally:
+        os.chdir(old)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    _alembic("upgrade", "head")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    _alembic("check")
+
+
+@main.group()
+def admin() -> None:
+    """Platform admin account."""
+
+
+@admin.command("ensure")
+def admin_ensure() -> None:
+    """Create the initial admin; a generated password is printed once and kept 0600."""
+    from api.db import session_factory  # noqa: PLC0415
+    from api.services.users import ensure_admin  # noqa: PLC0415
+
+    settings = _settings()
+    password = settings.admin_password
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(18)
+    with session_factory(settings.database_url)() as session:
+        user, created = ensure_admin(session, settings.admin_username, password)
+        session.commit()
+    if not created:
+        click.echo(f"admin {user.username!r}: exists")
+        return
+    if generated:
+        path = settings.state_dir / "admin_password"
+        _write_private(path, password)
+        click.echo(f"admin {user.username!r} created; password: {password} (also in {path})")
+    else:
+        click.echo(f"admin {user.username!r} created with VIRTFLOW_ADMIN_PASSWORD")
+
+
+@main.group()
+def inventory() -> None:
+    """Ansible inventory commands."""
+
+
+@inventory.command("sync")
+def inventory_sync() -> None:
+    """Mirror the baremetal group of the inventory into the database."""
+    from api.db import session_factory  # noqa: PLC0415
+    from api.services.inventory import baremetal_hosts, read_inventory, sync  # noqa: PLC0415
+
+    settings = _settings()
+    entries = baremetal_hosts(read_inventory(settings.inventory_path))
+    with session_factory(settings.database_url)() as session:
+        hosts = sync(session, entries)
+        session.commit()
+    for host in hosts:
+        state = "in inventory" if host.in_inventory else "REMOVED from inventory"
+        click.echo(
+            f"{host.name}: {host.capacity_vcpus} vCPU, {host.capacity_ram_mb} MiB, "
+            f"{host.capacity_disk_gb} GiB, {host.libvirt_uri} ({state})"
+        )
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(bind: str, workers: int) -> None:
+    """Serve the API with gunicorn."""
+    _settings().check_serving()
+    os.execv(sys.executable, [sys.executable, *_gunicorn_args(bind, workers)])
+
+
+def _gunicorn_args(bind: str, workers: int) -> list[str]:
+    return [
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "api.wsgi:app",
+    ]
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run one RQ worker on the VirtFlow queue."""
+    from redis import Redis  # noqa: PLC0415
+    from rq import Queue, Worker  # noqa: PLC0415
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    connection = Redis.from_url(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=connection)
+    Worker([queue], connection=connection).work(burst=burst, with_scheduler=False)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+def run(bind: str) -> None:
+    """Serve the API and run one worker in the foreground; Ctrl-C stops both."""
+    _settings().check_serving()
+    children = [
+        subprocess.Popen([sys.executable, *_gunicorn_args(bind, 2)]),
+        subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]),
+    ]
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    codes = [child.wait(timeout=60) for child in children]
+    sys.exit(0 if stopping else max(abs(c) for c in codes) or 1)
+
+
+@main.group()
+def docs() -> None:
+    """Generated parts of docs/: the OpenAPI spec and the error-code table."""
+
+
+def openapi_text() -> str:
+    """The OpenAPI document of the app, as committed in docs/api/openapi.json."""
+    from api.web.app import create_app  # noqa: PLC0415
+
+    settings = Settings(jwt_secret=secrets.token_urlsafe(48))
+    app = create_app(settings)
+    with app.app_context():
+        spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+
+
+def errors_text() -> str:
+    from api.errors import markdown_table  # noqa: PLC0415
+
+    return markdown_table()
+
+
+def _generate(path: Path, text: str, check: bool) -> None:
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            raise click.ClickException(f"{path} is stale: run `virtflow docs {path.stem}`")
+        click.echo(f"{path}: up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+@docs.command("openapi")
+@click.option("--check", is_flag=True, help="Fail if the committed file differs.")
+def docs_openapi(check: bool) -> None:
+    """Write docs/api/openapi.json."""
+    _generate(OPENAPI_PATH, openapi_text(), check)
+
+
+@docs.command("errors")
+@click.option("--check", is_flag=True, help="Fail if the committed file differs.")
+def docs_errors(check: bool) -> None:
+    """Write docs/api/errors.md."""
+    _generate(ERRORS_PATH, errors_text(), check)
+
+
+if __name__ == "__main__":
+    main()

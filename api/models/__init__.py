@@ -1,0 +1,35 @@
+"""SQLAlchemy models, one module per aggregate; importing this package registers them all."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import column_property
+
+from api.models.baremetal import Baremetal
+from api.models.job import Job, JobEvent, JobKind, JobStatus
+from api.models.tenant import Membership, Tenant, TenantRole, TenantStatus
+from api.models.user import User
+from api.models.vm import VM, VMStatus
+
+# The VM's most recent job, so clients can poll it (declared here: it needs both models).
+VM.job_id = column_property(
+    select(Job.id)
+    .where(Job.vm_id == VM.id)
+    .order_by(Job.created_at.desc())
+    .limit(1)
+    .correlate_except(Job)
+    .scalar_subquery()
+)
+
+__all__ = [
+    "VM",
+    "Baremetal",
+    "Job",
+    "JobEvent",
+    "JobKind",
+    "JobStatus",
+    "Membership",
+    "Tenant",
+    "TenantRole",
+    "TenantStatus",
+    "User",
+    "VMStatus",
+]

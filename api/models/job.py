@@ -1,0 +1,90 @@
+"""Jobs (one playbook run each) and their ansible-runner events: the audit trail of the hosts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, utcnow, uuid_pk
+from api.models._types import enum_check
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESSFUL = "successful"  # the playbook ran and succeeded
+    FAILED = "failed"  # the playbook ran and failed
+    ERROR = "error"  # the playbook could not run (or the job crashed)
+    CANCELED = "canceled"
+
+
+UNFINISHED_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobKind(StrEnum):
+    VM_CREATE = "vm.create"
+    VM_DELETE = "vm.delete"
+
+
+class Job(Base):
+    __tablename__ = "job"
+    __table_args__ = (
+        enum_check("status", JobStatus, "status"),
+        enum_check("kind", JobKind, "kind"),
+    )
+
+    id: Mapped[uuid_pk] = mapped_column(comment="also the RQ job id")
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED, index=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
+    vm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vm.id"), index=True)
+    playbook: Mapped[str] = mapped_column(String(255))
+    limit: Mapped[str] = mapped_column(String(255), comment="inventory host the playbook targets")
+    extravars: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, comment="never secrets: per-run data only"
+    )
+    rc: Mapped[int | None]
+    explanation: Mapped[str | None] = mapped_column(
+        Text, comment="readable reason for failed/error/canceled"
+    )
+    stdout: Mapped[str] = mapped_column(Text, default="", comment="playbook output, bounded")
+    artifacts: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, comment="set_stats data the playbook reported"
+    )
+    request_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, comment="set in Python: orders jobs of one txn"
+    )
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobEvent(Base):
+    __tablename__ = "job_event"
+    __table_args__ = (UniqueConstraint("job_id", "counter"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    counter: Mapped[int] = mapped_column(comment="ansible-runner's event order within the job")
+    event: Mapped[str] = mapped_column(String(64))
+    play: Mapped[str | None] = mapped_column(String(1024))
+    task: Mapped[str | None] = mapped_column(String(1024))
+    host: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(
+        String(16), comment="ok, changed, failed, skipped, unreachable for host events"
+    )
+    changed: Mapped[bool] = mapped_column(default=False)
+    stdout: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, comment="bounded subset of the event's result"
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

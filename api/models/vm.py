@@ -1,0 +1,66 @@
+"""Virtual machines: what a tenant asked for and what libvirt reported back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, created_at, updated_at, uuid_pk
+from api.models._types import enum_check
+from api.models.baremetal import Baremetal
+
+
+class VMStatus(StrEnum):
+    PENDING = "pending"
+    PROVISIONING = "provisioning"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    ERROR = "error"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
+class VM(Base):
+    __tablename__ = "vm"
+    __table_args__ = (
+        enum_check("status", VMStatus, "status"),
+        CheckConstraint("vcpus BETWEEN 1 AND 64", name="vcpus_range"),
+        CheckConstraint("ram_mb BETWEEN 64 AND 1048576", name="ram_mb_range"),
+        CheckConstraint("disk_gb BETWEEN 1 AND 65536", name="disk_gb_range"),
+        # A name is unique in its tenant among VMs that still exist.
+        Index(
+            "uq_vm_tenant_id_name_live",
+            "tenant_id",
+            "name",
+            unique=True,
+            postgresql_where=text("status <> 'deleted'"),
+        ),
+    )
+
+    id: Mapped[uuid_pk]
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
+    name: Mapped[str] = mapped_column(String(48))
+    vcpus: Mapped[int]
+    ram_mb: Mapped[int]
+    disk_gb: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default=VMStatus.PENDING, index=True)
+    status_reason: Mapped[str | None] = mapped_column(
+        Text, comment="why the VM is in `error` (first failed task, or why the job could not run)"
+    )
+    baremetal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("baremetal.id"), index=True)
+    domain_name: Mapped[str] = mapped_column(
+        String(63), comment="libvirt domain name: vf-<name>-<first 8 hex of id>"
+    )
+    domain_uuid: Mapped[uuid.UUID | None] = mapped_column(comment="UUID libvirt reported")
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    baremetal: Mapped[Baremetal | None] = relationship(lazy="joined")

@@ -1,0 +1,1 @@
+"""Domain logic with no Flask: callers own the transaction, services only flush."""

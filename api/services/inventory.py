@@ -1,0 +1,140 @@
+"""Mirror the ops-edited Ansible inventory into the baremetal table.
+
+The inventory under inventory/ is the source of truth: ops add, change and remove hosts by hand.
+`ansible-inventory --list` resolves it exactly as ansible-playbook will, and sync upserts one
+row per host of the `baremetal` group. Hosts that disappear are kept but marked out of inventory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.models import Baremetal
+
+log = logging.getLogger(__name__)
+
+GROUP = "baremetal"
+DEFAULT_URI = "qemu:///system"
+
+
+class InventoryError(RuntimeError):
+    """ansible-inventory could not read the inventory."""
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    name: str
+    libvirt_uri: str
+    capacity_vcpus: int
+    capacity_ram_mb: int
+    capacity_disk_gb: int
+
+
+def _ansible_inventory() -> str:
+    beside = Path(sys.executable).parent / "ansible-inventory"
+    found = str(beside) if beside.exists() else shutil.which("ansible-inventory")
+    if not found:
+        raise InventoryError("ansible-inventory is not installed")
+    return found
+
+
+def read_inventory(path: Path) -> dict[str, Any]:
+    """The inventory as ansible-inventory --list resolves it (group_vars and host_vars applied)."""
+    proc = subprocess.run(
+        [_ansible_inventory(), "-i", str(path), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise InventoryError(proc.stderr.strip() or f"ansible-inventory exited {proc.returncode}")
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def _group_hosts(data: dict[str, Any], group: str) -> list[str]:
+    """Hosts of a group and of its child groups, in inventory order, without duplicates."""
+    entry = data.get(group, {})
+    hosts: list[str] = list(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        hosts += [h for h in _group_hosts(data, child) if h not in hosts]
+    return hosts
+
+
+def _as_int(value: Any, default: int = 0) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return default
+
+
+def baremetal_hosts(data: dict[str, Any]) -> list[HostEntry]:
+    """The baremetal group's hosts with the vars the API needs."""
+    hostvars = data.get("_meta", {}).get("hostvars", {})
+    entries = []
+    for name in _group_hosts(data, GROUP):
+        hv = hostvars.get(name, {})
+        entries.append(
+            HostEntry(
+                name=name,
+                libvirt_uri=str(hv.get("libvirt_uri", DEFAULT_URI)),
+                capacity_vcpus=_as_int(hv.get("virtflow_capacity_vcpus")),
+                capacity_ram_mb=_as_int(hv.get("virtflow_capacity_ram_mb")),
+                capacity_disk_gb=_as_int(hv.get("virtflow_capacity_disk_gb")),
+            )
+        )
+    return entries
+
+
+def inventory_fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap change detector: every inventory file's path, size and mtime."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+def sync(session: Session, entries: list[HostEntry]) -> list[Baremetal]:
+    """Upsert the given hosts and mark every other host as out of inventory."""
+    now = utcnow()
+    for entry in entries:
+        values = {**entry.__dict__, "in_inventory": True, "synced_at": now}
+        stmt = insert(Baremetal).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=[Baremetal.name], set_=values)
+        session.execute(stmt)
+    names = [e.name for e in entries]
+    session.execute(
+        update(Baremetal)
+        .where(Baremetal.name.not_in(names), Baremetal.in_inventory.is_(True))
+        .values(in_inventory=False, synced_at=now)
+    )
+    session.flush()
+    log.info("inventory synced: %d baremetal host(s)", len(entries))
+    return list(session.scalars(select(Baremetal).order_by(Baremetal.name)))
+
+
+class InventoryWatcher:
+    """Re-syncs when inventory files change, so hand edits reach the API without a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[tuple[str, int, int], ...] | None = None
+
+    def refresh(self, session: Session) -> None:
+        """Sync if the inventory changed since this process last synced it."""
+        fingerprint = inventory_fingerprint(self.path)
+        if fingerprint == self._seen:
+            return
+        sync(session, baremetal_hosts(read_inventory(self.path)))
+        self._seen = fingerprint

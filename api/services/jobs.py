@@ -1,0 +1,116 @@
+"""Jobs: visibility for callers, and the state transitions job functions make."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import NotFound
+from api.models import Job, JobEvent, JobStatus, User
+from api.services.permissions import Perm, require, visible_tenants_clause
+
+TERMINAL = frozenset({JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.ERROR, JobStatus.CANCELED})
+
+
+def get_job(session: Session, user: User, job_id: uuid.UUID) -> Job:
+    """The job if the caller may view its tenant's jobs; 404 otherwise."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound()
+    require(session, user, Perm.JOB_VIEW, job.tenant_id)
+    return job
+
+
+def jobs_query(
+    user: User,
+    vm_id: uuid.UUID | None = None,
+    tenant_id: uuid.UUID | None = None,
+    status: str | None = None,
+) -> Select[Job]:
+    """Jobs the caller may see, newest first."""
+    query = select(Job).where(visible_tenants_clause(user, Job.tenant_id))
+    if vm_id is not None:
+        query = query.where(Job.vm_id == vm_id)
+    if tenant_id is not None:
+        query = query.where(Job.tenant_id == tenant_id)
+    if status is not None:
+        query = query.where(Job.status == status)
+    return query.order_by(Job.created_at.desc(), Job.id)
+
+
+def events_query(job: Job, host: str | None = None, event: str | None = None) -> Select[JobEvent]:
+    """A job's events in the order ansible-runner emitted them."""
+    query = select(JobEvent).where(JobEvent.job_id == job.id)
+    if host is not None:
+        query = query.where(JobEvent.host == host)
+    if event is not None:
+        query = query.where(JobEvent.event == event)
+    return query.order_by(JobEvent.counter)
+
+
+def progress(session: Session, job: Job) -> dict[str, Any]:
+    """How far a job got: events stored, host tasks finished, and the latest task name."""
+    row = session.execute(
+        select(
+            func.count(JobEvent.id),
+            func.count(JobEvent.id).filter(JobEvent.status.is_not(None)),
+        ).where(JobEvent.job_id == job.id)
+    ).one()
+    last_task = session.scalar(
+        select(JobEvent.task)
+        .where(JobEvent.job_id == job.id, JobEvent.task.is_not(None))
+        .order_by(JobEvent.counter.desc())
+        .limit(1)
+    )
+    return {"events": int(row[0]), "host_tasks_done": int(row[1]), "current_task": last_task}
+
+
+def claim(session: Session, job_id: uuid.UUID) -> Job | None:
+    """Lock the job and move it queued -> running; None when it may not start (any other status)."""
+    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    if job is None or job.status != JobStatus.QUEUED:
+        return None
+    job.status = JobStatus.RUNNING
+    job.started_at = utcnow()
+    session.flush()
+    return job
+
+
+def finish(
+    session: Session,
+    job_id: uuid.UUID,
+    status: JobStatus,
+    *,
+    rc: int | None = None,
+    explanation: str | None = None,
+    stdout: str | None = None,
+    artifacts: dict[str, Any] | None = None,
+) -> Job:
+    """Record a terminal status once; a job already terminal keeps its first outcome."""
+    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    if job is None:
+        raise NotFound()
+    if job.status in TERMINAL:
+        return job
+    job.status = status
+    job.rc = rc
+    job.explanation = explanation
+    job.finished_at = utcnow()
+    if stdout is not None:
+        job.stdout = stdout
+    if artifacts is not None:
+        job.artifacts = artifacts
+    session.flush()
+    return job
+
+
+def unfinished_for_vm(session: Session, vm_id: uuid.UUID) -> Sequence[Job]:
+    """Queued or running jobs of one VM."""
+    return session.scalars(
+        select(Job).where(Job.vm_id == vm_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    ).all()

@@ -1,0 +1,97 @@
+"""The one place that reads the environment: a frozen Settings built from VIRTFLOW_* variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
+MIN_SECRET_BYTES = 32
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable configuration."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _read_secret(env: Mapping[str, str], name: str) -> str:
+    """A secret comes from NAME or from the file named by NAME_FILE (docker secrets style)."""
+    value = env.get(name, "")
+    path = env.get(f"{name}_FILE", "")
+    if not value and path:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    return value
+
+
+def _local_secret(state_dir: Path) -> str:
+    """The secret `virtflow init` wrote for a single-machine install, if any."""
+    path = state_dir / "jwt_secret"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; nothing here connects to anything."""
+
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/virtflow"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "virtflow"
+    jwt_secret: str = field(default="", repr=False)
+    jwt_access_minutes: int = 60
+    jwt_refresh_days: int = 7
+    admin_username: str = "admin"
+    admin_password: str = field(default="", repr=False)
+    state_dir: Path = REPO_ROOT / ".virtflow"
+    ansible_dir: Path = REPO_ROOT
+    inventory_path: Path = REPO_ROOT / "inventory"
+    job_timeout_seconds: int = 1800
+    max_body_bytes: int = 64 * 1024
+    max_page_size: int = 200
+    event_stdout_limit: int = 16 * 1024
+    job_stdout_limit: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from VIRTFLOW_* variables; unset ones keep their defaults."""
+        env = os.environ if env is None else env
+        base = cls()
+        ansible_dir = Path(env.get("VIRTFLOW_ANSIBLE_DIR", str(base.ansible_dir)))
+        state_dir = Path(env.get("VIRTFLOW_STATE_DIR", str(base.state_dir)))
+        return cls(
+            database_url=env.get("VIRTFLOW_DATABASE_URL", base.database_url),
+            redis_url=env.get("VIRTFLOW_REDIS_URL", base.redis_url),
+            queue_name=env.get("VIRTFLOW_QUEUE", base.queue_name),
+            jwt_secret=_read_secret(env, "VIRTFLOW_JWT_SECRET") or _local_secret(state_dir),
+            jwt_access_minutes=_int(env, "VIRTFLOW_JWT_ACCESS_MINUTES", base.jwt_access_minutes),
+            jwt_refresh_days=_int(env, "VIRTFLOW_JWT_REFRESH_DAYS", base.jwt_refresh_days),
+            admin_username=env.get("VIRTFLOW_ADMIN_USERNAME", base.admin_username),
+            admin_password=_read_secret(env, "VIRTFLOW_ADMIN_PASSWORD"),
+            state_dir=state_dir,
+            ansible_dir=ansible_dir,
+            inventory_path=Path(env.get("VIRTFLOW_INVENTORY", str(ansible_dir / "inventory"))),
+            job_timeout_seconds=_int(env, "VIRTFLOW_JOB_TIMEOUT", base.job_timeout_seconds),
+            max_body_bytes=_int(env, "VIRTFLOW_MAX_BODY_BYTES", base.max_body_bytes),
+            log_level=env.get("VIRTFLOW_LOG_LEVEL", base.log_level).upper(),
+        )
+
+    def check_serving(self) -> None:
+        """Refuse to serve with a secret that would let anyone forge tokens."""
+        secret = self.jwt_secret
+        if secret.lower() in WEAK_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(
+                "VIRTFLOW_JWT_SECRET (or VIRTFLOW_JWT_SECRET_FILE) must be set to a random value "
+                f"of at least {MIN_SECRET_BYTES} bytes"
+            )

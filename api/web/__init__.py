@@ -1,0 +1,1 @@
+"""Flask-only glue: app factory, envelope, auth and the REST resources."""

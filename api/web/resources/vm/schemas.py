@@ -1,0 +1,46 @@
+"""VM schemas: sizes and names are validated strictly here, at the edge."""
+
+import marshmallow as ma
+
+from api.models import VMStatus
+from api.web.resources.common import bounded_int, enum_out, slug
+
+VM_NAME_MAX = 48
+
+
+class VMCreateSchema(ma.Schema):
+    tenant_id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True, validate=slug(VM_NAME_MAX))
+    vcpus = bounded_int(1, 64, required=True)
+    ram_mb = bounded_int(64, 1_048_576, required=True, metadata={"description": "MiB"})
+    disk_gb = bounded_int(1, 65_536, required=True, metadata={"description": "GiB"})
+
+
+class VMSchema(ma.Schema):
+    id = ma.fields.UUID(dump_only=True)
+    tenant_id = ma.fields.UUID(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    vcpus = ma.fields.Integer(dump_only=True)
+    ram_mb = ma.fields.Integer(dump_only=True)
+    disk_gb = ma.fields.Integer(dump_only=True)
+    status = enum_out(VMStatus)
+    status_reason = ma.fields.String(dump_only=True, allow_none=True)
+    baremetal = ma.fields.Function(
+        lambda vm: vm.baremetal.name if vm.baremetal else None,
+        dump_only=True,
+        metadata={"description": "inventory name of the baremetal host"},
+    )
+    domain_name = ma.fields.String(dump_only=True)
+    domain_uuid = ma.fields.UUID(dump_only=True, allow_none=True)
+    job_id = ma.fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "the VM's latest job"}
+    )
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+    deleted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class VMQuerySchema(ma.Schema):
+    tenant_id = ma.fields.UUID()
+    status = ma.fields.Enum(VMStatus, by_value=True)
+    name = ma.fields.String(validate=slug(VM_NAME_MAX))

@@ -1,0 +1,154 @@
+"""Turn ansible-runner events into job_event rows, buffered and bulk-inserted as they arrive.
+
+The handler runs inside ansible-runner's event loop, so it stays cheap: it normalises the
+event, appends it to a buffer, and writes the buffer in one INSERT every `flush_every` events or
+`flush_seconds`, whichever comes first (the AWX callback receiver's approach).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.models import JobEvent
+
+HOST_STATUS = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_on_skipped": "skipped",
+    "runner_on_unreachable": "unreachable",
+}
+SUMMARY_KEYS = ("msg", "rc", "changed", "failed", "skipped", "unreachable", "stderr", "attempts")
+FIELD_LIMIT = 1024
+SUMMARY_LIMIT = 4096
+
+
+def _clip(value: Any, limit: int = FIELD_LIMIT) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "...[truncated]"
+    return value
+
+
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
+    """A bounded, secret-free subset of a task result (no_log results are already censored)."""
+    summary = {k: _clip(result[k]) for k in SUMMARY_KEYS if k in result}
+    if result.get("_ansible_no_log"):
+        summary = {"censored": "the output has been hidden due to the fact that 'no_log: true'"}
+    if len(json.dumps(summary, default=str)) > SUMMARY_LIMIT:
+        summary = {"msg": _clip(str(summary.get("msg", "")), 512), "truncated": True}
+    return summary
+
+
+def host_status(event: dict[str, Any]) -> str | None:
+    """ok, changed, failed, ignored, skipped or unreachable for a host's task result."""
+    status = HOST_STATUS.get(event.get("event", ""))
+    data = event.get("event_data", {})
+    if status == "ok" and data.get("res", {}).get("changed"):
+        return "changed"
+    if status == "failed" and data.get("ignore_errors"):
+        return "ignored"
+    return status
+
+
+def _created(event: dict[str, Any]) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(event["created"])).replace(tzinfo=dt.UTC)
+    except (KeyError, ValueError):
+        return dt.datetime.now(dt.UTC)
+
+
+def to_row(job_id: uuid.UUID, event: dict[str, Any], stdout_limit: int) -> dict[str, Any]:
+    """One job_event row from one ansible-runner event."""
+    data = event.get("event_data", {})
+    res = data.get("res") if isinstance(data.get("res"), dict) else {}
+    status = host_status(event)
+    return {
+        "job_id": job_id,
+        "counter": int(event.get("counter", 0)),
+        "event": str(event.get("event", "unknown"))[:64],
+        "play": _clip(data.get("play"), 1024),
+        "task": _clip(data.get("task"), 1024),
+        "host": _clip(data.get("host") or data.get("remote_addr"), 255),
+        "status": status,
+        "changed": bool(status == "changed" or res.get("changed")),
+        "stdout": _clip(str(event.get("stdout", "")), stdout_limit),
+        "summary": summarise(res),
+        "created_at": _created(event),
+    }
+
+
+def failure_reason(event: dict[str, Any]) -> str | None:
+    """A readable reason from a failed or unreachable host event; None for any other event."""
+    status = host_status(event)
+    if status not in ("failed", "unreachable"):
+        return None
+    data = event.get("event_data", {})
+    msg = data.get("res", {}).get("msg") or "no message"
+    return str(_clip(f"task '{data.get('task')}' {status} on {data.get('host')}: {msg}", 2048))
+
+
+class EventSink:
+    """Callable event handler for ansible-runner that stores every event against one job."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        job_id: uuid.UUID,
+        *,
+        stdout_limit: int = 16 * 1024,
+        job_stdout_limit: int = 1024 * 1024,
+        flush_every: int = 50,
+        flush_seconds: float = 0.5,
+    ) -> None:
+        self.sessions = sessions
+        self.job_id = job_id
+        self.stdout_limit = stdout_limit
+        self.job_stdout_limit = job_stdout_limit
+        self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
+        self.buffer: list[dict[str, Any]] = []
+        self.stdout_parts: list[str] = []
+        self.stdout_size = 0
+        self.first_failure: str | None = None
+        self.artifacts: dict[str, Any] = {}
+        self.stored = 0
+        self._last_flush = time.monotonic()
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        self.buffer.append(to_row(self.job_id, event, self.stdout_limit))
+        self._collect(event)
+        due = time.monotonic() - self._last_flush >= self.flush_seconds
+        if len(self.buffer) >= self.flush_every or due:
+            self.flush()
+        return True
+
+    def _collect(self, event: dict[str, Any]) -> None:
+        if self.first_failure is None:
+            self.first_failure = failure_reason(event)
+        if event.get("event") == "playbook_on_stats":
+            self.artifacts = dict(event.get("event_data", {}).get("artifact_data") or {})
+        text = str(event.get("stdout", ""))
+        if text and self.stdout_size < self.job_stdout_limit:
+            self.stdout_parts.append(text[: self.job_stdout_limit - self.stdout_size])
+            self.stdout_size += len(self.stdout_parts[-1])
+
+    @property
+    def stdout(self) -> str:
+        return "\n".join(self.stdout_parts)
+
+    def flush(self) -> None:
+        """Insert the buffered events in one statement."""
+        self._last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        rows, self.buffer = self.buffer, []
+        with self.sessions() as session:
+            session.execute(insert(JobEvent), rows)
+            session.commit()
+        self.stored += len(rows)

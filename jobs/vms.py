@@ -1,0 +1,165 @@
+"""VM jobs: provision (vm_create.yml) and destroy (vm_delete.yml).
+
+Each job re-reads its row, refuses to start unless it is still queued, holds no database session
+while the playbook runs, and saves the terminal status of job and VM before any error escapes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import VM, Job, JobStatus, VMStatus
+from api.services import jobs, vms
+from jobs import base
+from jobs.events import EventSink
+from jobs.runner import PlaybookRun, RunOutcome, run_playbook
+
+log = logging.getLogger(__name__)
+
+RUNNER_STATUS = {
+    "successful": JobStatus.SUCCESSFUL,
+    "failed": JobStatus.FAILED,
+    "timeout": JobStatus.FAILED,
+    "canceled": JobStatus.CANCELED,
+    "error": JobStatus.ERROR,
+}
+
+
+@dataclass(frozen=True)
+class Started:
+    run: PlaybookRun
+    domain_name: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: JobStatus
+    explanation: str | None
+    artifacts: dict[str, object]
+
+
+def _start(job_id: uuid.UUID, expect: VMStatus, becomes: VMStatus) -> Started | None:
+    """Claim the job and move its VM from expect to becomes; None if it may not run."""
+    with base.sessions()() as session:
+        job = jobs.claim(session, job_id)
+        if job is None:
+            log.info("job %s is not queued any more; nothing to do", job_id)
+            session.rollback()
+            return None
+        base.bind_request_id(job.request_id)
+        vm = _locked_vm(session, job)
+        if vm is None or vm.status != expect:
+            found = vm.status if vm else "missing"
+            jobs.finish(
+                session, job.id, JobStatus.CANCELED, explanation=f"VM is {found}, not {expect}"
+            )
+            session.commit()
+            return None
+        vm.status = becomes
+        session.commit()
+        run = PlaybookRun(str(job.id), job.playbook, job.limit, dict(job.extravars))
+        return Started(run, vm.domain_name)
+
+
+def _locked_vm(session: Session, job: Job) -> VM | None:
+    return session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update())
+
+
+def _execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink]:
+    settings = base.settings()
+    sink = EventSink(
+        base.sessions(),
+        job_id,
+        stdout_limit=settings.event_stdout_limit,
+        job_stdout_limit=settings.job_stdout_limit,
+    )
+    try:
+        outcome = run_playbook(settings, run, sink)
+    finally:
+        sink.flush()
+    return outcome, sink
+
+
+def _finished(outcome: RunOutcome, sink: EventSink) -> Finished:
+    status = RUNNER_STATUS.get(outcome.status, JobStatus.ERROR)
+    explanation = None
+    if status != JobStatus.SUCCESSFUL:
+        explanation = (
+            sink.first_failure or f"ansible-runner ended {outcome.status} (rc={outcome.rc})"
+        )
+        if outcome.status == "timeout":
+            explanation = f"timed out after {base.settings().job_timeout_seconds}s; {explanation}"
+    return Finished(status, explanation, sink.artifacts)
+
+
+def _guest_state(artifacts: dict[str, object], domain: str) -> dict[str, str]:
+    guests = artifacts.get("virtflow_guests")
+    state = guests.get(domain) if isinstance(guests, dict) else None
+    return {str(k): str(v) for k, v in state.items()} if isinstance(state, dict) else {}
+
+
+def _run_job(
+    job_id: str,
+    expect: VMStatus,
+    becomes: VMStatus,
+    apply: Callable[[VM, Finished, dict[str, str]], None],
+) -> str:
+    jid = uuid.UUID(job_id)
+    started = _start(jid, expect, becomes)
+    if started is None:
+        return "skipped"
+    try:
+        outcome, sink = _execute(jid, started.run)
+        result = _finished(outcome, sink)
+        with base.sessions()() as session:
+            job = jobs.finish(
+                session,
+                jid,
+                result.status,
+                rc=outcome.rc,
+                explanation=result.explanation,
+                stdout=sink.stdout,
+                artifacts=dict(result.artifacts),
+            )
+            vm = _locked_vm(session, job)
+            if vm is not None:
+                apply(vm, result, _guest_state(result.artifacts, started.domain_name))
+            session.commit()
+    except Exception as exc:
+        log.exception("job %s crashed", jid)
+        base.record_crash(jid, f"job crashed: {type(exc).__name__}: {exc}")
+        raise
+    log.info("job %s finished %s", jid, result.status)
+    return str(result.status)
+
+
+def _apply_create(vm: VM, result: Finished, guest: dict[str, str]) -> None:
+    if result.status != JobStatus.SUCCESSFUL:
+        vms.apply_create_result(vm, None, None, result.explanation)
+        return
+    reason = None if guest else "the playbook did not report the domain state"
+    vms.apply_create_result(vm, guest.get("state"), guest.get("uuid"), reason)
+
+
+def _apply_delete(vm: VM, result: Finished, guest: dict[str, str]) -> None:
+    gone = result.status == JobStatus.SUCCESSFUL and guest.get("state") == "absent"
+    reason = result.explanation or (
+        None if gone else "the playbook did not report the domain absent"
+    )
+    vms.apply_delete_result(vm, gone, reason)
+
+
+def provision(job_id: str) -> str:
+    """RQ job: create and start the VM's domain; the VM ends running or error."""
+    return _run_job(job_id, VMStatus.PENDING, VMStatus.PROVISIONING, _apply_create)
+
+
+def destroy(job_id: str) -> str:
+    """RQ job: stop and undefine the domain, remove its disk; the VM ends deleted or error."""
+    return _run_job(job_id, VMStatus.DELETING, VMStatus.DELETING, _apply_delete)

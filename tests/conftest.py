@@ -1,0 +1,171 @@
+"""Shared fixtures: a migrated test database, a savepoint per test, the app, factories.
+
+Tests talk to the real PostgreSQL and Redis of the machine. Each test runs inside one outer
+transaction that is rolled back at the end (pypi/warehouse's pattern); code under test that
+commits only releases a savepoint.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from alembic.command import upgrade
+from alembic.config import Config
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_jwt_extended import create_access_token
+from redis import Redis
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import utcnow
+from api.models import Baremetal, Membership, Tenant, User
+from api.services.users import hash_password
+from api.settings import REPO_ROOT, Settings
+from api.web.app import create_app
+
+ADMIN_URL = os.environ.get("VIRTFLOW_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_DB = os.environ.get("VIRTFLOW_TEST_DB", "virtflow_test")
+PASSWORD = "correct-horse-battery-staple"
+
+
+def recreate_database(name: str) -> str:
+    """Drop and create a database; returns its SQLAlchemy URL."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+
+
+def migrate(url: str) -> None:
+    config = Config(toml_file=str(REPO_ROOT / "pyproject.toml"))
+    config.attributes["database_url"] = url
+    upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = recreate_database(TEST_DB)
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        queue_name=f"virtflow-test-{uuid.uuid4().hex[:8]}",
+        jwt_secret="test-secret-" + "x" * 40,
+        jwt_access_minutes=5,
+        inventory_path=REPO_ROOT / "tests" / "fixtures" / "inventory",
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine) -> Iterator[Connection]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def redis(settings: Settings) -> Iterator[Redis]:
+    conn = Redis.from_url(settings.redis_url)
+    yield conn
+    for key in conn.scan_iter(f"rq:*{settings.queue_name}*"):
+        conn.delete(key)
+
+
+@pytest.fixture
+def app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
+    application = create_app(settings)
+    application.extensions["virtflow_sessions"] = sessions
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Factory:
+    """Rows for tests, flushed so they get ids; the outer transaction rolls them back."""
+
+    def __init__(self, session: Session, app: Flask) -> None:
+        self.session = session
+        self.app = app
+        self._password_hash = hash_password(PASSWORD)
+
+    def user(self, username: str | None = None, *, is_admin: bool = False, **kw: Any) -> User:
+        user = User(
+            username=username or f"user-{uuid.uuid4().hex[:8]}",
+            password_hash=self._password_hash,
+            is_admin=is_admin,
+            **kw,
+        )
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def tenant(self, name: str | None = None, **kw: Any) -> Tenant:
+        tenant = Tenant(name=name or f"t-{uuid.uuid4().hex[:8]}", **kw)
+        self.session.add(tenant)
+        self.session.flush()
+        return tenant
+
+    def member(self, user: User, tenant: Tenant, role: str) -> Membership:
+        membership = Membership(user_id=user.id, tenant_id=tenant.id, role=role)
+        self.session.add(membership)
+        self.session.flush()
+        return membership
+
+    def baremetal(self, name: str = "localhost", **kw: Any) -> Baremetal:
+        values: dict[str, Any] = {
+            "libvirt_uri": "qemu:///system",
+            "capacity_vcpus": 16,
+            "capacity_ram_mb": 16384,
+            "capacity_disk_gb": 200,
+            "synced_at": utcnow(),
+        }
+        values.update(kw)
+        host = Baremetal(name=name, **values)
+        self.session.add(host)
+        self.session.flush()
+        return host
+
+    def headers(self, user: User, **claims: Any) -> dict[str, str]:
+        with self.app.app_context():
+            token = create_access_token(identity=str(user.id), **claims)
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make(db: Session, app: Flask) -> Factory:
+    return Factory(db, app)
