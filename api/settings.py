@@ -71,7 +71,7 @@ class Settings:
         ansible_dir = Path(env.get("VIRTFLOW_ANSIBLE_DIR", str(base.ansible_dir)))
         state_dir = Path(env.get("VIRTFLOW_STATE_DIR", str(base.state_dir)))
         return cls(
-            database_url=env.get("VIRTFLOW_DATABASE_URL", base.database_url),
+            database_url=_read_secret(env, "VIRTFLOW_DATABASE_URL") or base.database_url,
             redis_url=env.get("VIRTFLOW_REDIS_URL", base.redis_url),
             queue_name=env.get("VIRTFLOW_QUEUE", base.queue_name),
             jwt_secret=_read_secret(env, "VIRTFLOW_JWT_SECRET") or _local_secret(state_dir),

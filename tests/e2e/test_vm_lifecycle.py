@@ -1,0 +1,108 @@
+"""The whole path: REST -> PostgreSQL -> RQ -> ansible-runner -> libvirt/KVM and back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import UNREACHABLE_HOST, Stack, virsh
+
+pytestmark = pytest.mark.e2e
+
+FINAL = {"running", "error", "deleted"}
+
+
+def wait_vm(stack: Stack, vm_id: str, want: set[str], timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        r = stack.call("GET", f"/api/v1/vm/{vm_id}/")
+        assert r.status_code == 200, r.text
+        vm: dict[str, Any] = r.json()["data"]
+        if not seen or seen[-1] != vm["status"]:
+            seen.append(vm["status"])
+        if vm["status"] in want:
+            return vm
+        if vm["status"] in FINAL:
+            pytest.fail(f"VM ended {vm['status']} ({vm['status_reason']}); statuses {seen}\n{stack.logs()}")
+        time.sleep(1)
+    pytest.fail(f"VM not {want} after {timeout}s; statuses {seen}\n{stack.logs()}")
+
+
+def create_tenant(stack: Stack) -> str:
+    r = stack.call("POST", "/api/v1/tenant/", json={"name": f"e2e-{uuid.uuid4().hex[:8]}"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["data"]["id"])
+
+
+def dominfo(name: str) -> dict[str, str]:
+    out = virsh("dominfo", name)
+    assert out.returncode == 0, out.stderr
+    return {k.strip(): v.strip() for k, _, v in (l.partition(":") for l in out.stdout.splitlines()) if v}
+
+
+def test_vm_create_run_and_delete_on_real_kvm(admin: Stack, cleanup_domains: list[str]) -> None:
+    tenant_id = create_tenant(admin)
+    body = {"name": "web", "vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": tenant_id}
+    r = admin.call("POST", "/api/v1/vm/create/", json=body, headers={"X-Request-ID": "e2e-create-1"})
+    assert r.status_code == 202, r.text
+    created = r.json()["data"]
+    assert created["status"] == "pending"
+    assert r.headers["X-Request-ID"] == "e2e-create-1"
+    cleanup_domains.append(created["domain_name"])
+
+    vm = wait_vm(admin, created["id"], {"running"})
+    assert vm["baremetal"] == "localhost"
+    assert (vm["vcpus"], vm["ram_mb"], vm["disk_gb"]) == (1, 64, 1)
+
+    # libvirt itself agrees: running, with the requested vCPUs, memory and UUID.
+    domain = vm["domain_name"]
+    assert virsh("domstate", domain).stdout.strip() == "running"
+    info = dominfo(domain)
+    assert info["CPU(s)"] == "1"
+    assert info["Max memory"] == "65536 KiB"
+    assert info["UUID"] == vm["domain_uuid"]
+    disks = [l.split()[-1] for l in virsh("domblklist", domain).stdout.splitlines()[2:] if l.strip()]
+    assert len(disks) == 1 and Path(disks[0]).exists()
+
+    # The job and its events are the audit trail of what Ansible did.
+    job = admin.call("GET", f"/api/v1/job/{created['job_id']}/").json()["data"]
+    assert job["status"] == "successful" and job["rc"] == 0
+    assert job["request_id"] == "e2e-create-1"
+    assert job["progress"]["host_tasks_done"] > 0
+    events = admin.call("GET", f"/api/v1/job/{job['id']}/events/?per_page=200").json()
+    counters = [e["counter"] for e in events["data"]]
+    assert counters == sorted(counters) and len(counters) == events["meta"]["pagination"]["total"]
+    assert {"playbook_on_start", "playbook_on_stats"} <= {e["event"] for e in events["data"]}
+    assert any(e["host"] == "localhost" and e["changed"] for e in events["data"])
+
+    r = admin.call("DELETE", f"/api/v1/vm/{vm['id']}/")
+    assert r.status_code == 202, r.text
+    assert r.json()["data"]["status"] == "deleting"
+    gone = wait_vm(admin, vm["id"], {"deleted"})
+    assert gone["deleted_at"] is not None
+    assert virsh("dominfo", domain).returncode != 0
+    assert not Path(disks[0]).exists()
+    delete_job = admin.call("GET", f"/api/v1/job/{gone['job_id']}/").json()["data"]
+    assert delete_job["kind"] == "vm.delete" and delete_job["status"] == "successful"
+
+
+def test_vm_on_unreachable_host_ends_error_with_reason(admin: Stack) -> None:
+    tenant_id = create_tenant(admin)
+    hosts = admin.call("GET", "/api/v1/baremetal/").json()["data"]
+    local = next(h for h in hosts if h["name"] == "localhost")
+    # More RAM than localhost offers: only the unreachable host can take it.
+    body = {"name": "lost", "vcpus": 1, "ram_mb": local["capacity_ram_mb"] + 64, "disk_gb": 1,
+            "tenant_id": tenant_id}
+    r = admin.call("POST", "/api/v1/vm/", json=body)
+    assert r.status_code == 202, r.text
+    assert r.json()["data"]["baremetal"] == UNREACHABLE_HOST
+    vm = wait_vm(admin, r.json()["data"]["id"], {"error"})
+    assert UNREACHABLE_HOST in vm["status_reason"]
+    job = admin.call("GET", f"/api/v1/job/{vm['job_id']}/").json()["data"]
+    assert job["status"] == "failed"
+    assert job["explanation"] == vm["status_reason"]
