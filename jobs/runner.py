@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ansible_runner
@@ -38,6 +42,8 @@ def run_playbook(
     on_event stores, are the lasting record.
     """
     root = settings.ansible_dir
+    bin_dir = Path(sys.executable).parent
+    playbook_bin = bin_dir / "ansible-playbook"
     with tempfile.TemporaryDirectory(prefix="virtflow-run-") as private_dir:
         runner = ansible_runner.run(
             private_data_dir=private_dir,
@@ -46,7 +52,13 @@ def run_playbook(
             inventory=str(settings.inventory_path),
             limit=run.limit,
             extravars=run.extravars,
-            envvars={"ANSIBLE_CONFIG": str(root / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+            binary=str(playbook_bin) if playbook_bin.exists() else shutil.which("ansible-playbook"),
+            envvars={
+                "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
+                "ANSIBLE_NOCOLOR": "1",
+                # The worker may run without its virtualenv on PATH (e.g. .venv/bin/virtflow).
+                "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            },
             ident=run.ident,
             event_handler=on_event,
             cancel_callback=should_cancel,

@@ -1,0 +1,257 @@
+"""Run the real playbooks with ansible-playbook against the local libvirt (qemu:///system)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
+URI = "qemu:///system"
+IMAGE_DIR = Path("/var/lib/virtflow/images")
+HOST = "localhost"
+TINY = {"vcpus": 1, "ram_mb": 64, "disk_gb": 1}
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="libvirt system tests run as root")
+
+
+def _ansible_playbook() -> str:
+    """The ansible-playbook next to the running interpreter, else the repo's venv."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    return str(beside if beside.exists() else REPO / ".venv" / "bin" / "ansible-playbook")
+
+
+def run_playbook(
+    playbook: str,
+    *args: str,
+    guests: list[dict[str, Any]] | None = None,
+    json_output: bool = False,
+    timeout: int = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run playbooks/<playbook> from the repo root the way ops do."""
+    cmd = [_ansible_playbook(), f"playbooks/{playbook}", *args]
+    if guests is not None:
+        cmd += ["-e", json.dumps({"virtflow_guests": guests})]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    env.pop("ANSIBLE_FORCE_COLOR", None)
+    if json_output:
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    return subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def output(proc: subprocess.CompletedProcess[str]) -> str:
+    return f"rc={proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+
+
+def recap(proc: subprocess.CompletedProcess[str], host: str = HOST) -> dict[str, int]:
+    """Counters of the PLAY RECAP line of one host (default callback)."""
+    for match in RECAP.finditer(proc.stdout):
+        if match["host"] == host:
+            return {k: int(v) for k, v in match.groupdict().items() if k != "host"}
+    raise AssertionError(f"no PLAY RECAP line for {host}\n{output(proc)}")
+
+
+def global_stats(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The set_stats data (per_host: false) from the ansible.posix.json callback."""
+    assert proc.returncode == 0, output(proc)
+    return json.loads(proc.stdout)["global_custom_stats"]
+
+
+def virsh(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["virsh", "--connect", URI, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def domains() -> set[str]:
+    proc = virsh("list", "--all", "--name")
+    assert proc.returncode == 0, proc.stderr
+    return {line.strip() for line in proc.stdout.splitlines() if line.strip()}
+
+
+def images() -> set[str]:
+    return {p.name for p in IMAGE_DIR.iterdir()} if IMAGE_DIR.is_dir() else set()
+
+
+def dominfo(name: str) -> dict[str, str]:
+    proc = virsh("dominfo", name)
+    assert proc.returncode == 0, proc.stderr
+    pairs = (line.split(":", 1) for line in proc.stdout.splitlines() if ":" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def disk_path(name: str) -> Path:
+    return IMAGE_DIR / f"{name}.qcow2"
+
+
+def remove_guest(name: str) -> None:
+    """Best-effort cleanup that does not rely on the playbooks under test."""
+    virsh("destroy", name)
+    virsh("undefine", name, "--managed-save", "--snapshots-metadata", "--nvram")
+    disk_path(name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def guest_name() -> Iterator[str]:
+    name = f"vf-t-{secrets.token_hex(4)}"
+    try:
+        yield name
+    finally:
+        remove_guest(name)
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
+def test_playbook_syntax_check_passes(playbook: str) -> None:
+    proc = run_playbook(playbook, "--syntax-check", timeout=120)
+    assert proc.returncode == 0, output(proc)
+
+
+def test_playbooks_are_the_three_operations() -> None:
+    assert PLAYBOOKS == ["host_prepare.yml", "vm_create.yml", "vm_delete.yml"]
+
+
+@pytest.mark.e2e
+@needs_root
+def test_host_prepare_is_idempotent() -> None:
+    first = run_playbook("host_prepare.yml", "-l", HOST, timeout=1800)
+    assert first.returncode == 0, output(first)
+    second = run_playbook("host_prepare.yml", "-l", HOST)
+    assert second.returncode == 0, output(second)
+    assert recap(second)["failed"] == 0
+    assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", second.stdout, re.MULTILINE), output(second)
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_is_idempotent_and_vm_delete_removes_everything(guest_name: str) -> None:
+    guests = [{"name": guest_name, **TINY}]
+
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=guests, json_output=True)
+    reported = global_stats(created)["virtflow_guests"][guest_name]
+    assert virsh("domstate", guest_name).stdout.strip() == "running"
+    info = dominfo(guest_name)
+    assert info["CPU(s)"] == "1"
+    assert info["Max memory"] == "65536 KiB"
+    assert reported == {"state": "running", "uuid": info["UUID"], "host": HOST}
+    disk = json.loads(
+        subprocess.run(
+            ["qemu-img", "info", "--force-share", "--output=json", str(disk_path(guest_name))],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    )
+    assert (disk["format"], disk["virtual-size"]) == ("qcow2", 1024**3)
+
+    again = run_playbook("vm_create.yml", "-l", HOST, guests=guests)
+    assert again.returncode == 0, output(again)
+    assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", again.stdout, re.MULTILINE), output(again)
+
+    deleted = run_playbook(
+        "vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}], json_output=True
+    )
+    assert global_stats(deleted) == {
+        "virtflow_guests": {guest_name: {"state": "absent", "host": HOST}}
+    }
+    assert guest_name not in domains()
+    assert virsh("domstate", guest_name).returncode != 0
+    assert not disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_uses_the_given_uuid_and_delete_checks_it(guest_name: str) -> None:
+    vm_id = str(uuid.uuid4())
+    guests = [{"name": guest_name, "uuid": vm_id, "vcpus": 2, "ram_mb": 96, "disk_gb": 2}]
+
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=guests, json_output=True)
+    assert global_stats(created)["virtflow_guests"][guest_name]["uuid"] == vm_id
+    info = dominfo(guest_name)
+    assert (info["UUID"], info["CPU(s)"], info["Max memory"]) == (vm_id, "2", f"{96 * 1024} KiB")
+
+    wrong = run_playbook(
+        "vm_delete.yml", "-l", HOST, guests=[{"name": guest_name, "uuid": str(uuid.uuid4())}]
+    )
+    assert wrong.returncode != 0, output(wrong)
+    assert "not removing it" in wrong.stdout + wrong.stderr
+    assert virsh("domstate", guest_name).stdout.strip() == "running"
+
+    right = run_playbook("vm_delete.yml", "-l", HOST, guests=[{"name": guest_name, "uuid": vm_id}])
+    assert right.returncode == 0, output(right)
+    assert guest_name not in domains()
+    assert not disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"name": "x'; rm -rf /"},
+        {"name": "a<b>"},
+        {"name": "Upper-case"},
+        {"name": "-leading-dash"},
+        {"name": "trailing-newline\n"},
+        {"name": "a" * 64},
+        {"vcpus": 0},
+        {"vcpus": 65},
+        {"vcpus": "1"},
+        {"ram_mb": 63},
+        {"disk_gb": 0},
+        {"uuid": "not-a-uuid"},
+        {"unexpected": "key"},
+    ],
+    ids=json.dumps,
+)
+def test_vm_create_refuses_an_invalid_spec_before_any_change(
+    guest_name: str, bad: dict[str, Any]
+) -> None:
+    good = {"name": guest_name, **TINY}
+    invalid = {"name": f"{guest_name}-bad", **TINY, **bad}
+    before_domains, before_images = domains(), images()
+    try:
+        # The valid spec comes first: it must not be created either.
+        proc = run_playbook("vm_create.yml", "-l", HOST, guests=[good, invalid])
+        assert proc.returncode != 0, output(proc)
+        text = proc.stdout + proc.stderr
+        refused = ("Invalid guest spec", "Validation of arguments failed")
+        assert any(reason in text for reason in refused), output(proc)
+        assert domains() == before_domains
+        assert images() == before_images
+    finally:
+        remove_guest(str(invalid["name"]))
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_requires_a_limit(guest_name: str) -> None:
+    proc = run_playbook("vm_create.yml", guests=[{"name": guest_name, **TINY}])
+    assert proc.returncode != 0, output(proc)
+    assert "--limit" in proc.stdout + proc.stderr
+    assert guest_name not in domains()
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_delete_of_a_missing_guest_changes_nothing(guest_name: str) -> None:
+    proc = run_playbook("vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}])
+    assert proc.returncode == 0, output(proc)
+    assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", proc.stdout, re.MULTILINE), output(proc)
