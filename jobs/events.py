@@ -138,6 +138,12 @@ class EventSink:
             self.stdout_parts.append(text[: self.job_stdout_limit - self.stdout_size])
             self.stdout_size += len(self.stdout_parts[-1])
 
+    def last_error_line(self) -> str:
+        """The last ERROR line ansible printed (errors before any task have no host event)."""
+        lines = [line.strip() for line in self.stdout.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith(("ERROR", "[ERROR]", "fatal"))]
+        return _clip((errors or lines or ["no output"])[-1], 1024)  # type: ignore[no-any-return]
+
     @property
     def stdout(self) -> str:
         return "\n".join(self.stdout_parts)

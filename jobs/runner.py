@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -43,7 +42,6 @@ def run_playbook(
     """
     root = settings.ansible_dir
     bin_dir = Path(sys.executable).parent
-    playbook_bin = bin_dir / "ansible-playbook"
     with tempfile.TemporaryDirectory(prefix="virtflow-run-") as private_dir:
         runner = ansible_runner.run(
             private_data_dir=private_dir,
@@ -52,11 +50,11 @@ def run_playbook(
             inventory=str(settings.inventory_path),
             limit=run.limit,
             extravars=run.extravars,
-            binary=str(playbook_bin) if playbook_bin.exists() else shutil.which("ansible-playbook"),
             envvars={
                 "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
                 "ANSIBLE_NOCOLOR": "1",
-                # The worker may run without its virtualenv on PATH (e.g. .venv/bin/virtflow).
+                # pexpect finds ansible-playbook on this PATH; the worker may run as
+                # .venv/bin/virtflow without its virtualenv on PATH.
                 "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             },
             ident=run.ident,

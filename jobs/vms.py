@@ -68,7 +68,8 @@ def _start(job_id: uuid.UUID, expect: VMStatus, becomes: VMStatus) -> Started | 
 
 
 def _locked_vm(session: Session, job: Job) -> VM | None:
-    return session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update())
+    # of=VM: the eagerly joined baremetal row is on the nullable side of an outer join.
+    return session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update(of=VM))
 
 
 def _execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink]:

@@ -42,6 +42,12 @@ def virsh(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def domain_disks(name: str) -> list[str]:
+    """Source paths of a domain's disks, from `virsh domblklist`."""
+    rows = virsh("domblklist", name).stdout.splitlines()[2:]
+    return [row.split()[-1] for row in rows if row.strip()]
+
+
 @dataclass
 class Stack:
     base_url: str
@@ -90,20 +96,31 @@ def _wait_healthy(stack: Stack, timeout: float = 60) -> None:
 
 
 def _inventory(workdir: Path) -> Path:
-    """The repo's inventory plus one host whose SSH port is closed (for the failure path)."""
+    """A copy of the repo's inventory that tests may edit by hand, as ops would."""
     inventory = workdir / "inventory"
     shutil.copytree(REPO_ROOT / "inventory", inventory)
-    (inventory / "zz-e2e-unreachable.yml").write_text(
-        "all:\n  children:\n    baremetal:\n      hosts:\n"
-        f"        {UNREACHABLE_HOST}:\n"
-        "          ansible_host: 127.0.0.1\n"
-        "          ansible_port: 1\n"
-        "          ansible_user: nobody\n"
-        "          virtflow_capacity_vcpus: 64\n"
-        "          virtflow_capacity_ram_mb: 1048576\n"
-        "          virtflow_capacity_disk_gb: 65536\n"
-    )
     return inventory
+
+
+UNREACHABLE_YAML = (
+    "all:\n  children:\n    baremetal:\n      hosts:\n"
+    f"        {UNREACHABLE_HOST}:\n"
+    "          ansible_host: 127.0.0.1\n"
+    "          ansible_port: 1\n"
+    "          ansible_user: nobody\n"
+    "          virtflow_capacity_vcpus: 64\n"
+    "          virtflow_capacity_ram_mb: 1048576\n"
+    "          virtflow_capacity_disk_gb: 65536\n"
+)
+
+
+@pytest.fixture
+def unreachable_host(stack: Stack) -> Iterator[str]:
+    """Ops add a host whose SSH port is closed; removed again afterwards."""
+    path = Path(stack.env["VIRTFLOW_INVENTORY"]) / "zz-e2e-unreachable.yml"
+    path.write_text(UNREACHABLE_YAML)
+    yield UNREACHABLE_HOST
+    path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -127,14 +144,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     port = free_port()
     stack = Stack(
-        f"http://127.0.0.1:{port}", env["VIRTFLOW_ADMIN_USERNAME"],
-        env["VIRTFLOW_ADMIN_PASSWORD"], workdir, env,
+        f"http://127.0.0.1:{port}",
+        env["VIRTFLOW_ADMIN_USERNAME"],
+        env["VIRTFLOW_ADMIN_PASSWORD"],
+        workdir,
+        env,
     )
     virtflow = str(VENV_BIN / "virtflow")
     subprocess.run([virtflow, "admin", "ensure"], env=env, check=True, cwd=REPO_ROOT)
     try:
-        _start(stack, "gunicorn", [str(VENV_BIN / "python"), "-m", "gunicorn", "--bind",
-                                   f"127.0.0.1:{port}", "--workers", "2", "api.wsgi:app"])
+        _start(
+            stack,
+            "gunicorn",
+            [
+                str(VENV_BIN / "python"),
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "api.wsgi:app",
+            ],
+        )
         _start(stack, "worker", [virtflow, "worker"])
         _wait_healthy(stack)
         yield stack
@@ -151,9 +183,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def _drop_database(name: str) -> None:
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
-    from tests.conftest import ADMIN_URL  # noqa: PLC0415
+    from tests.conftest import ADMIN_URL
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -162,7 +194,8 @@ def _drop_database(name: str) -> None:
 @pytest.fixture
 def admin(stack: Stack) -> Stack:
     r = stack.call(
-        "POST", "/api/v1/auth/login/",
+        "POST",
+        "/api/v1/auth/login/",
         json={"username": stack.admin_username, "password": stack.admin_password},
     )
     assert r.status_code == 200, r.text
@@ -176,8 +209,7 @@ def cleanup_domains() -> Iterator[list[str]]:
     names: list[str] = []
     yield names
     for name in names:
-        disks = [line.split()[-1] for line in virsh("domblklist", name).stdout.splitlines()[2:]
-                 if line.strip()]
+        disks = domain_disks(name)
         virsh("destroy", name)
         virsh("undefine", name)
         for disk in disks:

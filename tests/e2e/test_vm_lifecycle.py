@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import UNREACHABLE_HOST, Stack, virsh
+from tests.e2e.conftest import Stack, domain_disks, virsh
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,9 @@ def wait_vm(stack: Stack, vm_id: str, want: set[str], timeout: float = 300) -> d
         if vm["status"] in want:
             return vm
         if vm["status"] in FINAL:
-            pytest.fail(f"VM ended {vm['status']} ({vm['status_reason']}); statuses {seen}\n{stack.logs()}")
+            pytest.fail(
+                f"VM ended {vm['status']} ({vm['status_reason']}); statuses {seen}\n{stack.logs()}"
+            )
         time.sleep(1)
     pytest.fail(f"VM not {want} after {timeout}s; statuses {seen}\n{stack.logs()}")
 
@@ -42,13 +44,16 @@ def create_tenant(stack: Stack) -> str:
 def dominfo(name: str) -> dict[str, str]:
     out = virsh("dominfo", name)
     assert out.returncode == 0, out.stderr
-    return {k.strip(): v.strip() for k, _, v in (l.partition(":") for l in out.stdout.splitlines()) if v}
+    pairs = (line.partition(":") for line in out.stdout.splitlines())
+    return {key.strip(): value.strip() for key, _, value in pairs if value}
 
 
 def test_vm_create_run_and_delete_on_real_kvm(admin: Stack, cleanup_domains: list[str]) -> None:
     tenant_id = create_tenant(admin)
     body = {"name": "web", "vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": tenant_id}
-    r = admin.call("POST", "/api/v1/vm/create/", json=body, headers={"X-Request-ID": "e2e-create-1"})
+    r = admin.call(
+        "POST", "/api/v1/vm/create/", json=body, headers={"X-Request-ID": "e2e-create-1"}
+    )
     assert r.status_code == 202, r.text
     created = r.json()["data"]
     assert created["status"] == "pending"
@@ -66,7 +71,7 @@ def test_vm_create_run_and_delete_on_real_kvm(admin: Stack, cleanup_domains: lis
     assert info["CPU(s)"] == "1"
     assert info["Max memory"] == "65536 KiB"
     assert info["UUID"] == vm["domain_uuid"]
-    disks = [l.split()[-1] for l in virsh("domblklist", domain).stdout.splitlines()[2:] if l.strip()]
+    disks = domain_disks(domain)
     assert len(disks) == 1 and Path(disks[0]).exists()
 
     # The job and its events are the audit trail of what Ansible did.
@@ -91,18 +96,48 @@ def test_vm_create_run_and_delete_on_real_kvm(admin: Stack, cleanup_domains: lis
     assert delete_job["kind"] == "vm.delete" and delete_job["status"] == "successful"
 
 
-def test_vm_on_unreachable_host_ends_error_with_reason(admin: Stack) -> None:
+def test_vm_on_unreachable_host_ends_error_with_reason(admin: Stack, unreachable_host: str) -> None:
     tenant_id = create_tenant(admin)
-    hosts = admin.call("GET", "/api/v1/baremetal/").json()["data"]
-    local = next(h for h in hosts if h["name"] == "localhost")
+    # The hand-edited inventory reaches the API without a restart.
+    hosts = {h["name"]: h for h in admin.call("GET", "/api/v1/baremetal/").json()["data"]}
+    assert hosts[unreachable_host]["in_inventory"] is True
+    local = hosts["localhost"]
     # More RAM than localhost offers: only the unreachable host can take it.
-    body = {"name": "lost", "vcpus": 1, "ram_mb": local["capacity_ram_mb"] + 64, "disk_gb": 1,
-            "tenant_id": tenant_id}
+    body = {
+        "name": "lost",
+        "vcpus": 1,
+        "ram_mb": local["capacity_ram_mb"] + 64,
+        "disk_gb": 1,
+        "tenant_id": tenant_id,
+    }
     r = admin.call("POST", "/api/v1/vm/", json=body)
     assert r.status_code == 202, r.text
-    assert r.json()["data"]["baremetal"] == UNREACHABLE_HOST
+    assert r.json()["data"]["baremetal"] == unreachable_host
     vm = wait_vm(admin, r.json()["data"]["id"], {"error"})
-    assert UNREACHABLE_HOST in vm["status_reason"]
+    assert unreachable_host in vm["status_reason"]
     job = admin.call("GET", f"/api/v1/job/{vm['job_id']}/").json()["data"]
     assert job["status"] == "failed"
     assert job["explanation"] == vm["status_reason"]
+
+
+def test_host_removed_from_inventory_by_hand_takes_no_new_vms(
+    admin: Stack, unreachable_host: str
+) -> None:
+    assert any(
+        h["name"] == unreachable_host
+        for h in admin.call("GET", "/api/v1/baremetal/").json()["data"]
+    )
+    (Path(admin.env["VIRTFLOW_INVENTORY"]) / "zz-e2e-unreachable.yml").unlink()
+    hosts = {h["name"]: h for h in admin.call("GET", "/api/v1/baremetal/").json()["data"]}
+    assert hosts[unreachable_host]["in_inventory"] is False
+    assert hosts["localhost"]["in_inventory"] is True
+    # Only the removed host had this much RAM: nothing can take the VM now.
+    body = {
+        "name": "nowhere",
+        "vcpus": 1,
+        "ram_mb": hosts["localhost"]["capacity_ram_mb"] + 64,
+        "disk_gb": 1,
+        "tenant_id": create_tenant(admin),
+    }
+    r = admin.call("POST", "/api/v1/vm/", json=body)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "NO_CAPACITY"
