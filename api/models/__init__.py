@@ -3,8 +3,11 @@
 from sqlalchemy import select
 from sqlalchemy.orm import column_property
 
+from api.models.audit import AuditLog, AuditOutcome
 from api.models.baremetal import Baremetal
 from api.models.job import Job, JobEvent, JobKind, JobStatus
+from api.models.permission import ObjectPermission
+from api.models.quota import QUOTA_RESOURCES, Quota
 from api.models.tenant import Membership, Tenant, TenantRole, TenantStatus
 from api.models.user import User
 from api.models.vm import VM, VMStatus
@@ -20,13 +23,18 @@ VM.job_id = column_property(
 )
 
 __all__ = [
+    "QUOTA_RESOURCES",
     "VM",
+    "AuditLog",
+    "AuditOutcome",
     "Baremetal",
     "Job",
     "JobEvent",
     "JobKind",
     "JobStatus",
     "Membership",
+    "ObjectPermission",
+    "Quota",
     "Tenant",
     "TenantRole",
     "TenantStatus",

@@ -30,6 +30,8 @@ UNFINISHED_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 class JobKind(StrEnum):
     VM_CREATE = "vm.create"
     VM_DELETE = "vm.delete"
+    VM_STOP = "vm.stop"
+    VM_START = "vm.start"
 
 
 class Job(Base):
