@@ -97,6 +97,28 @@ def dominfo(name: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def domstate(name: str) -> str:
+    return virsh("domstate", name).stdout.strip()
+
+
+def inactive_xml(name: str) -> str:
+    proc = virsh("dumpxml", "--inactive", name)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def changed_nothing(proc: subprocess.CompletedProcess[str]) -> bool:
+    return re.search(rf"^{HOST}\s*:.*\bchanged=0\b", proc.stdout, re.MULTILINE) is not None
+
+
+def task_output(proc: subprocess.CompletedProcess[str], task: str) -> str:
+    """What the default callback printed for one libvirt_guest task (stripped)."""
+    header = f"TASK [libvirt_guest : {task}] "
+    assert header in proc.stdout, output(proc)
+    section = proc.stdout.split(header, 1)[1].split("\n", 1)[1]
+    return re.split(r"^(?:TASK \[|PLAY RECAP)", section, maxsplit=1, flags=re.MULTILINE)[0].strip()
+
+
 def disk_path(name: str) -> Path:
     return IMAGE_DIR / f"{name}.qcow2"
 
@@ -117,14 +139,32 @@ def guest_name() -> Iterator[str]:
         remove_guest(name)
 
 
+@pytest.fixture(scope="module")
+def running_guest() -> Iterator[str]:
+    """One running guest shared by the refusal tests (which must leave it running)."""
+    name = f"vf-t-{secrets.token_hex(4)}"
+    try:
+        proc = run_playbook("vm_create.yml", "-l", HOST, guests=[{"name": name, **TINY}])
+        assert proc.returncode == 0, output(proc)
+        yield name
+    finally:
+        remove_guest(name)
+
+
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_playbook_syntax_check_passes(playbook: str) -> None:
     proc = run_playbook(playbook, "--syntax-check", timeout=120)
     assert proc.returncode == 0, output(proc)
 
 
-def test_playbooks_are_the_three_operations() -> None:
-    assert PLAYBOOKS == ["host_prepare.yml", "vm_create.yml", "vm_delete.yml"]
+def test_playbooks_are_the_five_operations() -> None:
+    assert PLAYBOOKS == [
+        "host_prepare.yml",
+        "vm_create.yml",
+        "vm_delete.yml",
+        "vm_start.yml",
+        "vm_stop.yml",
+    ]
 
 
 @pytest.mark.e2e
@@ -255,3 +295,130 @@ def test_vm_delete_of_a_missing_guest_changes_nothing(guest_name: str) -> None:
     proc = run_playbook("vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}])
     assert proc.returncode == 0, output(proc)
     assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", proc.stdout, re.MULTILINE), output(proc)
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_stop_and_vm_start_keep_the_guest(guest_name: str) -> None:
+    created = run_playbook(
+        "vm_create.yml", "-l", HOST, guests=[{"name": guest_name, **TINY}], json_output=True
+    )
+    vm_uuid = global_stats(created)["virtflow_guests"][guest_name]["uuid"]
+    definition = inactive_xml(guest_name)
+
+    wrong = run_playbook(
+        "vm_stop.yml", "-l", HOST, guests=[{"name": guest_name, "uuid": str(uuid.uuid4())}]
+    )
+    assert wrong.returncode != 0, output(wrong)
+    assert "not stopping it" in wrong.stdout + wrong.stderr
+    assert domstate(guest_name) == "running"
+
+    # The UUID guard compares case-insensitively, as vm_delete's does.
+    spec = {"name": guest_name, "uuid": vm_uuid.upper(), "force": True}
+    stopped = run_playbook("vm_stop.yml", "-l", HOST, guests=[spec], json_output=True)
+    assert global_stats(stopped) == {
+        "virtflow_guests": {guest_name: {"state": "stopped", "host": HOST}}
+    }
+    assert domstate(guest_name) == "shut off"
+
+    again = run_playbook("vm_stop.yml", "-l", HOST, guests=[spec])
+    assert again.returncode == 0, output(again)
+    assert changed_nothing(again), output(again)
+    assert domstate(guest_name) == "shut off"
+
+    started = run_playbook(
+        "vm_start.yml", "-l", HOST, guests=[{"name": guest_name}], json_output=True
+    )
+    assert global_stats(started) == {
+        "virtflow_guests": {guest_name: {"state": "running", "uuid": vm_uuid, "host": HOST}}
+    }
+    assert domstate(guest_name) == "running"
+    assert dominfo(guest_name)["UUID"] == vm_uuid
+    assert inactive_xml(guest_name) == definition
+
+    running = run_playbook("vm_start.yml", "-l", HOST, guests=[{"name": guest_name}])
+    assert running.returncode == 0, output(running)
+    assert changed_nothing(running), output(running)
+
+    deleted = run_playbook("vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}])
+    assert deleted.returncode == 0, output(deleted)
+    assert guest_name not in domains()
+    assert not disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_stop_falls_back_to_force_when_the_guest_ignores_acpi(guest_name: str) -> None:
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{"name": guest_name, **TINY}])
+    assert created.returncode == 0, output(created)
+
+    # The blank test disk boots no OS, so nothing answers the ACPI request.
+    proc = run_playbook(
+        "vm_stop.yml",
+        "-l",
+        HOST,
+        "-e",
+        "libvirt_guest_stop_timeout=2",
+        guests=[{"name": guest_name}],
+    )
+    assert proc.returncode == 0, output(proc)
+    asked = task_output(proc, "Ask the guests to shut down (ACPI)")
+    waited = task_output(proc, "Wait for the guests to shut down")
+    forced = task_output(proc, "Force off the guests still running")
+    assert asked.startswith("changed:"), output(proc)
+    assert "RETRYING" in waited, output(proc)
+    assert forced.startswith("changed:"), output(proc)
+    assert domstate(guest_name) == "shut off"
+
+
+@pytest.mark.e2e
+@needs_root
+@pytest.mark.parametrize("playbook", ["vm_stop.yml", "vm_start.yml"])
+def test_power_operations_on_a_missing_guest_fail_clearly(guest_name: str, playbook: str) -> None:
+    proc = run_playbook(playbook, "-l", HOST, guests=[{"name": guest_name}])
+    assert proc.returncode != 0, output(proc)
+    verb = "stop" if playbook == "vm_stop.yml" else "start"
+    message = f"Domain {guest_name} is not defined on {HOST}: cannot {verb} it."
+    assert message in proc.stdout, output(proc)
+    assert guest_name not in domains()
+    assert not disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+@pytest.mark.parametrize(
+    ("playbook", "bad"),
+    [
+        ("vm_stop.yml", {"name": "x'; rm -rf /"}),
+        ("vm_stop.yml", {"name": "Upper-case"}),
+        ("vm_stop.yml", {"force": "yes"}),
+        ("vm_stop.yml", {"uuid": "not-a-uuid"}),
+        ("vm_stop.yml", {"vcpus": 1}),
+        ("vm_start.yml", {"name": "a<b>"}),
+        ("vm_start.yml", {"force": True}),
+        ("vm_create.yml", {"force": True, **TINY}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else json.dumps(value),
+)
+def test_power_operations_refuse_an_invalid_spec_before_any_change(
+    running_guest: str, playbook: str, bad: dict[str, Any]
+) -> None:
+    # The valid spec comes first: vm_stop would force it off if it were not refused.
+    good = {
+        "vm_stop.yml": {"name": running_guest, "force": True},
+        "vm_start.yml": {"name": running_guest},
+        "vm_create.yml": {"name": running_guest, **TINY},
+    }[playbook]
+    invalid = {"name": f"{running_guest}-bad", **bad}
+    before_domains, before_images = domains(), images()
+    try:
+        proc = run_playbook(playbook, "-l", HOST, guests=[good, invalid])
+        assert proc.returncode != 0, output(proc)
+        text = proc.stdout + proc.stderr
+        refused = ("Invalid guest spec", "Validation of arguments failed")
+        assert any(reason in text for reason in refused), output(proc)
+        assert domstate(running_guest) == "running"
+        assert domains() == before_domains
+        assert images() == before_images
+    finally:
+        remove_guest(str(invalid["name"]))
