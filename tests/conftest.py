@@ -29,7 +29,9 @@ from api.services.users import hash_password
 from api.settings import REPO_ROOT, Settings
 from api.web.app import create_app
 
-ADMIN_URL = os.environ.get("VIRTFLOW_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "VIRTFLOW_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 TEST_DB = os.environ.get("VIRTFLOW_TEST_DB", "virtflow_test")
 PASSWORD = "correct-horse-battery-staple"
 
@@ -39,7 +41,9 @@ def recreate_database(name: str) -> str:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    return (
+        ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    )
 
 
 def migrate(url: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,9 @@ def read_inventory(path: Path) -> dict[str, Any]:
         text=True,
         timeout=120,
         check=False,
+        # Otherwise a typo in any inventory file only warns, and the hosts it held would look
+        # removed by ops (or all of them, with rc 0, when nothing parses).
+        env={**os.environ, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True"},
     )
     if proc.returncode != 0:
         raise InventoryError(proc.stderr.strip() or f"ansible-inventory exited {proc.returncode}")

@@ -115,7 +115,7 @@ def _new_job(
 def get_vm(session: Session, user: User, vm_id: uuid.UUID, perm: Perm, *, lock: bool = False) -> VM:
     """The VM if the caller may see it and holds perm; 404 when it may not see it."""
     query = select(VM).where(VM.id == vm_id)
-    vm = session.scalar(query.with_for_update() if lock else query)
+    vm = session.scalar(query.with_for_update(of=VM) if lock else query)
     if vm is None:
         raise NotFound()
     require(session, user, perm, vm.tenant_id)
@@ -216,7 +216,7 @@ def fail_unqueued(session: Session, job_id: uuid.UUID, reason: str) -> None:
 def apply_job_error(session: Session, job: Job, reason: str) -> None:
     """A job that could not run leaves its VM in `error` with the reason, unless already final."""
     vm = (
-        session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update())
+        session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update(of=VM))
         if job.vm_id
         else None
     )

@@ -22,7 +22,8 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def bind_request_id() -> None:
     """Take a well-formed X-Request-ID from the caller, or make one."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    # fullmatch: with match, `$` would accept a trailing newline, which cannot go in a header.
+    g.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
     request_id_var.set(g.request_id)
 
 

@@ -18,6 +18,8 @@ def slug(max_len: int) -> list[ma.validate.Validator]:
             SLUG_RE,
             error="must start with a lower-case letter and use only a-z, 0-9 and '-'",
         ),
+        # Python's `$` also matches before a final newline, which Regexp would let through.
+        ma.validate.ContainsNoneOf("\n", error="must not contain a line break"),
     ]
 
 

@@ -25,6 +25,8 @@ DESTROY = "jobs.vms.destroy"
 def _create(args: dict[str, Any]) -> dict[str, Any]:
     session = db()
     inventory_watcher().refresh(session)
+    # The watcher has now seen the files: keep the sync even if this request is refused below.
+    session.commit()
     job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id())
     job_queue().after_commit(session, PROVISION, job.id, request_id())
     commit()

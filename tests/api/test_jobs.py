@@ -1,0 +1,223 @@
+"""Jobs API: status and progress, ordered events, stdout, and who may see them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from api.models import Job, JobEvent, JobStatus, Tenant
+from tests.api.conftest import create_vm
+from tests.api.test_envelope import assert_error
+from tests.conftest import Factory
+
+Headers = dict[str, str]
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def tenant(make: Factory) -> Tenant:
+    return make.tenant("acme")
+
+
+@pytest.fixture
+def member(make: Factory, tenant: Tenant) -> Headers:
+    user = make.user()
+    make.member(user, tenant, "viewer")
+    return make.headers(user)
+
+
+@pytest.fixture
+def vm(client: FlaskClient, admin_headers: Headers, tenant: Tenant) -> dict[str, Any]:
+    return create_vm(client, admin_headers, tenant.id)
+
+
+def add_events(db: Session, job_id: uuid.UUID, specs: list[dict[str, Any]]) -> None:
+    """Insert events out of counter order, to prove the API sorts them."""
+    rows = [
+        JobEvent(
+            job_id=job_id,
+            counter=spec["counter"],
+            event=spec.get("event", "runner_on_ok"),
+            task=spec.get("task"),
+            host=spec.get("host"),
+            status=spec.get("status"),
+            stdout=spec.get("stdout", ""),
+            summary=spec.get("summary", {}),
+            created_at=T0 + dt.timedelta(seconds=spec["counter"]),
+        )
+        for spec in specs
+    ]
+    db.add_all(reversed(rows))
+    db.flush()
+
+
+EVENTS: list[dict[str, Any]] = [
+    {"counter": 1, "event": "playbook_on_start"},
+    {"counter": 2, "event": "playbook_on_task_start", "task": "Define domain"},
+    {"counter": 3, "task": "Define domain", "host": "bm-a", "status": "changed"},
+    {"counter": 4, "task": "Define domain", "host": "bm-b", "status": "ok"},
+    {"counter": 5, "event": "playbook_on_task_start", "task": "Start domain"},
+    {
+        "counter": 6,
+        "event": "runner_on_failed",
+        "task": "Start domain",
+        "host": "bm-a",
+        "status": "failed",
+        "summary": {"msg": "boom"},
+    },
+]
+
+
+def test_job_get_shows_status_and_progress(
+    client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session
+) -> None:
+    job_id = uuid.UUID(vm["job_id"])
+    empty = client.get(f"/api/v1/job/{job_id}/", headers=member).get_json()["data"]
+    assert empty["status"] == "queued"
+    assert empty["progress"] == {"events": 0, "host_tasks_done": 0, "current_task": None}
+
+    add_events(db, job_id, EVENTS)
+    job = db.get_one(Job, job_id)
+    job.status = JobStatus.RUNNING
+    db.flush()
+    data = client.get(f"/api/v1/job/{job_id}/", headers=member).get_json()["data"]
+    assert data["id"] == str(job_id)
+    assert (data["kind"], data["status"], data["playbook"]) == (
+        "vm.create",
+        "running",
+        "vm_create.yml",
+    )
+    assert data["vm_id"] == vm["id"]
+    assert data["host"] == vm["baremetal"]
+    assert data["progress"] == {"events": 6, "host_tasks_done": 3, "current_task": "Start domain"}
+    assert "extravars" not in data and "stdout" not in data
+
+
+def test_job_events_in_counter_order(
+    client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session
+) -> None:
+    add_events(db, uuid.UUID(vm["job_id"]), EVENTS)
+    body = client.get(f"/api/v1/job/{vm['job_id']}/events/", headers=member).get_json()
+    assert [e["counter"] for e in body["data"]] == [1, 2, 3, 4, 5, 6]
+    assert body["meta"]["pagination"]["total"] == 6
+    failed = body["data"][-1]
+    assert (failed["event"], failed["status"], failed["summary"]) == (
+        "runner_on_failed",
+        "failed",
+        {"msg": "boom"},
+    )
+
+
+def test_job_events_pages(
+    client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session
+) -> None:
+    add_events(db, uuid.UUID(vm["job_id"]), EVENTS)
+    url = f"/api/v1/job/{vm['job_id']}/events/?per_page=4"
+    first = client.get(f"{url}&page=1", headers=member).get_json()
+    second = client.get(f"{url}&page=2", headers=member).get_json()
+    assert [e["counter"] for e in first["data"]] == [1, 2, 3, 4]
+    assert [e["counter"] for e in second["data"]] == [5, 6]
+    assert first["meta"]["pagination"] == {"page": 1, "per_page": 4, "total": 6, "pages": 2}
+
+
+def test_job_events_filter_by_host_and_event(
+    client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session
+) -> None:
+    add_events(db, uuid.UUID(vm["job_id"]), EVENTS)
+    base = f"/api/v1/job/{vm['job_id']}/events/"
+
+    def counters(query: str) -> list[int]:
+        resp = client.get(f"{base}?{query}", headers=member)
+        assert resp.status_code == 200, resp.get_json()
+        return [e["counter"] for e in resp.get_json()["data"]]
+
+    assert counters("host=bm-a") == [3, 6]
+    assert counters("host=bm-b") == [4]
+    assert counters("event=runner_on_failed") == [6]
+    assert counters("event=playbook_on_task_start") == [2, 5]
+    assert counters("host=bm-a&event=runner_on_ok") == [3]
+    assert counters("host=nowhere") == []
+
+
+def test_job_events_filter_too_long_is_422(
+    client: FlaskClient, member: Headers, vm: dict[str, Any]
+) -> None:
+    resp = client.get(f"/api/v1/job/{vm['job_id']}/events/?host={'h' * 256}", headers=member)
+    assert_error(resp, 422, "VALIDATION_ERROR")
+
+
+def test_job_events_belong_to_their_job(
+    client: FlaskClient, admin_headers: Headers, tenant: Tenant, vm: dict[str, Any], db: Session
+) -> None:
+    other = create_vm(client, admin_headers, tenant.id, "other")
+    add_events(db, uuid.UUID(vm["job_id"]), EVENTS)
+    add_events(db, uuid.UUID(other["job_id"]), [{"counter": 1, "event": "playbook_on_start"}])
+    body = client.get(f"/api/v1/job/{other['job_id']}/events/", headers=admin_headers).get_json()
+    assert [e["counter"] for e in body["data"]] == [1]
+
+
+def test_job_stdout(client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session) -> None:
+    job = db.get_one(Job, uuid.UUID(vm["job_id"]))
+    job.stdout = "PLAY [Create VirtFlow guests]\nok: [bm-a]"
+    db.flush()
+    data = client.get(f"/api/v1/job/{vm['job_id']}/stdout/", headers=member).get_json()["data"]
+    assert data == {"id": vm["job_id"], "stdout": "PLAY [Create VirtFlow guests]\nok: [bm-a]"}
+
+
+@pytest.mark.parametrize("suffix", ["", "events/", "stdout/"])
+def test_job_other_tenant_is_404(
+    client: FlaskClient, make: Factory, vm: dict[str, Any], suffix: str
+) -> None:
+    outsider = make.user()
+    make.member(outsider, make.tenant("globex"), "tenant_user")
+    resp = client.get(f"/api/v1/job/{vm['job_id']}/{suffix}", headers=make.headers(outsider))
+    assert_error(resp, 404, "NOT_FOUND")
+
+
+def test_job_unknown_is_404(client: FlaskClient, member: Headers) -> None:
+    assert_error(client.get(f"/api/v1/job/{uuid.uuid4()}/", headers=member), 404, "NOT_FOUND")
+
+
+def test_job_list_filters_by_vm_and_status(
+    client: FlaskClient, admin_headers: Headers, member: Headers, tenant: Tenant
+) -> None:
+    a = create_vm(client, admin_headers, tenant.id, "a")
+    b = create_vm(client, admin_headers, tenant.id, "b")
+    delete = client.delete(f"/api/v1/vm/{a['id']}/", headers=admin_headers).get_json()["data"]
+
+    def ids(query: str) -> set[str]:
+        resp = client.get(f"/api/v1/job/?{query}", headers=member)
+        assert resp.status_code == 200, resp.get_json()
+        return {j["id"] for j in resp.get_json()["data"]}
+
+    assert ids("") == {a["job_id"], b["job_id"], delete["job_id"]}
+    assert ids(f"vm_id={a['id']}") == {a["job_id"], delete["job_id"]}
+    assert ids(f"vm_id={b['id']}") == {b["job_id"]}
+    assert ids("status=canceled") == {a["job_id"]}
+    assert ids("status=queued") == {b["job_id"], delete["job_id"]}
+    assert ids(f"vm_id={a['id']}&status=queued") == {delete["job_id"]}
+    assert ids(f"tenant_id={tenant.id}&status=running") == set()
+
+
+def test_job_list_bad_status_is_422(client: FlaskClient, member: Headers) -> None:
+    fields = assert_error(
+        client.get("/api/v1/job/?status=done", headers=member), 422, "VALIDATION_ERROR"
+    )["error"]["details"]["fields"]
+    assert list(fields["query"]) == ["status"]
+
+
+def test_job_list_hides_other_tenants(
+    client: FlaskClient, make: Factory, vm: dict[str, Any], tenant: Tenant
+) -> None:
+    outsider = make.user()
+    make.member(outsider, make.tenant("globex"), "tenant_user")
+    headers = make.headers(outsider)
+    for query in ("", f"?vm_id={vm['id']}", f"?tenant_id={tenant.id}"):
+        body = client.get(f"/api/v1/job/{query}", headers=headers).get_json()
+        assert body["data"] == []
+        assert body["meta"]["pagination"]["total"] == 0

@@ -1,0 +1,21 @@
+"""Job functions run against the test database and settings, with a fake ansible-runner."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.settings import Settings
+from jobs import base
+from tests.api.conftest import fast_password_hash
+
+__all__ = ["fast_password_hash", "job_env"]
+
+
+@pytest.fixture(autouse=True)
+def job_env(
+    monkeypatch: pytest.MonkeyPatch, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """jobs.base hands out the test's savepoint sessions and the test settings."""
+    monkeypatch.setattr(base, "sessions", lambda: sessions)
+    monkeypatch.setattr(base, "settings", lambda: settings)

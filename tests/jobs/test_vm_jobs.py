@@ -1,0 +1,430 @@
+"""provision and destroy, end to end below RQ, with a fake run_playbook feeding runner events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
+from api.services import vms as vm_service
+from jobs import base
+from jobs import vms as vm_jobs
+from jobs.runner import PlaybookRun, RunOutcome
+from tests.conftest import Factory
+
+LIBVIRT_UUID = "6f1c9a3e-6a55-4d1e-9d0b-3f5a8c2e7b10"
+
+
+def event(counter: int, name: str, *, stdout: str = "", **data: Any) -> dict[str, Any]:
+    """An ansible-runner event as the event_handler receives it."""
+    return {
+        "uuid": str(uuid.uuid4()),
+        "counter": counter,
+        "event": name,
+        "stdout": stdout,
+        "created": f"2026-01-01T00:00:{counter:02d}.000000",
+        "event_data": {"play": "Create VirtFlow guests", **data},
+    }
+
+
+def stats(counter: int, guests: dict[str, Any] | None) -> dict[str, Any]:
+    artifact = {"virtflow_guests": guests} if guests is not None else {}
+    return event(counter, "playbook_on_stats", stdout="PLAY RECAP", artifact_data=artifact)
+
+
+def success_events(domain: str, state: str = "running") -> list[dict[str, Any]]:
+    guest: dict[str, Any] = {"state": state, "host": "bm-a"}
+    if state == "running":
+        guest["uuid"] = LIBVIRT_UUID
+    return [
+        event(1, "playbook_on_start"),
+        event(2, "playbook_on_play_start", stdout="PLAY [Create VirtFlow guests]"),
+        event(3, "playbook_on_task_start", task="Define the domain"),
+        event(
+            4,
+            "runner_on_ok",
+            stdout="changed: [bm-a]",
+            task="Define the domain",
+            host="bm-a",
+            res={"changed": True, "msg": "defined"},
+        ),
+        event(5, "playbook_on_task_start", task="Start the domain"),
+        event(
+            6,
+            "runner_on_ok",
+            stdout="ok: [bm-a]",
+            task="Start the domain",
+            host="bm-a",
+            res={"changed": False},
+        ),
+        stats(7, {domain: guest}),
+    ]
+
+
+def failed_events() -> list[dict[str, Any]]:
+    return [
+        event(1, "playbook_on_start"),
+        event(2, "playbook_on_task_start", task="Create the disk"),
+        event(
+            3,
+            "runner_on_failed",
+            stdout="fatal: [bm-a]: FAILED! => no space left",
+            task="Create the disk",
+            host="bm-a",
+            res={"failed": True, "msg": "No space left on device", "rc": 1},
+        ),
+        event(
+            4,
+            "runner_on_failed",
+            task="Later task",
+            host="bm-a",
+            res={"failed": True, "msg": "second failure"},
+        ),
+        stats(5, {}),
+    ]
+
+
+@dataclass
+class FakeRunner:
+    """Stands in for jobs.runner.run_playbook: feeds events, then returns or raises."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "successful"
+    rc: int | None = 0
+    raises: Exception | None = None
+    runs: list[PlaybookRun] = field(default_factory=list)
+    during: Callable[[], None] | None = None
+
+    def __call__(
+        self,
+        settings: Any,
+        run: PlaybookRun,
+        on_event: Callable[[dict[str, Any]], bool],
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> RunOutcome:
+        self.runs.append(run)
+        for item in self.events:
+            assert on_event(item) is True
+        if self.during:
+            self.during()
+        if self.raises:
+            raise self.raises
+        return RunOutcome(self.status, self.rc)
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    fake = FakeRunner()
+    monkeypatch.setattr(vm_jobs, "run_playbook", fake)
+    return fake
+
+
+@pytest.fixture
+def admin(make: Factory) -> User:
+    make.baremetal("bm-a")
+    return make.user(is_admin=True)
+
+
+@pytest.fixture
+def queued(db: Session, make: Factory, admin: User) -> tuple[VM, Job]:
+    """A pending VM with its queued create job, as POST /vm/ leaves them."""
+    tenant = make.tenant()
+    job = vm_service.create_vm(db, admin, vm_service.VMRequest(tenant.id, "web", 2, 512, 5), "r-1")
+    return db.get_one(VM, job.vm_id), job
+
+
+def reload(db: Session, *objs: Any) -> None:
+    db.expire_all()
+    for obj in objs:
+        db.refresh(obj)
+
+
+def events_of(db: Session, job: Job) -> list[JobEvent]:
+    return list(db.scalars(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)))
+
+
+def test_provision_success(db: Session, queued: tuple[VM, Job], runner: FakeRunner) -> None:
+    vm, job = queued
+    runner.events = success_events(vm.domain_name)
+    assert vm_jobs.provision(str(job.id)) == "successful"
+    reload(db, vm, job)
+    assert (job.status, job.rc, job.explanation) == (JobStatus.SUCCESSFUL, 0, None)
+    assert job.started_at is not None and job.finished_at is not None
+    assert job.artifacts["virtflow_guests"][vm.domain_name]["state"] == "running"
+    assert "changed: [bm-a]" in job.stdout and "PLAY RECAP" in job.stdout
+    assert vm.status == VMStatus.RUNNING
+    assert vm.domain_uuid == uuid.UUID(LIBVIRT_UUID)
+    assert vm.status_reason is None
+
+    [run] = runner.runs
+    assert run == PlaybookRun(str(job.id), "vm_create.yml", "bm-a", job.extravars)
+
+    stored = events_of(db, job)
+    assert [e.counter for e in stored] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e.event for e in stored][-1] == "playbook_on_stats"
+    define = stored[3]
+    assert (define.task, define.host, define.status, define.changed) == (
+        "Define the domain",
+        "bm-a",
+        "changed",
+        True,
+    )
+    assert stored[5].status == "ok"
+
+
+def test_provision_moves_vm_to_provisioning_while_running(
+    sessions: Any, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    seen: list[tuple[str, str]] = []
+
+    def look() -> None:
+        with sessions() as s:
+            seen.append((s.get_one(VM, vm.id).status, s.get_one(Job, job.id).status))
+
+    runner.events = success_events(vm.domain_name)
+    runner.during = look
+    vm_jobs.provision(str(job.id))
+    assert seen == [(VMStatus.PROVISIONING, JobStatus.RUNNING)]
+
+
+def test_provision_failed_run(db: Session, queued: tuple[VM, Job], runner: FakeRunner) -> None:
+    vm, job = queued
+    runner.events, runner.status, runner.rc = failed_events(), "failed", 2
+    assert vm_jobs.provision(str(job.id)) == "failed"
+    reload(db, vm, job)
+    assert (job.status, job.rc) == (JobStatus.FAILED, 2)
+    assert job.explanation is not None
+    assert "Create the disk" in job.explanation and "No space left on device" in job.explanation
+    assert "second failure" not in job.explanation
+    assert vm.status == VMStatus.ERROR
+    assert vm.status_reason == job.explanation
+    assert [e.status for e in events_of(db, job)][2:4] == ["failed", "failed"]
+
+
+def test_provision_runner_error(db: Session, queued: tuple[VM, Job], runner: FakeRunner) -> None:
+    vm, job = queued
+    runner.events = [event(1, "verbose", stdout="ERROR! the playbook could not be found")]
+    runner.status, runner.rc = "error", 1
+    assert vm_jobs.provision(str(job.id)) == "error"
+    reload(db, vm, job)
+    assert (job.status, job.rc) == (JobStatus.ERROR, 1)
+    assert job.explanation
+    assert vm.status == VMStatus.ERROR
+    assert vm.status_reason == job.explanation
+
+
+def test_provision_timeout_is_failed(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner, settings: Any
+) -> None:
+    vm, job = queued
+    runner.events, runner.status, runner.rc = [event(1, "playbook_on_start")], "timeout", 254
+    assert vm_jobs.provision(str(job.id)) == "failed"
+    reload(db, vm, job)
+    assert job.status == JobStatus.FAILED
+    assert f"timed out after {settings.job_timeout_seconds}s" in (job.explanation or "")
+    assert vm.status == VMStatus.ERROR
+
+
+def test_provision_runner_canceled(db: Session, queued: tuple[VM, Job], runner: FakeRunner) -> None:
+    vm, job = queued
+    runner.status, runner.rc = "canceled", None
+    assert vm_jobs.provision(str(job.id)) == "canceled"
+    reload(db, vm, job)
+    assert job.status == JobStatus.CANCELED
+    assert vm.status == VMStatus.ERROR
+
+
+def test_provision_unknown_runner_status_is_error(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    _vm, job = queued
+    runner.status = "exploded"
+    assert vm_jobs.provision(str(job.id)) == "error"
+    reload(db, job)
+    assert "exploded" in (job.explanation or "")
+
+
+def test_provision_success_without_reported_state_is_vm_error(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    runner.events = [event(1, "playbook_on_start"), stats(2, None)]
+    assert vm_jobs.provision(str(job.id)) == "successful"
+    reload(db, vm, job)
+    assert job.status == JobStatus.SUCCESSFUL
+    assert vm.status == VMStatus.ERROR
+    assert vm.status_reason == "the playbook did not report the domain state"
+
+
+def test_provision_success_with_domain_not_running_is_vm_error(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    runner.events = [stats(1, {vm.domain_name: {"state": "shutoff", "host": "bm-a"}})]
+    vm_jobs.provision(str(job.id))
+    reload(db, vm)
+    assert (vm.status, vm.status_reason) == (
+        VMStatus.ERROR,
+        "libvirt reported the domain as shutoff",
+    )
+
+
+def test_provision_runner_crash_marks_error_and_reraises(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    runner.events = [event(1, "playbook_on_start"), event(2, "playbook_on_task_start", task="t")]
+    runner.raises = RuntimeError("pexpect died")
+    with pytest.raises(RuntimeError, match="pexpect died"):
+        vm_jobs.provision(str(job.id))
+    reload(db, vm, job)
+    assert job.status == JobStatus.ERROR
+    assert job.finished_at is not None
+    assert job.explanation == "job crashed: RuntimeError: pexpect died"
+    assert vm.status == VMStatus.ERROR
+    assert vm.status_reason == job.explanation
+    assert [e.counter for e in events_of(db, job)] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "status", [JobStatus.RUNNING, JobStatus.CANCELED, JobStatus.SUCCESSFUL, JobStatus.ERROR]
+)
+def test_provision_job_not_queued_is_skipped(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner, status: JobStatus
+) -> None:
+    vm, job = queued
+    job.status = status
+    db.flush()
+    assert vm_jobs.provision(str(job.id)) == "skipped"
+    reload(db, vm, job)
+    assert job.status == status
+    assert job.started_at is None and job.finished_at is None
+    assert vm.status == VMStatus.PENDING
+    assert runner.runs == []
+    assert events_of(db, job) == []
+
+
+def test_provision_unknown_job_is_skipped(runner: FakeRunner) -> None:
+    assert vm_jobs.provision(str(uuid.uuid4())) == "skipped"
+    assert runner.runs == []
+
+
+def test_provision_vm_not_pending_cancels_job(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    vm.status = VMStatus.DELETING
+    db.flush()
+    assert vm_jobs.provision(str(job.id)) == "skipped"
+    reload(db, vm, job)
+    assert job.status == JobStatus.CANCELED
+    assert job.explanation == "VM is deleting, not pending"
+    assert job.finished_at is not None
+    assert vm.status == VMStatus.DELETING
+    assert runner.runs == []
+
+
+@pytest.fixture
+def deleting(db: Session, queued: tuple[VM, Job], admin: User) -> tuple[VM, Job]:
+    """A running VM with its queued delete job."""
+    vm, create_job = queued
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.RUNNING
+    db.flush()
+    job = vm_service.request_delete(db, admin, vm.id, "r-2")
+    db.flush()
+    return vm, job
+
+
+def test_destroy_success_deletes_vm(
+    db: Session, deleting: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = deleting
+    runner.events = success_events(vm.domain_name, state="absent")
+    assert vm_jobs.destroy(str(job.id)) == "successful"
+    reload(db, vm, job)
+    assert job.status == JobStatus.SUCCESSFUL
+    assert vm.status == VMStatus.DELETED
+    assert vm.deleted_at is not None
+    assert vm.status_reason is None
+    [run] = runner.runs
+    assert (run.playbook, run.limit) == ("vm_delete.yml", "bm-a")
+    assert run.extravars == {"virtflow_guests": [{"name": vm.domain_name}]}
+
+
+def test_destroy_success_without_absent_state_is_vm_error(
+    db: Session, deleting: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = deleting
+    runner.events = [stats(1, {vm.domain_name: {"state": "running", "host": "bm-a"}})]
+    vm_jobs.destroy(str(job.id))
+    reload(db, vm)
+    assert vm.status == VMStatus.ERROR
+    assert vm.status_reason == "the playbook did not report the domain absent"
+    assert vm.deleted_at is None
+
+
+def test_destroy_failed_is_vm_error_with_reason(
+    db: Session, deleting: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = deleting
+    runner.events, runner.status, runner.rc = failed_events(), "failed", 2
+    assert vm_jobs.destroy(str(job.id)) == "failed"
+    reload(db, vm, job)
+    assert job.status == JobStatus.FAILED
+    assert vm.status == VMStatus.ERROR
+    assert "No space left on device" in (vm.status_reason or "")
+
+
+def test_destroy_vm_not_deleting_cancels_job(
+    db: Session, deleting: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = deleting
+    vm.status = VMStatus.RUNNING
+    db.flush()
+    assert vm_jobs.destroy(str(job.id)) == "skipped"
+    reload(db, job)
+    assert job.status == JobStatus.CANCELED
+    assert runner.runs == []
+
+
+def test_on_rq_failure_marks_running_job_error(db: Session, queued: tuple[VM, Job]) -> None:
+    vm, job = queued
+    job.status = JobStatus.RUNNING
+    vm.status = VMStatus.PROVISIONING
+    db.flush()
+    rq_job = SimpleNamespace(id=str(job.id))
+    base.on_rq_failure(rq_job, None, TimeoutError, TimeoutError("work-horse timed out"), None)
+    reload(db, vm, job)
+    assert job.status == JobStatus.ERROR
+    assert job.explanation == "job crashed: TimeoutError: work-horse timed out"
+    assert job.finished_at is not None
+    assert vm.status == VMStatus.ERROR
+    assert vm.status_reason == job.explanation
+
+
+def test_on_rq_failure_keeps_finished_job(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    runner.events = success_events(vm.domain_name)
+    vm_jobs.provision(str(job.id))
+    base.on_rq_failure(SimpleNamespace(id=str(job.id)), None, RuntimeError, RuntimeError("x"), None)
+    reload(db, vm, job)
+    assert job.status == JobStatus.SUCCESSFUL
+    assert vm.status == VMStatus.RUNNING
+
+
+def test_on_rq_failure_ignores_foreign_job_ids(db: Session, queued: tuple[VM, Job]) -> None:
+    _vm, job = queued
+    base.on_rq_failure(SimpleNamespace(id="not-a-uuid"), None, None, None, None)
+    reload(db, job)
+    assert job.status == JobStatus.QUEUED

@@ -1,0 +1,164 @@
+"""Placement: the fitting host with most free RAM, under row locks that serialise callers."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from api.errors import NoCapacity
+from api.models import VM, Baremetal, Tenant, VMStatus
+from api.services.placement import Request, choose_host
+from tests.conftest import Factory
+
+
+def add_vm(session: Session, tenant: Tenant, host: Baremetal, **kw: Any) -> VM:
+    vm_id = uuid.uuid4()
+    values: dict[str, Any] = {"vcpus": 1, "ram_mb": 64, "disk_gb": 1, "status": VMStatus.RUNNING}
+    values.update(kw)
+    vm = VM(
+        id=vm_id,
+        tenant_id=tenant.id,
+        name=f"vm-{vm_id.hex[:8]}",
+        baremetal_id=host.id,
+        domain_name=f"vf-{vm_id.hex[:8]}",
+        **values,
+    )
+    session.add(vm)
+    session.flush()
+    return vm
+
+
+def test_placement_picks_host_with_most_free_ram(db: Session, make: Factory) -> None:
+    tenant = make.tenant()
+    big = make.baremetal("big", capacity_ram_mb=16384)
+    small = make.baremetal("small", capacity_ram_mb=8192)
+    assert choose_host(db, Request(1, 1024, 1)) == big
+    add_vm(db, tenant, big, ram_mb=12288)
+    assert choose_host(db, Request(1, 1024, 1)) == small
+
+
+def test_placement_ties_go_to_first_name(db: Session, make: Factory) -> None:
+    make.baremetal("zeta")
+    alpha = make.baremetal("alpha")
+    assert choose_host(db, Request(1, 64, 1)) == alpha
+
+
+def test_placement_skips_hosts_that_do_not_fit(db: Session, make: Factory) -> None:
+    roomy = make.baremetal("roomy", capacity_vcpus=2, capacity_ram_mb=65536)
+    wide = make.baremetal("wide", capacity_vcpus=32, capacity_ram_mb=4096)
+    assert choose_host(db, Request(4, 1024, 1)) == wide
+    assert choose_host(db, Request(2, 8192, 1)) == roomy
+    with pytest.raises(NoCapacity) as exc:
+        choose_host(db, Request(4, 8192, 1))
+    assert exc.value.details == {"hosts_considered": 2}
+
+
+def test_placement_counts_every_vm_but_deleted(db: Session, make: Factory) -> None:
+    tenant = make.tenant()
+    host = make.baremetal("only", capacity_vcpus=4)
+    for status in (VMStatus.PENDING, VMStatus.ERROR, VMStatus.DELETING):
+        add_vm(db, tenant, host, status=status)
+    add_vm(db, tenant, host, status=VMStatus.DELETED, vcpus=4)
+    assert choose_host(db, Request(1, 64, 1)) == host
+    add_vm(db, tenant, host, status=VMStatus.STOPPED)
+    with pytest.raises(NoCapacity):
+        choose_host(db, Request(1, 64, 1))
+
+
+def test_placement_exact_fit_is_accepted(db: Session, make: Factory) -> None:
+    host = make.baremetal("exact", capacity_vcpus=2, capacity_ram_mb=1024, capacity_disk_gb=10)
+    assert choose_host(db, Request(2, 1024, 10)) == host
+    with pytest.raises(NoCapacity):
+        choose_host(db, Request(2, 1024, 11))
+
+
+def test_placement_ignores_hosts_out_of_inventory(db: Session, make: Factory) -> None:
+    make.baremetal("gone", in_inventory=False, capacity_ram_mb=10**6)
+    kept = make.baremetal("kept")
+    assert choose_host(db, Request(1, 64, 1)) == kept
+
+
+def test_placement_without_hosts_is_no_capacity(db: Session) -> None:
+    with pytest.raises(NoCapacity) as exc:
+        choose_host(db, Request(1, 64, 1))
+    assert exc.value.details == {"hosts_considered": 0}
+
+
+# --- locking, across real concurrent transactions ----------------------------------------------
+
+
+@pytest.fixture
+def committed_host(engine: Engine) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
+    """A committed tenant and a one-slot host (other connections must see them); removed after."""
+    name = f"lock-{uuid.uuid4().hex[:8]}"
+    with Session(engine) as session:
+        tenant = Tenant(name=name)
+        host = Baremetal(
+            name=name,
+            libvirt_uri="qemu:///system",
+            capacity_vcpus=1,
+            capacity_ram_mb=1024,
+            capacity_disk_gb=10,
+            synced_at=text("now()"),
+        )
+        session.add_all([tenant, host])
+        session.commit()
+        ids = (tenant.id, host.id)
+    yield ids
+    with Session(engine) as session:
+        session.execute(delete(VM).where(VM.tenant_id == ids[0]))
+        session.execute(delete(Tenant).where(Tenant.id == ids[0]))
+        session.execute(delete(Baremetal).where(Baremetal.id == ids[1]))
+        session.commit()
+
+
+def test_placement_locks_hosts_until_the_placing_transaction_ends(
+    engine: Engine, committed_host: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    with Session(engine) as first, Session(engine) as second:
+        choose_host(first, Request(1, 64, 1))
+        second.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            choose_host(second, Request(1, 64, 1))
+        second.rollback()
+        first.rollback()
+        assert choose_host(second, Request(1, 64, 1)).id == committed_host[1]
+
+
+def test_placement_concurrent_callers_cannot_share_the_last_slot(
+    engine: Engine, committed_host: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    tenant_id, host_id = committed_host
+    outcome: list[object] = []
+    waiting = threading.Event()
+
+    def second_caller() -> None:
+        with Session(engine) as second:
+            second.execute(text("SET LOCAL lock_timeout = '10s'"))
+            waiting.set()
+            try:
+                outcome.append(choose_host(second, Request(1, 64, 1)))
+            except Exception as exc:
+                outcome.append(exc)
+
+    with Session(engine) as first:
+        host = choose_host(first, Request(1, 64, 1))
+        assert host.id == host_id
+        thread = threading.Thread(target=second_caller)
+        thread.start()
+        waiting.wait(5)
+        thread.join(0.3)
+        assert thread.is_alive(), "the second caller must wait for the first one's row locks"
+        add_vm(first, first.get_one(Tenant, tenant_id), host)
+        first.commit()
+    thread.join(10)
+    assert not thread.is_alive()
+    [result] = outcome
+    assert isinstance(result, NoCapacity), result

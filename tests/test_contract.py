@@ -1,0 +1,251 @@
+"""The contract between jobs/ and roles/: what the API sends matches libvirt_guest's argument specs.
+
+A small validator reads roles/libvirt_guest/meta/argument_specs.yml with Ansible's semantics
+(type, elements, options, required, choices; unknown sub-options refused) and checks the
+extravars that api/services/vms.py builds, as the playbooks hand them to the role.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import marshmallow as ma
+import pytest
+import yaml
+from sqlalchemy.orm import Session
+
+from api.models import VM, Job, JobStatus, User, VMStatus
+from api.services import vms
+from api.settings import REPO_ROOT
+from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema
+from tests.conftest import Factory
+
+ROLE = REPO_ROOT / "roles" / "libvirt_guest"
+PLAYBOOKS = REPO_ROOT / "playbooks"
+TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "path": (str,),
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+    "raw": (object,),
+}
+
+
+def check_value(value: Any, spec: dict[str, Any], where: str) -> list[str]:
+    """Errors for one value against one option spec (Ansible's argument_spec semantics)."""
+    kind = spec.get("type", "str")
+    allowed = TYPES[kind]
+    if not isinstance(value, allowed) or (kind in ("int", "float") and isinstance(value, bool)):
+        return [f"{where}: expected {kind}, got {type(value).__name__}"]
+    if "choices" in spec and value not in spec["choices"]:
+        return [f"{where}: {value!r} not in {spec['choices']}"]
+    if kind == "list":
+        element = {"type": spec.get("elements", "raw"), "options": spec.get("options")}
+        return [
+            err
+            for i, item in enumerate(value)
+            for err in check_value(item, element, f"{where}[{i}]")
+        ]
+    if kind == "dict" and spec.get("options") is not None:
+        return check_options(value, spec["options"], where)
+    return []
+
+
+def check_options(values: dict[str, Any], options: dict[str, Any], where: str) -> list[str]:
+    """Errors for a mapping of parameters against an options block."""
+    errors = [
+        f"{where}.{name}: unsupported parameter" for name in sorted(set(values) - set(options))
+    ]
+    for name, spec in options.items():
+        if name not in values:
+            if spec.get("required"):
+                errors.append(f"{where}.{name}: missing required parameter")
+            continue
+        errors += check_value(values[name], spec, f"{where}.{name}")
+    return errors
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[str, Any]:
+    path = ROLE / "meta" / "argument_specs.yml"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the role's contract must be declared")
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"]
+    return data
+
+
+@pytest.fixture(scope="module")
+def role_vars() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
+    return data
+
+
+def role_entry(playbook: str) -> dict[str, Any]:
+    """The libvirt_guest role entry of a playbook, with its vars."""
+    plays = yaml.safe_load((PLAYBOOKS / playbook).read_text(encoding="utf-8"))
+    entries = [
+        role
+        for play in plays
+        for role in play.get("roles", [])
+        if isinstance(role, dict) and role.get("role") == "libvirt_guest"
+    ]
+    assert len(entries) == 1, f"{playbook} must apply the libvirt_guest role once"
+    return entries[0]
+
+
+def role_params(playbook: str, extravars: dict[str, Any]) -> dict[str, Any]:
+    """What the role receives when the playbook runs with extravars (the one mapping it does)."""
+    params = dict(role_entry(playbook)["vars"])
+    assert params["libvirt_guest_list"] == "{{ virtflow_guests }}"
+    params["libvirt_guest_list"] = extravars["virtflow_guests"]
+    return params
+
+
+def assert_valid(params: dict[str, Any], specs: dict[str, Any], entry: str) -> None:
+    errors = check_options(params, specs[entry]["options"], entry)
+    assert errors == [], errors
+
+
+@pytest.fixture
+def created(db: Session, make: Factory) -> tuple[VM, Job]:
+    make.baremetal("bm-a", capacity_vcpus=64, capacity_ram_mb=1_048_576, capacity_disk_gb=65_536)
+    admin = make.user(is_admin=True)
+    tenant = make.tenant()
+    name = "a" * VM_NAME_MAX
+    job = vms.create_vm(db, admin, vms.VMRequest(tenant.id, name, 64, 1_048_576, 65_536), None)
+    return db.get_one(VM, job.vm_id), job
+
+
+# --- the validator itself ---------------------------------------------------------------------
+
+GUESTS = {
+    "type": "list",
+    "elements": "dict",
+    "required": True,
+    "options": {
+        "name": {"type": "str", "required": True},
+        "vcpus": {"type": "int", "required": False},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ([{"name": "a", "vcpus": 1}], None),
+        ([{"vcpus": 1}], "[0].name: missing required parameter"),
+        ([{"name": "a", "vcpus": "1"}], "[0].vcpus: expected int, got str"),
+        ([{"name": "a", "vcpus": True}], "[0].vcpus: expected int, got bool"),
+        ([{"name": "a", "ram": 1}], "[0].ram: unsupported parameter"),
+        ([{"name": 3}], "[0].name: expected str, got int"),
+        ({"name": "a"}, ": expected list, got dict"),
+        (["a"], "[0]: expected dict, got str"),
+    ],
+)
+def test_contract_validator_applies_ansible_rules(value: Any, error: str | None) -> None:
+    errors = check_options({"g": value}, {"g": GUESTS}, "x")
+    assert errors == ([] if error is None else [f"x.g{error}"])
+
+
+def test_contract_validator_requires_and_restricts_choices() -> None:
+    options = {"state": {"type": "str", "choices": ["running", "absent"]}, "g": GUESTS}
+    assert check_options({}, options, "x") == ["x.g: missing required parameter"]
+    assert check_options({"g": [], "state": "gone"}, options, "x") == [
+        "x.state: 'gone' not in ['running', 'absent']"
+    ]
+
+
+# --- the contract -----------------------------------------------------------------------------
+
+
+def test_contract_spec_declares_guest_list_items(specs: dict[str, Any]) -> None:
+    option = specs["main"]["options"]["libvirt_guest_list"]
+    assert (option["type"], option["elements"], option["required"]) == ("list", "dict", True)
+    items = option["options"]
+    assert set(items) >= {"name", "uuid", "vcpus", "ram_mb", "disk_gb"}
+    assert items["name"] == items["name"] | {"type": "str", "required": True}
+    for size in ("vcpus", "ram_mb", "disk_gb"):
+        assert items[size]["type"] == "int"
+    running = specs["running"]["options"]["libvirt_guest_list"]["options"]
+    assert all(running[size]["required"] for size in ("vcpus", "ram_mb", "disk_gb"))
+
+
+def test_contract_create_extravars_match_role_spec(
+    specs: dict[str, Any], created: tuple[VM, Job]
+) -> None:
+    vm, job = created
+    assert job.playbook == "vm_create.yml"
+    params = role_params(job.playbook, job.extravars)
+    assert params["libvirt_guest_state"] == "running"
+    assert_valid(params, specs, "main")
+    entry_params = {k: v for k, v in params.items() if k != "libvirt_guest_state"}
+    assert_valid(entry_params, specs, "running")
+    assert params["libvirt_guest_list"] == [vms.guest_spec(vm)]
+
+
+def test_contract_delete_extravars_match_role_spec(
+    db: Session, specs: dict[str, Any], created: tuple[VM, Job]
+) -> None:
+    vm, create_job = created
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.RUNNING
+    db.flush()
+    job = vms.request_delete(db, db.get_one(User, vm.created_by_id), vm.id, None)
+    assert job.playbook == "vm_delete.yml"
+    params = role_params(job.playbook, job.extravars)
+    assert params["libvirt_guest_state"] == "absent"
+    assert_valid(params, specs, "main")
+    entry_params = {k: v for k, v in params.items() if k != "libvirt_guest_state"}
+    assert_valid(entry_params, specs, "absent")
+    assert [g["name"] for g in params["libvirt_guest_list"]] == [vm.domain_name]
+
+
+def test_contract_domain_names_match_role_pattern(
+    role_vars: dict[str, Any], created: tuple[VM, Job]
+) -> None:
+    vm, _job = created
+    pattern = re.compile(role_vars["__libvirt_guest_name_regex"])
+    assert pattern.match(vm.domain_name)
+    assert pattern.match(vms.domain_name("a", uuid.uuid4()))
+    uuid_pattern = re.compile(role_vars["__libvirt_guest_uuid_regex"])
+    assert uuid_pattern.match(vms.guest_spec(vm)["uuid"])
+
+
+def test_contract_api_size_limits_equal_role_limits(role_vars: dict[str, Any]) -> None:
+    fields = VMCreateSchema().fields
+    for size in ("vcpus", "ram_mb", "disk_gb"):
+        [bounds] = [v for v in fields[size].validators if isinstance(v, ma.validate.Range)]
+        assert [bounds.min, bounds.max] == role_vars[f"__libvirt_guest_{size}_range"], size
+
+
+@pytest.mark.parametrize(
+    ("playbook", "state"), [("vm_create.yml", "running"), ("vm_delete.yml", "absent")]
+)
+def test_contract_playbooks_map_virtflow_guests_to_the_role(
+    specs: dict[str, Any], playbook: str, state: str
+) -> None:
+    entry = role_entry(playbook)
+    assert entry["vars"] == {
+        "libvirt_guest_state": state,
+        "libvirt_guest_list": "{{ virtflow_guests }}",
+    }
+    assert state in specs["main"]["options"]["libvirt_guest_state"]["choices"]
+    assert playbook == {"running": vms.CREATE_PLAYBOOK, "absent": vms.DELETE_PLAYBOOK}[state]
+
+
+@pytest.mark.parametrize(
+    ("tasks", "keys"),
+    [("running.yml", ("'state': 'running'", "'uuid'")), ("absent.yml", ("'state': 'absent'",))],
+)
+def test_contract_role_reports_what_jobs_read(tasks: str, keys: tuple[str, ...]) -> None:
+    # jobs/vms.py reads set_stats data virtflow_guests.<domain>.state (and .uuid on create).
+    text = (ROLE / "tasks" / tasks).read_text(encoding="utf-8")
+    stats = text[text.index("ansible.builtin.set_stats") :]
+    assert "virtflow_guests" in stats
+    for key in keys:
+        assert key in stats
