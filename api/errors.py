@@ -57,6 +57,18 @@ class TokenExpired(VirtFlowError):
     message = "The token has expired; log in again or refresh it."
 
 
+class TokenRevoked(VirtFlowError):
+    code = "TOKEN_REVOKED"
+    status = 401
+    message = "The token was revoked by a logout; log in again."
+
+
+class FreshTokenRequired(VirtFlowError):
+    code = "FRESH_TOKEN_REQUIRED"
+    status = 401
+    message = "This sensitive operation needs a fresh token: log in again with your password."
+
+
 class AccountDisabled(VirtFlowError):
     code = "ACCOUNT_DISABLED"
     status = 401
@@ -105,6 +117,24 @@ class ResourceBusy(VirtFlowError):
     message = "A job is still running on this object; wait for it to finish."
 
 
+class QuotaExceeded(VirtFlowError):
+    code = "QUOTA_EXCEEDED"
+    status = 409
+    message = (
+        "The request would exceed the tenant's quota; "
+        "details give resource, requested, used and limit."
+    )
+
+
+class TenantNotEmpty(VirtFlowError):
+    code = "TENANT_NOT_EMPTY"
+    status = 409
+    message = (
+        "The tenant still has VMs that are not stopped or deleted, or unfinished jobs; "
+        "details list them."
+    )
+
+
 class NoCapacity(VirtFlowError):
     code = "NO_CAPACITY"
     status = 409
@@ -121,6 +151,12 @@ class UnsupportedMediaType(VirtFlowError):
     code = "UNSUPPORTED_MEDIA_TYPE"
     status = 415
     message = "Send the body as application/json."
+
+
+class RateLimited(VirtFlowError):
+    code = "RATE_LIMITED"
+    status = 429
+    message = "Too many failed attempts; retry after the number of seconds in Retry-After."
 
 
 class QueueUnavailable(VirtFlowError):
