@@ -24,7 +24,7 @@ class VirtFlowError(Exception):
 class BadRequest(VirtFlowError):
     code = "BAD_REQUEST"
     status = 400
-    message = "The request could not be read (malformed JSON or wrong content type)."
+    message = "The request body could not be read as JSON."
 
 
 class ValidationFailed(VirtFlowError):
@@ -138,7 +138,7 @@ class TenantNotEmpty(VirtFlowError):
 class NoCapacity(VirtFlowError):
     code = "NO_CAPACITY"
     status = 409
-    message = "No enabled baremetal host has room for this request."
+    message = "No baremetal host in the inventory has room for this request."
 
 
 class PayloadTooLarge(VirtFlowError):
@@ -157,6 +157,12 @@ class RateLimited(VirtFlowError):
     code = "RATE_LIMITED"
     status = 429
     message = "Too many failed attempts; retry after the number of seconds in Retry-After."
+
+
+class DependencyUnavailable(VirtFlowError):
+    code = "DEPENDENCY_UNAVAILABLE"
+    status = 503
+    message = "A service VirtFlow depends on (database, Redis) is unreachable; details say which."
 
 
 class QueueUnavailable(VirtFlowError):

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "virtflow_enqueue_pending"
 FAILED_KEY = "virtflow_enqueue_failed"
 FAILURE_CALLBACK = "jobs.base.on_rq_failure"
+RQ_TIMEOUT_MARGIN = 120
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ class JobQueue:
             pending.func,
             kwargs={"job_id": str(pending.job_id)},
             job_id=str(pending.job_id),
-            timeout=self.settings.job_timeout_seconds,
+            # ansible-runner stops the playbook at job_timeout_seconds and the job records
+            # that cleanly; RQ's own kill is only the backstop.
+            timeout=self.settings.job_timeout_seconds + RQ_TIMEOUT_MARGIN,
             meta={"request_id": pending.request_id},
             on_failure=Callback(FAILURE_CALLBACK),
             failure_ttl=7 * 24 * 3600,

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.models.quota import DEFAULT_LIMITS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
 MIN_SECRET_BYTES = 32
@@ -24,6 +26,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    """A string variable; unset or empty keeps the default."""
+    return env.get(name) or default
 
 
 def _read_secret(env: Mapping[str, str], name: str) -> str:
@@ -58,33 +65,39 @@ class Settings:
     inventory_path: Path = REPO_ROOT / "inventory"
     job_timeout_seconds: int = 1800
     max_body_bytes: int = 64 * 1024
-    max_page_size: int = 200
     event_stdout_limit: int = 16 * 1024
     job_stdout_limit: int = 1024 * 1024
     log_level: str = "INFO"
+    quota_defaults: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from VIRTFLOW_* variables; unset ones keep their defaults."""
         env = os.environ if env is None else env
         base = cls()
-        ansible_dir = Path(env.get("VIRTFLOW_ANSIBLE_DIR", str(base.ansible_dir)))
-        state_dir = Path(env.get("VIRTFLOW_STATE_DIR", str(base.state_dir)))
+        ansible_dir = Path(_str(env, "VIRTFLOW_ANSIBLE_DIR", str(base.ansible_dir)))
+        state_dir = Path(_str(env, "VIRTFLOW_STATE_DIR", str(base.state_dir)))
         return cls(
             database_url=_read_secret(env, "VIRTFLOW_DATABASE_URL") or base.database_url,
-            redis_url=env.get("VIRTFLOW_REDIS_URL", base.redis_url),
-            queue_name=env.get("VIRTFLOW_QUEUE", base.queue_name),
+            redis_url=_str(env, "VIRTFLOW_REDIS_URL", base.redis_url),
+            queue_name=_str(env, "VIRTFLOW_QUEUE", base.queue_name),
             jwt_secret=_read_secret(env, "VIRTFLOW_JWT_SECRET") or _local_secret(state_dir),
             jwt_access_minutes=_int(env, "VIRTFLOW_JWT_ACCESS_MINUTES", base.jwt_access_minutes),
             jwt_refresh_days=_int(env, "VIRTFLOW_JWT_REFRESH_DAYS", base.jwt_refresh_days),
-            admin_username=env.get("VIRTFLOW_ADMIN_USERNAME", base.admin_username),
+            admin_username=_str(env, "VIRTFLOW_ADMIN_USERNAME", base.admin_username),
             admin_password=_read_secret(env, "VIRTFLOW_ADMIN_PASSWORD"),
             state_dir=state_dir,
             ansible_dir=ansible_dir,
-            inventory_path=Path(env.get("VIRTFLOW_INVENTORY", str(ansible_dir / "inventory"))),
+            inventory_path=Path(_str(env, "VIRTFLOW_INVENTORY", str(ansible_dir / "inventory"))),
             job_timeout_seconds=_int(env, "VIRTFLOW_JOB_TIMEOUT", base.job_timeout_seconds),
             max_body_bytes=_int(env, "VIRTFLOW_MAX_BODY_BYTES", base.max_body_bytes),
-            log_level=env.get("VIRTFLOW_LOG_LEVEL", base.log_level).upper(),
+            event_stdout_limit=_int(env, "VIRTFLOW_EVENT_STDOUT_LIMIT", base.event_stdout_limit),
+            job_stdout_limit=_int(env, "VIRTFLOW_JOB_STDOUT_LIMIT", base.job_stdout_limit),
+            log_level=_str(env, "VIRTFLOW_LOG_LEVEL", base.log_level).upper(),
+            quota_defaults={
+                name: _int(env, f"VIRTFLOW_QUOTA_{name.upper()}", limit)
+                for name, limit in DEFAULT_LIMITS.items()
+            },
         )
 
     def check_serving(self) -> None:

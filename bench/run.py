@@ -65,6 +65,7 @@ def main() -> None:
         redis = Redis.from_url(settings.redis_url)
         for key in redis.scan_iter(f"rq:*{settings.queue_name}*"):
             redis.delete(key)
+        redis.srem("rq:queues", f"rq:queue:{settings.queue_name}")
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import logs
 from api.db import session_factory
+from api.errors import NotFound
 from api.models import JobStatus
 from api.services import jobs, vms
 from api.settings import Settings
@@ -39,7 +40,11 @@ def bind_request_id(request_id: str | None) -> None:
 def record_crash(job_id: uuid.UUID, reason: str) -> None:
     """Save `error` on the job and its VM when the job itself crashed (idempotent)."""
     with sessions()() as session:
-        job = jobs.finish(session, job_id, JobStatus.ERROR, explanation=reason)
+        try:
+            job = jobs.finish(session, job_id, JobStatus.ERROR, explanation=reason)
+        except NotFound:
+            log.warning("job %s has no row; nothing to record", job_id)
+            return
         vms.apply_job_error(session, job, reason)
         session.commit()
 

@@ -45,11 +45,16 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def _result(data: dict[str, Any]) -> dict[str, Any]:
+    res = data.get("res")
+    return res if isinstance(res, dict) else {}
+
+
 def host_status(event: dict[str, Any]) -> str | None:
     """ok, changed, failed, ignored, skipped or unreachable for a host's task result."""
     status = HOST_STATUS.get(event.get("event", ""))
-    data = event.get("event_data", {})
-    if status == "ok" and data.get("res", {}).get("changed"):
+    data = event.get("event_data") or {}
+    if status == "ok" and _result(data).get("changed"):
         return "changed"
     if status == "failed" and data.get("ignore_errors"):
         return "ignored"
@@ -65,8 +70,8 @@ def _created(event: dict[str, Any]) -> dt.datetime:
 
 def to_row(job_id: uuid.UUID, event: dict[str, Any], stdout_limit: int) -> dict[str, Any]:
     """One job_event row from one ansible-runner event."""
-    data = event.get("event_data", {})
-    res = data.get("res") if isinstance(data.get("res"), dict) else {}
+    data = event.get("event_data") or {}
+    res = _result(data)
     status = host_status(event)
     return {
         "job_id": job_id,
@@ -88,8 +93,8 @@ def failure_reason(event: dict[str, Any]) -> str | None:
     status = host_status(event)
     if status not in ("failed", "unreachable"):
         return None
-    data = event.get("event_data", {})
-    msg = data.get("res", {}).get("msg") or "no message"
+    data = event.get("event_data") or {}
+    msg = _result(data).get("msg") or "no message"
     return str(_clip(f"task '{data.get('task')}' {status} on {data.get('host')}: {msg}", 2048))
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job, JobStatus, VMStatus
-from api.services import jobs, vms
+from api.models import VM, Job, JobKind, JobStatus, VMStatus
+from api.services import jobs, tenants, vms
+from api.services.permissions import drop_object_grants
 from jobs import base
 from jobs.events import EventSink
 from jobs.runner import PlaybookRun, RunOutcome, run_playbook
@@ -92,7 +93,8 @@ def _finished(outcome: RunOutcome, sink: EventSink) -> Finished:
     explanation = None
     if status != JobStatus.SUCCESSFUL:
         explanation = (
-            sink.first_failure or f"ansible-runner ended {outcome.status} (rc={outcome.rc})"
+            sink.first_failure
+            or f"ansible-runner ended {outcome.status} (rc={outcome.rc}): {sink.last_error_line()}"
         )
         if outcome.status == "timeout":
             explanation = f"timed out after {base.settings().job_timeout_seconds}s; {explanation}"
@@ -109,7 +111,7 @@ def _run_job(
     job_id: str,
     expect: VMStatus,
     becomes: VMStatus,
-    apply: Callable[[VM, Finished, dict[str, str]], None],
+    apply: Callable[[Session, VM, Finished, dict[str, str]], None],
 ) -> str:
     jid = uuid.UUID(job_id)
     started = _start(jid, expect, becomes)
@@ -130,7 +132,7 @@ def _run_job(
             )
             vm = _locked_vm(session, job)
             if vm is not None:
-                apply(vm, result, _guest_state(result.artifacts, started.domain_name))
+                apply(session, vm, result, _guest_state(result.artifacts, started.domain_name))
             session.commit()
     except Exception as exc:
         log.exception("job %s crashed", jid)
@@ -140,7 +142,7 @@ def _run_job(
     return str(result.status)
 
 
-def _apply_create(vm: VM, result: Finished, guest: dict[str, str]) -> None:
+def _apply_create(_session: Session, vm: VM, result: Finished, guest: dict[str, str]) -> None:
     if result.status != JobStatus.SUCCESSFUL:
         vms.apply_create_result(vm, None, None, result.explanation)
         return
@@ -148,12 +150,28 @@ def _apply_create(vm: VM, result: Finished, guest: dict[str, str]) -> None:
     vms.apply_create_result(vm, guest.get("state"), guest.get("uuid"), reason)
 
 
-def _apply_delete(vm: VM, result: Finished, guest: dict[str, str]) -> None:
+def _apply_delete(session: Session, vm: VM, result: Finished, guest: dict[str, str]) -> None:
     gone = result.status == JobStatus.SUCCESSFUL and guest.get("state") == "absent"
     reason = result.explanation or (
         None if gone else "the playbook did not report the domain absent"
     )
     vms.apply_delete_result(vm, gone, reason)
+    if gone:
+        # Grants vanish with their object; the last VM of a deleting tenant ends the tenant.
+        drop_object_grants(session, vms.target(vm))
+        session.flush()
+        tenants.finish_deletion_if_empty(session, vm.tenant_id)
+
+
+def _apply_power(kind: JobKind) -> Callable[[Session, VM, Finished, dict[str, str]], None]:
+    def apply(_session: Session, vm: VM, result: Finished, guest: dict[str, str]) -> None:
+        if result.status != JobStatus.SUCCESSFUL:
+            vms.apply_power_result(vm, kind, None, result.explanation)
+            return
+        reason = None if guest else "the playbook did not report the domain state"
+        vms.apply_power_result(vm, kind, guest.get("state"), reason)
+
+    return apply
 
 
 def provision(job_id: str) -> str:
@@ -164,3 +182,13 @@ def provision(job_id: str) -> str:
 def destroy(job_id: str) -> str:
     """RQ job: stop and undefine the domain, remove its disk; the VM ends deleted or error."""
     return _run_job(job_id, VMStatus.DELETING, VMStatus.DELETING, _apply_delete)
+
+
+def stop(job_id: str) -> str:
+    """RQ job: shut the VM's domain down (forced off after a timeout); ends stopped or error."""
+    return _run_job(job_id, VMStatus.STOPPING, VMStatus.STOPPING, _apply_power(JobKind.VM_STOP))
+
+
+def start(job_id: str) -> str:
+    """RQ job: boot the VM's stopped domain; ends running or error."""
+    return _run_job(job_id, VMStatus.STARTING, VMStatus.STARTING, _apply_power(JobKind.VM_START))

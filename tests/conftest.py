@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -20,11 +21,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
 from redis import Redis
+from rq import Queue
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
-from api.models import Baremetal, Membership, Tenant, User
+from api.models import Baremetal, Membership, Quota, Tenant, User
 from api.services.users import hash_password
 from api.settings import REPO_ROOT, Settings
 from api.web.app import create_app
@@ -34,6 +36,20 @@ ADMIN_URL = os.environ.get(
 )
 TEST_DB = os.environ.get("VIRTFLOW_TEST_DB", "virtflow_test")
 PASSWORD = "correct-horse-battery-staple"
+# Quota for tenants made by tests that are not about quotas: never the limiting factor.
+ROOMY_QUOTA = {
+    "vcpus": 10_000,
+    "ram_mb": 100_000_000,
+    "disk_gb": 10_000_000,
+    "vms": 10_000,
+    "snapshots": 10_000,
+}
+
+
+@cache
+def password_hash() -> str:
+    """argon2 is slow on purpose: hash the shared test password once per session."""
+    return hash_password(PASSWORD)
 
 
 def recreate_database(name: str) -> str:
@@ -66,6 +82,7 @@ def settings(database_url: str) -> Settings:
         queue_name=f"virtflow-test-{uuid.uuid4().hex[:8]}",
         jwt_secret="test-secret-" + "x" * 40,
         jwt_access_minutes=5,
+        quota_defaults=ROOMY_QUOTA,
         inventory_path=REPO_ROOT / "tests" / "fixtures" / "inventory",
     )
 
@@ -102,12 +119,17 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def redis(settings: Settings) -> Iterator[Redis]:
     conn = Redis.from_url(settings.redis_url)
     yield conn
+    queue = Queue(settings.queue_name, connection=conn)
+    for job_id in queue.job_ids:
+        conn.delete(f"rq:job:{job_id}")
     for key in conn.scan_iter(f"rq:*{settings.queue_name}*"):
         conn.delete(key)
+    conn.srem("rq:queues", queue.key)
 
 
 @pytest.fixture
-def app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
+def app(settings: Settings, sessions: sessionmaker[Session], redis: Redis) -> Flask:
+    """The API on the test's savepoint sessions; `redis` cleans up whatever it enqueues."""
     application = create_app(settings)
     application.extensions["virtflow_sessions"] = sessions
     application.config["TESTING"] = True
@@ -125,7 +147,7 @@ class Factory:
     def __init__(self, session: Session, app: Flask) -> None:
         self.session = session
         self.app = app
-        self._password_hash = hash_password(PASSWORD)
+        self._password_hash = password_hash()
 
     def user(self, username: str | None = None, *, is_admin: bool = False, **kw: Any) -> User:
         user = User(
@@ -138,9 +160,14 @@ class Factory:
         self.session.flush()
         return user
 
-    def tenant(self, name: str | None = None, **kw: Any) -> Tenant:
+    def tenant(
+        self, name: str | None = None, *, quota: dict[str, int] | None = None, **kw: Any
+    ) -> Tenant:
+        """A tenant with a roomy quota unless the test gives one (quota tests set their own)."""
         tenant = Tenant(name=name or f"t-{uuid.uuid4().hex[:8]}", **kw)
         self.session.add(tenant)
+        self.session.flush()
+        self.session.add(Quota(tenant_id=tenant.id, **{**ROOMY_QUOTA, **(quota or {})}))
         self.session.flush()
         return tenant
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job, JobStatus, User, VMStatus
+from api.models import VM, Job, JobKind, JobStatus, User, VMStatus
 from api.services import vms
 from api.settings import REPO_ROOT
 from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema
@@ -235,7 +235,13 @@ def test_contract_playbooks_map_virtflow_guests_to_the_role(
         "libvirt_guest_list": "{{ virtflow_guests }}",
     }
     assert state in specs["main"]["options"]["libvirt_guest_state"]["choices"]
-    assert playbook == {"running": vms.CREATE_PLAYBOOK, "absent": vms.DELETE_PLAYBOOK}[state]
+    assert (
+        playbook
+        == {
+            "running": vms.PLAYBOOKS[JobKind.VM_CREATE],
+            "absent": vms.PLAYBOOKS[JobKind.VM_DELETE],
+        }[state]
+    )
 
 
 @pytest.mark.parametrize(

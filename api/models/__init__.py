@@ -7,7 +7,7 @@ from api.models.audit import AuditLog, AuditOutcome
 from api.models.baremetal import Baremetal
 from api.models.job import Job, JobEvent, JobKind, JobStatus
 from api.models.permission import ObjectPermission
-from api.models.quota import QUOTA_RESOURCES, Quota
+from api.models.quota import DEFAULT_LIMITS, QUOTA_RESOURCES, Quota
 from api.models.tenant import Membership, Tenant, TenantRole, TenantStatus
 from api.models.user import User
 from api.models.vm import VM, VMStatus
@@ -23,6 +23,7 @@ VM.job_id = column_property(
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "QUOTA_RESOURCES",
     "VM",
     "AuditLog",

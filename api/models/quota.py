@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db import Base, updated_at
 
 QUOTA_RESOURCES = ("vcpus", "ram_mb", "disk_gb", "vms", "snapshots")
+# Limits of a tenant that has no quota row yet; VIRTFLOW_QUOTA_<RESOURCE> overrides each.
+DEFAULT_LIMITS = {"vcpus": 32, "ram_mb": 65536, "disk_gb": 1000, "vms": 20, "snapshots": 50}
 
 
 class Quota(Base):

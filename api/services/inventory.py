@@ -140,5 +140,12 @@ class InventoryWatcher:
         fingerprint = inventory_fingerprint(self.path)
         if fingerprint == self._seen:
             return
-        sync(session, baremetal_hosts(read_inventory(self.path)))
+        try:
+            entries = baremetal_hosts(read_inventory(self.path))
+        except InventoryError:
+            # A half-saved hand edit must not make every host look removed: keep the last
+            # good sync and try again on the next request.
+            log.exception("inventory unreadable; keeping the last synced hosts")
+            return
+        sync(session, entries)
         self._seen = fingerprint

@@ -12,18 +12,23 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import NotFound
 from api.models import Job, JobEvent, JobStatus, User
-from api.services.permissions import Perm, require, visible_tenants_clause
+from api.services.permissions import Perm, Target, effective_perms, objects_clause
 
 TERMINAL = frozenset({JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.ERROR, JobStatus.CANCELED})
 
 
 def get_job(session: Session, user: User, job_id: uuid.UUID) -> Job:
-    """The job if the caller may view its tenant's jobs; 404 otherwise."""
+    """The job if the caller may view it; 404 otherwise."""
     job = session.get(Job, job_id)
-    if job is None:
+    if job is None or not can_view_job(session, user, job):
         raise NotFound()
-    require(session, user, Perm.JOB_VIEW, job.tenant_id)
     return job
+
+
+def can_view_job(session: Session, user: User, job: Job) -> bool:
+    """job.view in the job's tenant, or a view grant on the job's VM (its jobs are part of it)."""
+    perms = effective_perms(session, user, Target(job.tenant_id, job.vm_id))
+    return Perm.JOB_VIEW in perms or Perm.VM_VIEW in perms
 
 
 def jobs_query(
@@ -33,7 +38,9 @@ def jobs_query(
     status: str | None = None,
 ) -> Select[Job]:
     """Jobs the caller may see, newest first."""
-    query = select(Job).where(visible_tenants_clause(user, Job.tenant_id))
+    query = select(Job).where(
+        objects_clause(user, Perm.JOB_VIEW, Job.tenant_id, Job.vm_id, vm_perm=Perm.VM_VIEW)
+    )
     if vm_id is not None:
         query = query.where(Job.vm_id == vm_id)
     if tenant_id is not None:

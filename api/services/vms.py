@@ -1,4 +1,4 @@
-"""Virtual machines: request, look up, delete, and apply what a playbook run reported."""
+"""Virtual machines: request creation, look up, power and delete; each change queues a job."""
 
 from __future__ import annotations
 
@@ -13,11 +13,27 @@ from api.db import utcnow
 from api.errors import InvalidState, NameTaken, NotFound, ResourceBusy
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import placement
-from api.services.permissions import Perm, require, visible_tenants_clause
+from api.services import placement, quotas
+from api.services.permissions import (
+    CREATOR_PERMS,
+    Perm,
+    Target,
+    assign_perm,
+    objects_clause,
+    require,
+)
 
-CREATE_PLAYBOOK = "vm_create.yml"
-DELETE_PLAYBOOK = "vm_delete.yml"
+PLAYBOOKS = {
+    JobKind.VM_CREATE: "vm_create.yml",
+    JobKind.VM_DELETE: "vm_delete.yml",
+    JobKind.VM_STOP: "vm_stop.yml",
+    JobKind.VM_START: "vm_start.yml",
+}
+# What a power request needs the VM to be, and what it becomes while its job runs.
+POWER = {
+    JobKind.VM_STOP: (VMStatus.RUNNING, VMStatus.STOPPING),
+    JobKind.VM_START: (VMStatus.STOPPED, VMStatus.STARTING),
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,9 @@ class VMRequest:
     vcpus: int
     ram_mb: int
     disk_gb: int
+
+    def amounts(self) -> quotas.Amounts:
+        return quotas.Amounts(vcpus=self.vcpus, ram_mb=self.ram_mb, disk_gb=self.disk_gb, vms=1)
 
 
 def domain_name(name: str, vm_id: uuid.UUID) -> str:
@@ -45,24 +64,48 @@ def guest_spec(vm: VM) -> dict[str, Any]:
     }
 
 
-def _locked_tenant(session: Session, tenant_id: uuid.UUID) -> Tenant:
-    tenant = session.scalar(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
+def target(vm: VM) -> Target:
+    return Target(vm.tenant_id, vm.id)
+
+
+def lock_active_tenant(
+    session: Session, tenant_id: uuid.UUID, allowed: tuple[str, ...] = (TenantStatus.ACTIVE,)
+) -> Tenant:
+    """Share-lock the tenant row for the rest of the transaction and require it active.
+
+    Tenant deletion takes this row FOR UPDATE, so it waits for requests that are queuing work
+    for the tenant, and they wait for it: its precondition check cannot miss a new job.
+    """
+    tenant = session.scalar(select(Tenant).where(Tenant.id == tenant_id).with_for_update(read=True))
     if tenant is None:
         raise NotFound()
+    if tenant.status not in allowed:
+        raise InvalidState(f"tenant is {tenant.status}", {"tenant_status": tenant.status})
     return tenant
 
 
-def create_vm(session: Session, user: User, req: VMRequest, request_id: str | None) -> Job:
-    """Record a pending VM and its queued create job; the caller commits, then enqueues."""
-    tenant = _locked_tenant(session, req.tenant_id)
-    require(session, user, Perm.VM_CREATE, tenant.id)
-    if tenant.status != TenantStatus.ACTIVE:
-        raise InvalidState(f"tenant is {tenant.status}", {"tenant_status": tenant.status})
+def create_vm(
+    session: Session,
+    user: User,
+    req: VMRequest,
+    request_id: str | None,
+    quota_defaults: quotas.Amounts = quotas.DEFAULTS,
+) -> Job:
+    """Record a pending VM and its queued create job; the caller commits, then enqueues.
+
+    Order: permission (no lock for outsiders), tenant share lock, name, quota (row lock),
+    placement (host row locks), then the rows, all in the caller's transaction.
+    """
+    if session.get(Tenant, req.tenant_id) is None:
+        raise NotFound()
+    require(session, user, Perm.VM_CREATE, Target(req.tenant_id))
+    tenant = lock_active_tenant(session, req.tenant_id)
     taken = select(VM.id).where(
         VM.tenant_id == tenant.id, VM.name == req.name, VM.status != VMStatus.DELETED
     )
     if session.scalar(taken) is not None:
         raise NameTaken(f"a VM named {req.name!r} exists in this tenant", {"field": "name"})
+    quotas.admit(session, tenant.id, req.amounts(), quota_defaults)
     host = placement.choose_host(session, placement.Request(req.vcpus, req.ram_mb, req.disk_gb))
     vm_id = uuid.uuid4()
     vm = VM(
@@ -79,37 +122,37 @@ def create_vm(session: Session, user: User, req: VMRequest, request_id: str | No
     )
     session.add(vm)
     session.flush()  # the job row references the VM row
-    extravars = {"virtflow_guests": [guest_spec(vm)]}
-    job = _new_job(
-        vm, JobKind.VM_CREATE, host.name, user=user, request_id=request_id, extravars=extravars
-    )
-    session.add(job)
-    session.flush()
-    return job
+    for perm in CREATOR_PERMS:
+        assign_perm(session, user.id, perm, target(vm), granted_by=user)
+    spec = guest_spec(vm)
+    return _add_job(session, vm, JobKind.VM_CREATE, user=user, request_id=request_id, spec=spec)
 
 
-def _new_job(
+def _add_job(
+    session: Session,
     vm: VM,
     kind: JobKind,
-    limit: str,
     *,
-    user: User,
+    user: User | None,
     request_id: str | None,
-    extravars: dict[str, Any],
+    spec: dict[str, Any],
 ) -> Job:
-    playbook = CREATE_PLAYBOOK if kind == JobKind.VM_CREATE else DELETE_PLAYBOOK
-    return Job(
+    """A queued job for the VM on its host, with the one-guest spec as extravars."""
+    job = Job(
         id=uuid.uuid4(),
         kind=kind,
         status=JobStatus.QUEUED,
         tenant_id=vm.tenant_id,
         vm_id=vm.id,
-        playbook=playbook,
-        limit=limit,
+        playbook=PLAYBOOKS[kind],
+        limit=vm_host_name(session, vm),
         request_id=request_id,
-        created_by_id=user.id,
-        extravars=extravars,
+        created_by_id=user.id if user else None,
+        extravars={"virtflow_guests": [spec]},
     )
+    session.add(job)
+    session.flush()
+    return job
 
 
 def get_vm(session: Session, user: User, vm_id: uuid.UUID, perm: Perm, *, lock: bool = False) -> VM:
@@ -118,7 +161,7 @@ def get_vm(session: Session, user: User, vm_id: uuid.UUID, perm: Perm, *, lock: 
     vm = session.scalar(query.with_for_update(of=VM) if lock else query)
     if vm is None:
         raise NotFound()
-    require(session, user, perm, vm.tenant_id)
+    require(session, user, perm, target(vm))
     return vm
 
 
@@ -129,7 +172,7 @@ def vms_query(
     name: str | None = None,
 ) -> Select[VM]:
     """VMs the caller may see, newest first; filters narrow, never widen, that set."""
-    query = select(VM).where(visible_tenants_clause(user, VM.tenant_id))
+    query = select(VM).where(objects_clause(user, Perm.VM_VIEW, VM.tenant_id, VM.id))
     if tenant_id is not None:
         query = query.where(VM.tenant_id == tenant_id)
     if status is not None:
@@ -139,31 +182,68 @@ def vms_query(
     return query.order_by(VM.created_at.desc(), VM.id)
 
 
+def _unfinished_jobs(session: Session, vm: VM) -> list[Job]:
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.vm_id == vm.id, Job.status.in_(UNFINISHED_JOB_STATUSES))
+            .with_for_update()
+        )
+    )
+
+
 def request_delete(session: Session, user: User, vm_id: uuid.UUID, request_id: str | None) -> Job:
-    """Mark the VM deleting and queue its delete job; a queued create job is canceled first."""
+    """Mark the VM deleting and queue its delete job; a queued job of the VM is canceled first."""
+    vm = get_vm(session, user, vm_id, Perm.VM_DELETE)
+    # A deleting tenant still takes VM deletes: retrying one whose delete job failed.
+    lock_active_tenant(session, vm.tenant_id, (TenantStatus.ACTIVE, TenantStatus.DELETING))
     vm = get_vm(session, user, vm_id, Perm.VM_DELETE, lock=True)
     if vm.status in (VMStatus.DELETED, VMStatus.DELETING):
         raise InvalidState(f"VM is already {vm.status}", {"status": vm.status})
-    unfinished = session.scalars(
-        select(Job)
-        .where(Job.vm_id == vm.id, Job.status.in_(UNFINISHED_JOB_STATUSES))
-        .with_for_update()
-    ).all()
+    return queue_delete(session, vm, user, request_id)
+
+
+def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | None) -> Job:
+    """Cancel the VM's queued jobs, mark it deleting and add its delete job (VM row locked)."""
+    unfinished = _unfinished_jobs(session, vm)
     if any(job.status == JobStatus.RUNNING for job in unfinished):
         raise ResourceBusy(details={"job_ids": [str(j.id) for j in unfinished]})
     for job in unfinished:
         job.status = JobStatus.CANCELED
         job.explanation = "canceled: the VM was deleted before the job started"
         job.finished_at = utcnow()
-    host_name = vm_host_name(session, vm)
     vm.status = VMStatus.DELETING
-    extravars = {"virtflow_guests": [{"name": vm.domain_name}]}
-    job = _new_job(
-        vm, JobKind.VM_DELETE, host_name, user=user, request_id=request_id, extravars=extravars
-    )
-    session.add(job)
-    session.flush()
-    return job
+    # With the uuid, the role refuses to remove a same-named domain that is not this VM's.
+    spec = {"name": vm.domain_name, "uuid": str(vm.id)}
+    return _add_job(session, vm, JobKind.VM_DELETE, user=user, request_id=request_id, spec=spec)
+
+
+def request_power(
+    session: Session,
+    user: User,
+    vm_id: uuid.UUID,
+    kind: JobKind,
+    request_id: str | None,
+    *,
+    force: bool = False,
+) -> Job:
+    """Queue a stop (running -> stopping) or start (stopped -> starting) job for the VM."""
+    vm = get_vm(session, user, vm_id, Perm.VM_CHANGE)
+    lock_active_tenant(session, vm.tenant_id)
+    vm = get_vm(session, user, vm_id, Perm.VM_CHANGE, lock=True)
+    expect, becomes = POWER[kind]
+    if vm.status != expect:
+        raise InvalidState(
+            f"VM is {vm.status}; it must be {expect} to {kind.removeprefix('vm.')}",
+            {"status": vm.status, "required": expect},
+        )
+    if _unfinished_jobs(session, vm):
+        raise ResourceBusy()
+    vm.status = becomes
+    spec: dict[str, Any] = {"name": vm.domain_name, "uuid": str(vm.id)}
+    if kind == JobKind.VM_STOP:
+        spec["force"] = force
+    return _add_job(session, vm, kind, user=user, request_id=request_id, spec=spec)
 
 
 def vm_host_name(session: Session, vm: VM) -> str:
@@ -172,6 +252,28 @@ def vm_host_name(session: Session, vm: VM) -> str:
     if host is None:
         raise InvalidState("VM has no baremetal host")
     return host.name
+
+
+def fail_unqueued(session: Session, job_id: uuid.UUID, reason: str) -> None:
+    """A job that never reached the queue ends `error`, and so does its VM, with the reason."""
+    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    if job is None or job.status != JobStatus.QUEUED:
+        return
+    job.status = JobStatus.ERROR
+    job.explanation = f"could not be queued: {reason}"
+    job.finished_at = utcnow()
+    apply_job_error(session, job, job.explanation)
+
+
+def apply_job_error(session: Session, job: Job, reason: str) -> None:
+    """A job that could not run leaves its VM in `error` with the reason, unless already final."""
+    query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
+    vm = session.scalar(query) if job.vm_id else None
+    if vm is None or vm.status in (VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED):
+        return
+    vm.status = VMStatus.ERROR
+    vm.status_reason = reason
+    session.flush()
 
 
 def apply_create_result(
@@ -187,6 +289,17 @@ def apply_create_result(
     vm.status_reason = reason or f"libvirt reported the domain as {state or 'unknown'}"
 
 
+def apply_power_result(vm: VM, kind: JobKind, state: str | None, reason: str | None) -> None:
+    """stopped/running when libvirt reported it; error with a reason otherwise."""
+    wanted = VMStatus.STOPPED if kind == JobKind.VM_STOP else VMStatus.RUNNING
+    if state == wanted:
+        vm.status = wanted
+        vm.status_reason = None
+        return
+    vm.status = VMStatus.ERROR
+    vm.status_reason = reason or f"libvirt reported the domain as {state or 'unknown'}"
+
+
 def apply_delete_result(vm: VM, ok: bool, reason: str | None) -> None:
     """Deleted when the playbook removed domain and disk; error with a reason otherwise."""
     if ok:
@@ -196,32 +309,3 @@ def apply_delete_result(vm: VM, ok: bool, reason: str | None) -> None:
         return
     vm.status = VMStatus.ERROR
     vm.status_reason = reason or "delete playbook failed"
-
-
-def fail_unqueued(session: Session, job_id: uuid.UUID, reason: str) -> None:
-    """A job that never reached the queue ends `error`, and so does its VM, with the reason."""
-    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
-    if job is None or job.status != JobStatus.QUEUED:
-        return
-    job.status = JobStatus.ERROR
-    job.explanation = f"could not be queued: {reason}"
-    job.finished_at = utcnow()
-    vm = session.get(VM, job.vm_id) if job.vm_id else None
-    if vm is not None:
-        vm.status = VMStatus.ERROR
-        vm.status_reason = job.explanation
-    session.flush()
-
-
-def apply_job_error(session: Session, job: Job, reason: str) -> None:
-    """A job that could not run leaves its VM in `error` with the reason, unless already final."""
-    vm = (
-        session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update(of=VM))
-        if job.vm_id
-        else None
-    )
-    if vm is None or vm.status in (VMStatus.DELETED, VMStatus.RUNNING):
-        return
-    vm.status = VMStatus.ERROR
-    vm.status_reason = reason
-    session.flush()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from api import logs
+from api.errors import UnsupportedMediaType
 from api.queue import JobQueue
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
@@ -50,6 +51,16 @@ def _openapi_config() -> dict[str, Any]:
     }
 
 
+def require_json_body() -> None:
+    """A request that carries a body must say it is JSON (415 otherwise)."""
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
+        raise UnsupportedMediaType()
+
+
 def _stamp_request_id(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = request_id()
     return response
@@ -65,7 +76,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["virtflow_settings"] = settings
     app.extensions["virtflow_queue"] = JobQueue(settings)
     app.extensions["virtflow_inventory"] = InventoryWatcher(settings.inventory_path)
+    app.url_map.strict_slashes = False  # /api/v1/vm and /api/v1/vm/ both answer, no redirect
     app.before_request(bind_request_id)
+    app.before_request(require_json_body)
     auth.init_jwt(app, settings)
     api = VirtFlowApi(app)
     for blueprint in BLUEPRINTS:

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from redis import Redis
-from rq import Queue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job
 from api.services import inventory
-from api.services.users import hash_password
-from api.settings import Settings
-from tests import conftest
 from tests.conftest import Factory
 
 _INVENTORY_CACHE: dict[Path, dict[str, Any]] = {}
-
-
-@cache
-def _password_hash(password: str) -> str:
-    return hash_password(password)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The factory hashes the shared test password once per session, not once per test."""
-    monkeypatch.setattr(conftest, "hash_password", _password_hash)
 
 
 @pytest.fixture(autouse=True)
@@ -46,16 +28,6 @@ def cached_inventory(monkeypatch: pytest.MonkeyPatch) -> None:
         return _INVENTORY_CACHE[path]
 
     monkeypatch.setattr(inventory, "read_inventory", read)
-
-
-@pytest.fixture(autouse=True)
-def rq_jobs_removed(redis: Redis, settings: Settings) -> Iterator[None]:
-    """Remove the RQ job hashes this test enqueued (the shared fixture only drops the queue)."""
-    yield
-    queue = Queue(settings.queue_name, connection=redis)
-    for job_id in queue.job_ids:
-        redis.delete(f"rq:job:{job_id}")
-    redis.srem("rq:queues", queue.key)
 
 
 @pytest.fixture

@@ -546,7 +546,9 @@ def test_vm_delete_pending_cancels_create_job_and_queues_destroy(
     assert (delete_job.kind, delete_job.status) == ("vm.delete", "queued")
     assert delete_job.playbook == "vm_delete.yml"
     assert delete_job.limit == data["baremetal"]
-    assert delete_job.extravars == {"virtflow_guests": [{"name": data["domain_name"]}]}
+    assert delete_job.extravars == {
+        "virtflow_guests": [{"name": data["domain_name"], "uuid": data["id"]}]
+    }
 
     rq_job = RQJob.fetch(out["job_id"], connection=rq_queue.connection)
     assert rq_job.func_name == "jobs.vms.destroy"

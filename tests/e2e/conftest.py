@@ -180,6 +180,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 proc.kill()
         print(stack.logs())
         _drop_database(db_name)
+        _drop_queue(env["VIRTFLOW_QUEUE"])
+
+
+def _drop_queue(name: str) -> None:
+    from redis import Redis
+
+    conn = Redis.from_url("redis://127.0.0.1:6379/0")
+    for key in conn.scan_iter(f"rq:*{name}*"):
+        conn.delete(key)
+    conn.srem("rq:queues", f"rq:queue:{name}")
 
 
 def _drop_database(name: str) -> None:

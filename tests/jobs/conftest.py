@@ -7,9 +7,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
 from jobs import base
-from tests.api.conftest import fast_password_hash
-
-__all__ = ["fast_password_hash", "job_env"]
 
 
 @pytest.fixture(autouse=True)

@@ -357,7 +357,7 @@ def test_destroy_success_deletes_vm(
     assert vm.status_reason is None
     [run] = runner.runs
     assert (run.playbook, run.limit) == ("vm_delete.yml", "bm-a")
-    assert run.extravars == {"virtflow_guests": [{"name": vm.domain_name}]}
+    assert run.extravars == {"virtflow_guests": [{"name": vm.domain_name, "uuid": str(vm.id)}]}
 
 
 def test_destroy_success_without_absent_state_is_vm_error(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import NotFound, PermissionDenied
 from api.models import Tenant
-from api.services.permissions import ROLE_PERMS, Perm, has_perm, require, visible_tenants_clause
+from api.services.permissions import ROLE_PERMS, Perm, Target, has_perm, objects_clause, require
 from tests.conftest import Factory
 
 TENANT_USER_PERMS = {
@@ -17,9 +17,12 @@ TENANT_USER_PERMS = {
     Perm.VM_CREATE,
     Perm.VM_CHANGE,
     Perm.VM_DELETE,
+    Perm.VM_SNAPSHOT,
     Perm.JOB_VIEW,
+    Perm.JOB_CANCEL,
+    Perm.QUOTA_VIEW,
 }
-VIEWER_PERMS = {Perm.TENANT_VIEW, Perm.VM_VIEW, Perm.JOB_VIEW}
+VIEWER_PERMS = {Perm.TENANT_VIEW, Perm.VM_VIEW, Perm.JOB_VIEW, Perm.QUOTA_VIEW}
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def tenants(make: Factory) -> tuple[Tenant, Tenant]:
 
 
 def perms_of(db: Session, user: object, tenant: Tenant) -> set[Perm]:
-    return {p for p in Perm if has_perm(db, user, p, tenant.id)}  # type: ignore[arg-type]
+    return {p for p in Perm if has_perm(db, user, p, Target(tenant.id))}  # type: ignore[arg-type]
 
 
 def test_has_perm_admin_holds_every_perm_without_membership(
@@ -71,7 +74,7 @@ def test_role_perms_never_grant_platform_perms() -> None:
 
 
 def test_require_admin_passes(db: Session, make: Factory, tenants: tuple[Tenant, Tenant]) -> None:
-    require(db, make.user(is_admin=True), Perm.TENANT_ADMIN, tenants[0].id)
+    require(db, make.user(is_admin=True), Perm.TENANT_ADMIN, Target(tenants[0].id))
 
 
 def test_require_outsider_gets_not_found(
@@ -81,7 +84,7 @@ def test_require_outsider_gets_not_found(
     make.member(user, tenants[1], "tenant_user")
     for perm in (Perm.VM_VIEW, Perm.VM_CREATE, Perm.VM_DELETE):
         with pytest.raises(NotFound):
-            require(db, user, perm, tenants[0].id)
+            require(db, user, perm, Target(tenants[0].id))
 
 
 def test_require_viewer_gets_permission_denied_for_writes(
@@ -89,9 +92,9 @@ def test_require_viewer_gets_permission_denied_for_writes(
 ) -> None:
     user = make.user()
     make.member(user, tenants[0], "viewer")
-    require(db, user, Perm.VM_VIEW, tenants[0].id)
+    require(db, user, Perm.VM_VIEW, Target(tenants[0].id))
     with pytest.raises(PermissionDenied) as exc:
-        require(db, user, Perm.VM_DELETE, tenants[0].id)
+        require(db, user, Perm.VM_DELETE, Target(tenants[0].id))
     assert exc.value.details == {"permission": "vm.delete"}
 
 
@@ -100,9 +103,9 @@ def test_require_tenant_user_denied_tenant_admin(
 ) -> None:
     user = make.user()
     make.member(user, tenants[0], "tenant_user")
-    require(db, user, Perm.VM_CREATE, tenants[0].id)
+    require(db, user, Perm.VM_CREATE, Target(tenants[0].id))
     with pytest.raises(PermissionDenied):
-        require(db, user, Perm.TENANT_ADMIN, tenants[0].id)
+        require(db, user, Perm.TENANT_ADMIN, Target(tenants[0].id))
 
 
 def test_visible_tenants_clause_filters_by_membership(
@@ -111,7 +114,13 @@ def test_visible_tenants_clause_filters_by_membership(
     user = make.user()
     make.member(user, tenants[1], "viewer")
     query = select(Tenant.name).order_by(Tenant.name)
-    assert db.scalars(query.where(visible_tenants_clause(user, Tenant.id))).all() == ["b"]
-    assert db.scalars(query.where(visible_tenants_clause(make.user(), Tenant.id))).all() == []
+    assert db.scalars(query.where(objects_clause(user, Perm.TENANT_VIEW, Tenant.id))).all() == ["b"]
+    assert (
+        db.scalars(query.where(objects_clause(make.user(), Perm.TENANT_VIEW, Tenant.id))).all()
+        == []
+    )
     admin = make.user(is_admin=True)
-    assert db.scalars(query.where(visible_tenants_clause(admin, Tenant.id))).all() == ["a", "b"]
+    assert db.scalars(query.where(objects_clause(admin, Perm.TENANT_VIEW, Tenant.id))).all() == [
+        "a",
+        "b",
+    ]

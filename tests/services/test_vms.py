@@ -62,7 +62,9 @@ def test_request_delete_cancels_queued_job(db: Session, admin: User, tenant: Ten
     delete_job = vms.request_delete(db, admin, vm.id, "req-2")
     assert create_job.status == JobStatus.CANCELED
     assert vm.status == VMStatus.DELETING
-    assert delete_job.extravars == {"virtflow_guests": [{"name": vm.domain_name}]}
+    assert delete_job.extravars == {
+        "virtflow_guests": [{"name": vm.domain_name, "uuid": str(vm.id)}]
+    }
     assert delete_job.limit == "bm-1"
 
 

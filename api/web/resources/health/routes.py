@@ -11,9 +11,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.errors import DependencyUnavailable
 from api.web.auth import public
 from api.web.context import db, job_queue
-from api.web.envelope import envelope, ok
+from api.web.envelope import ErrorEnvelopeSchema, envelope, ok
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Service health")
 
@@ -43,6 +44,10 @@ def _check_redis() -> str:
 @public
 class Health(MethodView):
     @blp.response(200, envelope(HealthSchema))
+    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="a dependency is down")
     def get(self) -> dict[str, Any]:
-        """Report whether the database and the queue are reachable"""
-        return ok({"database": _check_database(), "redis": _check_redis()})
+        """Report whether the database and the queue are reachable (503 when one is not)"""
+        checks = {"database": _check_database(), "redis": _check_redis()}
+        if any(state != "ok" for state in checks.values()):
+            raise DependencyUnavailable(details=checks)
+        return ok(checks)

@@ -9,10 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.models import VM
-from api.services import vms
+from api.services import quotas, vms
 from api.services.permissions import Perm
 from api.web.auth import user
-from api.web.context import commit, db, inventory_watcher, job_queue
+from api.web.context import commit, db, inventory_watcher, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
 from api.web.resources.vm.schemas import VMCreateSchema, VMQuerySchema, VMSchema
 
@@ -27,7 +27,8 @@ def _create(args: dict[str, Any]) -> dict[str, Any]:
     inventory_watcher().refresh(session)
     # The watcher has now seen the files: keep the sync even if this request is refused below.
     session.commit()
-    job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id())
+    defaults = quotas.Amounts(**settings().quota_defaults)
+    job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id(), defaults)
     job_queue().after_commit(session, PROVISION, job.id, request_id())
     commit()
     return ok(_reloaded(job.vm_id))
