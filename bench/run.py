@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import psycopg
 from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +27,7 @@ from api.services.users import create_user
 from api.settings import Settings
 from api.web.app import create_app
 from jobs.events import EventSink
-from tests.conftest import ADMIN_URL, migrate, recreate_database
+from tests.conftest import drop_database, migrate, recreate_database
 
 N_VMS = 300
 N_EVENTS = 20_000
@@ -66,8 +65,7 @@ def main() -> None:
         for key in redis.scan_iter(f"rq:*{settings.queue_name}*"):
             redis.delete(key)
         redis.srem("rq:queues", f"rq:queue:{settings.queue_name}")
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        drop_database(db_name)
 
 
 def run(settings: Settings) -> None:

@@ -34,7 +34,8 @@ from api.web.app import create_app
 ADMIN_URL = os.environ.get(
     "VIRTFLOW_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-TEST_DB = os.environ.get("VIRTFLOW_TEST_DB", "virtflow_test")
+# One database per test run, so concurrent runs (a developer's and CI's) never collide.
+TEST_DB = os.environ.get("VIRTFLOW_TEST_DB", f"virtflow_test_{uuid.uuid4().hex[:8]}")
 PASSWORD = "correct-horse-battery-staple"
 # Quota for tenants made by tests that are not about quotas: never the limiting factor.
 ROOMY_QUOTA = {
@@ -62,6 +63,11 @@ def recreate_database(name: str) -> str:
     )
 
 
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def migrate(url: str) -> None:
     config = Config(toml_file=str(REPO_ROOT / "pyproject.toml"))
     config.attributes["database_url"] = url
@@ -69,10 +75,11 @@ def migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     url = recreate_database(TEST_DB)
     migrate(url)
-    return url
+    yield url
+    drop_database(TEST_DB)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from api.settings import REPO_ROOT
-from tests.conftest import migrate, recreate_database
+from tests.conftest import drop_database, migrate, recreate_database
 
 VENV_BIN = Path(sys.executable).parent
 LIBVIRT_URI = "qemu:///system"
@@ -179,7 +179,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         print(stack.logs())
-        _drop_database(db_name)
+        drop_database(db_name)
         _drop_queue(env["VIRTFLOW_QUEUE"])
 
 
