@@ -13,7 +13,7 @@ from api.errors import UnsupportedMediaType
 from api.queue import JobQueue
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
-from api.web import auth, errors
+from api.web import audit, auth, errors
 from api.web.context import close_db
 from api.web.envelope import REQUEST_ID_HEADER, ErrorEnvelopeSchema, bind_request_id, request_id
 from api.web.resources import BLUEPRINTS
@@ -78,12 +78,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["virtflow_inventory"] = InventoryWatcher(settings.inventory_path)
     app.url_map.strict_slashes = False  # /api/v1/vm and /api/v1/vm/ both answer, no redirect
     app.before_request(bind_request_id)
+    app.before_request(audit.begin)  # before any check, so refusals are audited too
     app.before_request(require_json_body)
     auth.init_jwt(app, settings)
     api = VirtFlowApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     errors.register(app)
+    app.after_request(audit.record_refusal)
     app.after_request(_stamp_request_id)
     app.teardown_appcontext(close_db)
     return app

@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, request
 from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
 
-from api.errors import AccountDisabled, AuthRequired, TokenExpired, TokenInvalid
+from api.errors import (
+    AccountDisabled,
+    AuthRequired,
+    FreshTokenRequired,
+    TokenExpired,
+    TokenInvalid,
+    TokenRevoked,
+)
 from api.models import User
 from api.services.users import get_active_user
 from api.settings import Settings
@@ -47,6 +54,12 @@ def require_token() -> None:
     verify_jwt_in_request(refresh=_view_flag(endpoint, "virtflow_refresh"))
 
 
+def require_fresh() -> None:
+    """Sensitive operations (password, grants, quotas, tenant deletion) need a fresh token:
+    one issued by a password login, not by a refresh. Call it first in such a view."""
+    verify_jwt_in_request(fresh=True)
+
+
 def user() -> User:
     """The authenticated caller (loaded and checked active by the user lookup)."""
     u: User = current_user
@@ -74,7 +87,8 @@ def init_jwt(app: Flask, settings: Settings) -> JWTManager:
     jwt.invalid_token_loader(_error(TokenInvalid))
     jwt.expired_token_loader(_error(TokenExpired))
     jwt.user_lookup_error_loader(_error(AccountDisabled))
-    jwt.needs_fresh_token_loader(_error(TokenInvalid))
+    jwt.needs_fresh_token_loader(_error(FreshTokenRequired))
+    jwt.revoked_token_loader(_error(TokenRevoked))
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:

@@ -11,6 +11,7 @@ from api.queue import JobQueue, take_failures
 from api.services import vms
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
+from api.web.audit import write_success
 
 
 def settings() -> Settings:
@@ -49,6 +50,7 @@ def commit() -> None:
     A job that could not reach Redis is marked `error` (with its VM) and the caller gets 503.
     """
     session = db()
+    write_success(session)
     session.commit()
     failures = take_failures(session)
     if not failures:

@@ -9,6 +9,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_smorest import Blueprint
 
 from api.services.users import authenticate
+from api.web.audit import audited, note
 from api.web.auth import public, refresh_token_only, user
 from api.web.context import commit, db, settings
 from api.web.envelope import envelope, ok
@@ -33,9 +34,12 @@ def _tokens(user_id: str, *, with_refresh: bool) -> dict[str, Any]:
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, envelope(TokenSchema))
+    @audited("auth.login")
     def post(self, args: dict[str, str]) -> dict[str, Any]:
         """Exchange username and password for an access and a refresh token"""
+        note("user", None, attempted_username=args["username"])
         account = authenticate(db(), args["username"], args["password"])
+        note("user", account.id, actor=account)
         commit()  # a rehashed password is saved
         return ok(_tokens(str(account.id), with_refresh=True))
 
@@ -45,6 +49,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @blp.response(200, envelope(TokenSchema))
     @blp.doc(security=[{"bearerAuth": []}])
+    @audited("auth.refresh")
     def post(self) -> dict[str, Any]:
         """Exchange a refresh token for a new (non-fresh) access token"""
         return ok(_tokens(str(user().id), with_refresh=False))

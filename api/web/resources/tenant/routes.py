@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from api.errors import PermissionDenied
 from api.services import tenants
 from api.services.permissions import Perm
+from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
@@ -30,11 +31,13 @@ class Tenants(MethodView):
 
     @blp.arguments(TenantCreateSchema)
     @blp.response(201, envelope(TenantSchema))
+    @audited("tenant.create")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create a tenant (platform admins only)"""
         if not user().is_admin:
             raise PermissionDenied("only platform admins create tenants")
         tenant = tenants.create_tenant(db(), args["name"])
+        note("tenant", tenant.id, tenant.id, after={"name": tenant.name, "status": tenant.status})
         commit()
         return ok(tenant)
 

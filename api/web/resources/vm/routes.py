@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from api.models import VM
 from api.services import quotas, vms
 from api.services.permissions import Perm
+from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db, inventory_watcher, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
@@ -29,6 +30,7 @@ def _create(args: dict[str, Any]) -> dict[str, Any]:
     session.commit()
     defaults = quotas.Amounts(**settings().quota_defaults)
     job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id(), defaults)
+    note("vm", job.vm_id, job.tenant_id, after={**args, "status": "pending", "job_id": job.id})
     job_queue().after_commit(session, PROVISION, job.id, request_id())
     commit()
     return ok(_reloaded(job.vm_id))
@@ -52,6 +54,7 @@ class VMs(MethodView):
 
     @blp.arguments(VMCreateSchema)
     @blp.response(202, envelope(VMSchema))
+    @audited("vm.create")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Request a VM: recorded as pending, created by a queued job"""
         return _create(args)
@@ -61,6 +64,7 @@ class VMs(MethodView):
 class VMCreate(MethodView):
     @blp.arguments(VMCreateSchema)
     @blp.response(202, envelope(VMSchema))
+    @audited("vm.create")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Request a VM (the seed document's path; same as POST /api/v1/vm/)"""
         return _create(args)
@@ -74,10 +78,13 @@ class VMById(MethodView):
         return ok(vms.get_vm(db(), user(), vm_id, Perm.VM_VIEW))
 
     @blp.response(202, envelope(VMSchema))
+    @audited("vm.delete")
     def delete(self, vm_id: uuid.UUID) -> dict[str, Any]:
         """Delete a VM: stop and undefine the domain and remove its disk, by a queued job"""
         session = db()
+        note("vm", vm_id)
         job = vms.request_delete(session, user(), vm_id, request_id())
+        note("vm", vm_id, job.tenant_id, after={"status": "deleting", "job_id": job.id})
         job_queue().after_commit(session, DESTROY, job.id, request_id())
         commit()
         return ok(_reloaded(vm_id))
