@@ -320,6 +320,7 @@ def test_vm_stop_and_vm_start_keep_the_guest(guest_name: str) -> None:
         "virtflow_guests": {guest_name: {"state": "stopped", "host": HOST}}
     }
     assert domstate(guest_name) == "shut off"
+    assert dominfo(guest_name)["Autostart"] == "disable"  # stays off across host restarts
 
     again = run_playbook("vm_stop.yml", "-l", HOST, guests=[spec])
     assert again.returncode == 0, output(again)
@@ -333,6 +334,7 @@ def test_vm_stop_and_vm_start_keep_the_guest(guest_name: str) -> None:
         "virtflow_guests": {guest_name: {"state": "running", "uuid": vm_uuid, "host": HOST}}
     }
     assert domstate(guest_name) == "running"
+    assert dominfo(guest_name)["Autostart"] == "enable"
     assert dominfo(guest_name)["UUID"] == vm_uuid
     assert inactive_xml(guest_name) == definition
 
