@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "virtflow_enqueue_pending"
 FAILED_KEY = "virtflow_enqueue_failed"
 FAILURE_CALLBACK = "jobs.base.on_rq_failure"
+# The RQ function that runs each kind of job, by dotted path (the API never imports jobs).
+JOB_FUNCS = {
+    "vm.create": "jobs.vms.provision",
+    "vm.delete": "jobs.vms.destroy",
+    "vm.stop": "jobs.vms.stop",
+    "vm.start": "jobs.vms.start",
+}
+SWEEP_FUNC = "jobs.reconcile.sweep"
 RQ_TIMEOUT_MARGIN = 120
 
 
