@@ -1,7 +1,8 @@
 """Real processes for end-to-end tests: gunicorn serving the API and an RQ worker.
 
 Both run against their own freshly migrated database and their own queue, with the repo's
-playbooks and a copy of the repo's inventory, so they drive the real local libvirt.
+playbooks and a copy of the repo's inventory, so they drive the real local libvirt. A stack
+started without the worker only records work: its VMs stay pending and libvirt is not touched.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,16 @@ class Stack:
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
         return requests.request(method, self.base_url + path, headers=headers, timeout=30, **kw)
+
+    def login(self) -> None:
+        """Log in as the platform admin; later calls carry the (fresh) access token."""
+        r = self.call(
+            "POST",
+            "/api/v1/auth/login/",
+            json={"username": self.admin_username, "password": self.admin_password},
+        )
+        assert r.status_code == 200, r.text
+        self.token = r.json()["data"]["access_token"]
 
     def logs(self) -> str:
         parts = []
@@ -123,14 +135,25 @@ def unreachable_host(stack: Stack) -> Iterator[str]:
     path.unlink(missing_ok=True)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if shutil.which("virsh") is None or virsh("version").returncode != 0:
-        pytest.fail("libvirt is not usable: run `make test`, which prepares the local host")
-    workdir = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_stack(
+    workdir: Path,
+    *,
+    with_worker: bool = True,
+    gunicorn_workers: int = 2,
+    edit_inventory: Callable[[Path], None] | None = None,
+) -> Iterator[Stack]:
+    """gunicorn (and the RQ worker unless with_worker=False) on a fresh database and queue.
+
+    edit_inventory may change the stack's copy of the inventory before anything reads it.
+    Afterwards the processes are stopped, the database dropped and the queue's keys removed.
+    """
     db_name = f"virtflow_e2e_{uuid.uuid4().hex[:8]}"
     db_url = recreate_database(db_name)
     migrate(db_url)
+    inventory = _inventory(workdir)
+    if edit_inventory is not None:
+        edit_inventory(inventory)
     env = {
         **os.environ,
         "VIRTFLOW_DATABASE_URL": db_url,
@@ -139,7 +162,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "VIRTFLOW_ADMIN_USERNAME": "e2e-admin",
         "VIRTFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(16),
         "VIRTFLOW_STATE_DIR": str(workdir / "state"),
-        "VIRTFLOW_INVENTORY": str(_inventory(workdir)),
+        "VIRTFLOW_INVENTORY": str(inventory),
         "VIRTFLOW_JOB_TIMEOUT": "600",
     }
     port = free_port()
@@ -151,8 +174,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         env,
     )
     virtflow = str(VENV_BIN / "virtflow")
-    subprocess.run([virtflow, "admin", "ensure"], env=env, check=True, cwd=REPO_ROOT)
     try:
+        subprocess.run([virtflow, "admin", "ensure"], env=env, check=True, cwd=REPO_ROOT)
         _start(
             stack,
             "gunicorn",
@@ -163,11 +186,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "2",
+                str(gunicorn_workers),
+                "--no-control-socket",  # stacks must not share /root/.gunicorn/gunicorn.ctl
                 "api.wsgi:app",
             ],
         )
-        _start(stack, "worker", [virtflow, "worker"])
+        if with_worker:
+            _start(stack, "worker", [virtflow, "worker"])
         _wait_healthy(stack)
         yield stack
     finally:
@@ -183,11 +208,30 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _drop_queue(env["VIRTFLOW_QUEUE"])
 
 
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if shutil.which("virsh") is None or virsh("version").returncode != 0:
+        pytest.fail("libvirt is not usable: run `make test`, which prepares the local host")
+    with running_stack(tmp_path_factory.mktemp("e2e")) as stack:
+        yield stack
+
+
 def _drop_queue(name: str) -> None:
+    """Remove the queue, its registries and the jobs they still hold (never run, or failed)."""
     from redis import Redis
 
     conn = Redis.from_url("redis://127.0.0.1:6379/0")
-    for key in conn.scan_iter(f"rq:*{name}*"):
+    keys = list(conn.scan_iter(f"rq:*{name}*"))
+    job_ids: set[str] = set()
+    for key in keys:
+        kind = conn.type(key)
+        if kind == b"list":
+            job_ids.update(v.decode() for v in conn.lrange(key, 0, -1))
+        elif kind == b"zset":
+            job_ids.update(v.decode() for v in conn.zrange(key, 0, -1))
+    for job_id in job_ids:
+        conn.delete(f"rq:job:{job_id}", f"rq:job:{job_id}:dependents", f"rq:results:{job_id}")
+    for key in keys:
         conn.delete(key)
     conn.srem("rq:queues", f"rq:queue:{name}")
 
@@ -203,13 +247,7 @@ def _drop_database(name: str) -> None:
 
 @pytest.fixture
 def admin(stack: Stack) -> Stack:
-    r = stack.call(
-        "POST",
-        "/api/v1/auth/login/",
-        json={"username": stack.admin_username, "password": stack.admin_password},
-    )
-    assert r.status_code == 200, r.text
-    stack.token = r.json()["data"]["access_token"]
+    stack.login()
     return stack
 
 
