@@ -1,4 +1,4 @@
-"""The `virtflow` command: serve, worker, run, db, init, admin, inventory, docs."""
+"""The `virtflow` command: serve, worker, run, db, init, admin, user, inventory, docs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from api import logs
+from api.queue import SWEEP_FUNC, JobQueue
 from api.settings import REPO_ROOT, Settings
 
 DOCS_DIR = REPO_ROOT / "docs" / "api"
@@ -109,6 +110,34 @@ def admin_ensure() -> None:
 
 
 @main.group()
+def user() -> None:
+    """User accounts (the API cannot make platform admins; this can)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--admin", "is_admin", is_flag=True, help="Give the platform role `admin`.")
+@click.password_option(
+    envvar="VIRTFLOW_NEW_USER_PASSWORD",
+    help="Read from VIRTFLOW_NEW_USER_PASSWORD, else prompted for (twice, hidden).",
+)
+def user_create(username: str, is_admin: bool, password: str) -> None:
+    """Create an account; the password follows the API's rules (12 to 1024 characters)."""
+    from api.db import session_factory  # noqa: PLC0415
+    from api.errors import VirtFlowError  # noqa: PLC0415
+    from api.services.users import register_user  # noqa: PLC0415
+
+    with session_factory(_settings().database_url)() as session:
+        try:
+            account = register_user(session, username, password, is_admin=is_admin)
+        except VirtFlowError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail_message}") from exc
+        session.commit()
+    role = "platform admin" if is_admin else "user"
+    click.echo(f"{role} {account.username!r} created: {account.id}")
+
+
+@main.group()
 def inventory() -> None:
     """Ansible inventory commands."""
 
@@ -151,6 +180,7 @@ def _gunicorn_args(bind: str, workers: int) -> list[str]:
         str(workers),
         "--access-logfile",
         "-",
+        "--no-control-socket",  # several gunicorns on one host must not share one socket
         "api.wsgi:app",
     ]
 
@@ -166,7 +196,22 @@ def worker(burst: bool) -> None:
     logs.configure(settings.log_level)
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
+    # First recover what a previous worker or API process left behind (see jobs/reconcile.py).
+    queue.enqueue_call(SWEEP_FUNC, at_front=True, result_ttl=3600)
     Worker([queue], connection=connection).work(burst=burst, with_scheduler=False)
+
+
+@main.group()
+def jobs() -> None:
+    """Job maintenance."""
+
+
+@jobs.command("sweep")
+def jobs_sweep() -> None:
+    """Queue a sweep: lost running jobs end `error`, lost queued jobs are queued again."""
+    settings = _settings()
+    job = JobQueue(settings).rq.enqueue_call(SWEEP_FUNC, at_front=True, result_ttl=3600)
+    click.echo(f"sweep queued as RQ job {job.id}; a worker runs it next")
 
 
 @main.command()

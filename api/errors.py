@@ -105,6 +105,12 @@ class Conflict(VirtFlowError):
     message = "The request conflicts with existing data (likely a concurrent change); retry it."
 
 
+class AlreadyExists(VirtFlowError):
+    code = "ALREADY_EXISTS"
+    status = 409
+    message = "It exists already: the user is a member of this tenant, or holds this grant."
+
+
 class InvalidState(VirtFlowError):
     code = "INVALID_STATE"
     status = 409

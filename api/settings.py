@@ -69,6 +69,12 @@ class Settings:
     job_stdout_limit: int = 1024 * 1024
     log_level: str = "INFO"
     quota_defaults: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # Failed logins (and wrong current passwords) allowed per window, per account and per address.
+    login_fails_per_account: int = 5
+    login_fails_per_address: int = 20
+    login_fail_window_seconds: int = 300
+    # Redis key prefix of the login limiter; empty means "<queue_name>:login-limit".
+    rate_limit_prefix: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +104,16 @@ class Settings:
                 name: _int(env, f"VIRTFLOW_QUOTA_{name.upper()}", limit)
                 for name, limit in DEFAULT_LIMITS.items()
             },
+            login_fails_per_account=_int(
+                env, "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT", base.login_fails_per_account
+            ),
+            login_fails_per_address=_int(
+                env, "VIRTFLOW_LOGIN_FAILS_PER_ADDRESS", base.login_fails_per_address
+            ),
+            login_fail_window_seconds=_int(
+                env, "VIRTFLOW_LOGIN_FAIL_WINDOW", base.login_fail_window_seconds
+            ),
+            rate_limit_prefix=_str(env, "VIRTFLOW_RATE_LIMIT_PREFIX", base.rate_limit_prefix),
         )
 
     def check_serving(self) -> None:
@@ -107,4 +123,14 @@ class Settings:
             raise SettingsError(
                 "VIRTFLOW_JWT_SECRET (or VIRTFLOW_JWT_SECRET_FILE) must be set to a random value "
                 f"of at least {MIN_SECRET_BYTES} bytes"
+            )
+        limits = (
+            self.login_fails_per_account,
+            self.login_fails_per_address,
+            self.login_fail_window_seconds,
+        )
+        if min(limits) < 1:
+            raise SettingsError(
+                "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT, VIRTFLOW_LOGIN_FAILS_PER_ADDRESS and "
+                "VIRTFLOW_LOGIN_FAIL_WINDOW must be positive"
             )

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from api.models import AuditLog, AuditOutcome, User
+from api.errors import NotFound
+from api.models import VM, AuditLog, AuditOutcome, Job, Tenant, User
 from api.services.permissions import Perm, objects_clause
 
-# Never stored, whatever a caller passes in `changes`.
-SECRET_MARKERS = ("password", "secret", "token", "hash")
+# A key containing one of these is never stored, at any depth, whatever a caller passes in.
+SECRET_MARKERS = ("password", "passwd", "secret", "token", "hash", "credential", "private_key")
 
 
 @dataclass
@@ -43,24 +45,31 @@ class Entry:
             self.actor_id, self.actor_username = user.id, user.username
 
     def target(self, object_type: str, object_id: object, tenant_id: uuid.UUID | None) -> None:
-        self.object_type, self.object_id = object_type, str(object_id)
+        """Name the object acted on; an id not known yet (a failed login) stays None."""
+        self.object_type = object_type
+        self.object_id = None if object_id is None else str(object_id)
         if tenant_id is not None:
             self.tenant_id = tenant_id
 
 
+def is_secret(key: object) -> bool:
+    name = str(key).lower()
+    return any(marker in name for marker in SECRET_MARKERS)
+
+
 def scrub(values: dict[str, Any]) -> dict[str, Any]:
-    """Drop anything that looks like a secret; stringify what JSON cannot hold."""
-    clean: dict[str, Any] = {}
-    for key, value in values.items():
-        if any(marker in key.lower() for marker in SECRET_MARKERS):
-            continue
-        if isinstance(value, dict):
-            clean[key] = scrub(value)
-        elif isinstance(value, (str, int, float, bool, list)) or value is None:
-            clean[key] = value
-        else:
-            clean[key] = str(value)
-    return clean
+    """Drop anything that looks like a secret, at any depth; stringify what JSON cannot hold."""
+    return {str(key): _clean(value) for key, value in values.items() if not is_secret(key)}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return scrub(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_clean(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
 
 
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -79,16 +88,16 @@ def record(
         changes["details"] = scrub(entry.details)
     row = AuditLog(
         actor_id=entry.actor_id,
-        actor_username=entry.actor_username,
+        actor_username=_fit(entry.actor_username, 64),
         tenant_id=entry.tenant_id,
-        action=entry.action,
-        object_type=entry.object_type,
-        object_id=entry.object_id,
+        action=entry.action[:64],
+        object_type=_fit(entry.object_type, 32),
+        object_id=_fit(entry.object_id, 64),
         outcome=outcome,
         status_code=status_code,
-        error_code=error_code,
-        request_id=entry.request_id,
-        client_addr=entry.client_addr,
+        error_code=_fit(error_code, 64),
+        request_id=_fit(entry.request_id, 128),
+        client_addr=_fit(entry.client_addr, 64),
         changes=changes,
     )
     session.add(row)
@@ -96,8 +105,36 @@ def record(
     return row
 
 
+# How to find the tenant of an object a request named, for refusals that stopped before the view
+# could say (a 403 on a VM, a 404 probing another tenant's VM: that tenant's log shows it).
+TENANT_OF: dict[str, Callable[[uuid.UUID], Select[Any]]] = {
+    "tenant": lambda oid: select(Tenant.id).where(Tenant.id == oid),
+    "vm": lambda oid: select(VM.tenant_id).where(VM.id == oid),
+    "job": lambda oid: select(Job.tenant_id).where(Job.id == oid),
+}
+
+
+def resolve_tenant(session: Session, entry: Entry) -> None:
+    """Fill in entry's tenant from its object when the request did not get to name it."""
+    lookup = TENANT_OF.get(entry.object_type or "")
+    if entry.tenant_id is not None or lookup is None or entry.object_id is None:
+        return
+    try:
+        object_id = uuid.UUID(entry.object_id)
+    except ValueError:
+        return
+    entry.tenant_id = session.scalar(lookup(object_id))
+
+
+def _fit(value: str | None, length: int) -> str | None:
+    """Cut to the column's length: an over-long value must not cost the row."""
+    return value[:length] if value is not None else None
+
+
 @dataclass(frozen=True)
 class AuditFilter:
+    """Equality filters, plus the time range since <= created_at < until."""
+
     tenant_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     object_type: str | None = None
@@ -109,14 +146,21 @@ class AuditFilter:
     until: dt.datetime | None = None
 
 
-def audit_query(user: User, flt: AuditFilter) -> Select[AuditLog]:
-    """Audit rows the caller may read, newest first (admins: all; audit.view: its tenants)."""
+def visible(user: User) -> Select[AuditLog]:
+    """Audit rows the caller may read: admins all; holders of audit.view on a tenant (a
+    tenant.admin grant implies it) that tenant's rows; rows without a tenant only admins."""
     query = select(AuditLog)
     if not user.is_admin:
         query = query.where(
             AuditLog.tenant_id.is_not(None),
             objects_clause(user, Perm.AUDIT_VIEW, AuditLog.tenant_id),  # type: ignore[arg-type]
         )
+    return query
+
+
+def audit_query(user: User, flt: AuditFilter) -> Select[AuditLog]:
+    """The rows of flt the caller may read, newest first (a tampered tenant_id finds nothing)."""
+    query = visible(user)
     for name in (
         "tenant_id",
         "actor_id",
@@ -134,3 +178,11 @@ def audit_query(user: User, flt: AuditFilter) -> Select[AuditLog]:
     if flt.until is not None:
         query = query.where(AuditLog.created_at < flt.until)
     return query.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+
+
+def get_entry(session: Session, user: User, entry_id: int) -> AuditLog:
+    """One audit row, 404 unless the caller may read it (no existence leak)."""
+    row = session.scalar(visible(user).where(AuditLog.id == entry_id))
+    if row is None:
+        raise NotFound()
+    return row

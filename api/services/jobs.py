@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import NotFound
-from api.models import Job, JobEvent, JobStatus, User
+from api.models import VM, Job, JobEvent, JobStatus, User
 from api.services.permissions import Perm, Target, effective_perms, objects_clause
 
 TERMINAL = frozenset({JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.ERROR, JobStatus.CANCELED})
@@ -77,9 +77,22 @@ def progress(session: Session, job: Job) -> dict[str, Any]:
     return {"events": int(row[0]), "host_tasks_done": int(row[1]), "current_task": last_task}
 
 
+def locked(session: Session, job_id: uuid.UUID) -> Job | None:
+    """Lock the job's VM row, then the job row, and return the job as committed.
+
+    VM first, then its jobs: the order of every API path (delete, power, cancel), so a worker
+    and a request never wait for each other in a cycle.
+    """
+    vm_id = session.scalar(select(Job.vm_id).where(Job.id == job_id))
+    if vm_id is not None:
+        session.execute(select(VM.id).where(VM.id == vm_id).with_for_update())
+    query = select(Job).where(Job.id == job_id).with_for_update()
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
 def claim(session: Session, job_id: uuid.UUID) -> Job | None:
     """Lock the job and move it queued -> running; None when it may not start (any other status)."""
-    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    job = locked(session, job_id)
     if job is None or job.status != JobStatus.QUEUED:
         return None
     job.status = JobStatus.RUNNING
@@ -99,7 +112,7 @@ def finish(
     artifacts: dict[str, Any] | None = None,
 ) -> Job:
     """Record a terminal status once; a job already terminal keeps its first outcome."""
-    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    job = locked(session, job_id)
     if job is None:
         raise NotFound()
     if job.status in TERMINAL:

@@ -8,14 +8,16 @@ the delete job has removed them. Snapshots do not exist yet, so their usage is 0
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from api.errors import QuotaExceeded
-from api.models import DEFAULT_LIMITS, QUOTA_RESOURCES, VM, Quota, VMStatus
+from api.models import DEFAULT_LIMITS, QUOTA_RESOURCES, VM, Quota, Tenant, User, VMStatus
+from api.services.permissions import Perm, objects_clause
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ def limits(
     """The tenant's quota row; lock=True holds it FOR UPDATE until the transaction ends."""
     ensure_quota(session, tenant_id, defaults)
     query = select(Quota).where(Quota.tenant_id == tenant_id)
-    return session.scalars(query.with_for_update() if lock else query).one()
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one()
 
 
 def usage(session: Session, tenant_id: uuid.UUID) -> Amounts:
@@ -98,3 +102,46 @@ def set_limits(
         setattr(quota, name, value)
     session.flush()
     return quota
+
+
+def report(limit: Amounts, used: Amounts) -> dict[str, dict[str, int]]:
+    """Limit, used and available (never below 0) for each resource."""
+    return {
+        name: {
+            "limit": getattr(limit, name),
+            "used": getattr(used, name),
+            "available": max(getattr(limit, name) - getattr(used, name), 0),
+        }
+        for name in QUOTA_RESOURCES
+    }
+
+
+def usage_by_tenant(
+    session: Session, tenant_ids: Sequence[uuid.UUID], defaults: Amounts
+) -> dict[uuid.UUID, tuple[Amounts, Amounts]]:
+    """(limit, used) of each tenant in two queries; a tenant without a quota row has defaults."""
+    rows = session.scalars(select(Quota).where(Quota.tenant_id.in_(tenant_ids)))
+    limit = {row.tenant_id: as_amounts(row) for row in rows}
+    used = {
+        tenant_id: Amounts(vcpus=int(v), ram_mb=int(r), disk_gb=int(d), vms=int(n))
+        for tenant_id, v, r, d, n in session.execute(
+            select(
+                VM.tenant_id,
+                func.sum(VM.vcpus),
+                func.sum(VM.ram_mb),
+                func.sum(VM.disk_gb),
+                func.count(VM.id),
+            )
+            .where(VM.tenant_id.in_(tenant_ids), VM.status != VMStatus.DELETED)
+            .group_by(VM.tenant_id)
+        )
+    }
+    return {t: (limit.get(t, defaults), used.get(t, Amounts())) for t in tenant_ids}
+
+
+def usage_query(caller: User, tenant_id: uuid.UUID | None = None) -> Select[Tenant]:
+    """Tenants whose quotas the caller administers (platform admins: all), by name."""
+    query = select(Tenant).where(objects_clause(caller, Perm.QUOTA_CHANGE, Tenant.id))
+    if tenant_id is not None:
+        query = query.where(Tenant.id == tenant_id)
+    return query.order_by(Tenant.name, Tenant.id)

@@ -84,7 +84,7 @@ def request_delete(
     no VM left to remove.
     """
     get_tenant(session, user, tenant_id, Perm.TENANT_ADMIN)
-    tenant = session.scalars(select(Tenant).where(Tenant.id == tenant_id).with_for_update()).one()
+    tenant = session.scalars(_locked(tenant_id)).one()
     if tenant.status != TenantStatus.ACTIVE:
         raise InvalidState(f"tenant is {tenant.status}", {"tenant_status": tenant.status})
     blockers = deletion_blockers(session, tenant.id)
@@ -92,16 +92,32 @@ def request_delete(
         raise TenantNotEmpty(details=blockers)
     tenant.status = TenantStatus.DELETING
     stopped = session.scalars(
-        select(VM).where(VM.tenant_id == tenant.id, VM.status == VMStatus.STOPPED).with_for_update()
+        select(VM)
+        .where(VM.tenant_id == tenant.id, VM.status == VMStatus.STOPPED)
+        .with_for_update(of=VM)
     ).all()
     jobs = [vms.queue_delete(session, vm, user, request_id) for vm in stopped]
     finish_deletion_if_empty(session, tenant.id)
     return jobs
 
 
+def _locked(tenant_id: uuid.UUID) -> Select[Tenant]:
+    """The tenant row FOR UPDATE, refreshed even if the session already holds it."""
+    query = select(Tenant).where(Tenant.id == tenant_id).with_for_update()
+    return query.execution_options(populate_existing=True)
+
+
 def finish_deletion_if_empty(session: Session, tenant_id: uuid.UUID) -> bool:
-    """A deleting tenant with no VM left becomes deleted; its members and grants go with it."""
-    tenant = session.scalars(select(Tenant).where(Tenant.id == tenant_id).with_for_update()).one()
+    """A deleting tenant with no VM left becomes deleted; its members and grants go with it.
+
+    Called by every finished VM delete while the job holds its VM row. An active tenant is not
+    locked: it cannot start deleting while that job is unfinished, and taking its row FOR UPDATE
+    would deadlock with a request that holds the tenant share lock and waits for the VM row.
+    """
+    status = session.scalar(select(Tenant.status).where(Tenant.id == tenant_id))
+    if status != TenantStatus.DELETING:
+        return False
+    tenant = session.scalars(_locked(tenant_id)).one()
     if tenant.status != TenantStatus.DELETING:
         return False
     remaining = session.scalar(

@@ -10,15 +10,17 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.errors import InvalidState, NameTaken, NotFound, ResourceBusy
+from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, ResourceBusy
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import placement, quotas
+from api.services import jobs, placement, quotas
 from api.services.permissions import (
     CREATOR_PERMS,
     Perm,
     Target,
     assign_perm,
+    drop_object_grants,
+    effective_perms,
     objects_clause,
     require,
 )
@@ -28,6 +30,14 @@ PLAYBOOKS = {
     JobKind.VM_DELETE: "vm_delete.yml",
     JobKind.VM_STOP: "vm_stop.yml",
     JobKind.VM_START: "vm_start.yml",
+}
+# A canceled queued job: the VM status its request set, and the status it goes back to. A create
+# never reached libvirt, so its VM ends deleted (its quota and name freed). Deletes are not here:
+# they cannot be canceled.
+UNDO = {
+    JobKind.VM_CREATE: (VMStatus.PENDING, VMStatus.DELETED),
+    JobKind.VM_STOP: (VMStatus.STOPPING, VMStatus.RUNNING),
+    JobKind.VM_START: (VMStatus.STARTING, VMStatus.STOPPED),
 }
 # What a power request needs the VM to be, and what it becomes while its job runs.
 POWER = {
@@ -76,7 +86,9 @@ def lock_active_tenant(
     Tenant deletion takes this row FOR UPDATE, so it waits for requests that are queuing work
     for the tenant, and they wait for it: its precondition check cannot miss a new job.
     """
-    tenant = session.scalar(select(Tenant).where(Tenant.id == tenant_id).with_for_update(read=True))
+    query = select(Tenant).where(Tenant.id == tenant_id).with_for_update(read=True)
+    # populate_existing: a Tenant already in the session must show the status read under the lock.
+    tenant = session.scalar(query.execution_options(populate_existing=True))
     if tenant is None:
         raise NotFound()
     if tenant.status not in allowed:
@@ -158,7 +170,10 @@ def _add_job(
 def get_vm(session: Session, user: User, vm_id: uuid.UUID, perm: Perm, *, lock: bool = False) -> VM:
     """The VM if the caller may see it and holds perm; 404 when it may not see it."""
     query = select(VM).where(VM.id == vm_id)
-    vm = session.scalar(query.with_for_update(of=VM) if lock else query)
+    if lock:
+        # The caller usually holds this VM from an unlocked read: refresh it under the lock.
+        query = query.with_for_update(of=VM).execution_options(populate_existing=True)
+    vm = session.scalar(query)
     if vm is None:
         raise NotFound()
     require(session, user, perm, target(vm))
@@ -188,6 +203,7 @@ def _unfinished_jobs(session: Session, vm: VM) -> list[Job]:
             select(Job)
             .where(Job.vm_id == vm.id, Job.status.in_(UNFINISHED_JOB_STATUSES))
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -246,6 +262,53 @@ def request_power(
     return _add_job(session, vm, kind, user=user, request_id=request_id, spec=spec)
 
 
+def cancel_job(
+    session: Session, user: User, job_id: uuid.UUID
+) -> tuple[Job, tuple[str, str] | None]:
+    """Cancel a queued job and undo what its request did to the VM (see UNDO).
+
+    404 when the caller cannot see the job, 403 without job.cancel, 409 RESOURCE_BUSY once a
+    worker runs it, 409 INVALID_STATE when it has finished or is a delete. Locks VM, then job:
+    a worker claiming the job either ran first (busy) or finds it canceled and skips it.
+    Returns the job and its VM's (status before, status after), None when it has no VM.
+    """
+    seen = jobs.get_job(session, user, job_id)
+    if Perm.JOB_CANCEL not in effective_perms(session, user, Target(seen.tenant_id, seen.vm_id)):
+        raise PermissionDenied("missing permission job.cancel", {"permission": Perm.JOB_CANCEL})
+    job = jobs.locked(session, job_id)
+    if job is None:
+        raise NotFound()
+    if job.status == JobStatus.RUNNING:
+        raise ResourceBusy("the job is running; it can no longer be canceled")
+    if job.status != JobStatus.QUEUED:
+        raise InvalidState(f"job is {job.status}", {"status": job.status})
+    if job.kind == JobKind.VM_DELETE:
+        raise InvalidState("a queued delete cannot be canceled", {"kind": job.kind})
+    job.status = JobStatus.CANCELED
+    job.explanation = f"canceled by {user.username} before it started"
+    job.finished_at = utcnow()
+    vm = session.get(VM, job.vm_id, populate_existing=True) if job.vm_id else None
+    change = None
+    if vm is not None:
+        before = vm.status
+        _undo(session, job, vm)
+        change = (before, vm.status)
+    session.flush()
+    return job, change
+
+
+def _undo(session: Session, job: Job, vm: VM) -> None:
+    """Put the VM back where it was before the canceled job's request."""
+    during, before = UNDO[JobKind(job.kind)]
+    if vm.status != during:
+        return
+    vm.status = before
+    if before == VMStatus.DELETED:
+        vm.status_reason = "its create job was canceled before it ran"
+        vm.deleted_at = utcnow()
+        drop_object_grants(session, target(vm))
+
+
 def vm_host_name(session: Session, vm: VM) -> str:
     """Inventory name of the VM's baremetal host."""
     host = session.get(Baremetal, vm.baremetal_id) if vm.baremetal_id else None
@@ -256,7 +319,7 @@ def vm_host_name(session: Session, vm: VM) -> str:
 
 def fail_unqueued(session: Session, job_id: uuid.UUID, reason: str) -> None:
     """A job that never reached the queue ends `error`, and so does its VM, with the reason."""
-    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    job = jobs.locked(session, job_id)
     if job is None or job.status != JobStatus.QUEUED:
         return
     job.status = JobStatus.ERROR
@@ -268,7 +331,7 @@ def fail_unqueued(session: Session, job_id: uuid.UUID, reason: str) -> None:
 def apply_job_error(session: Session, job: Job, reason: str) -> None:
     """A job that could not run leaves its VM in `error` with the reason, unless already final."""
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
-    vm = session.scalar(query) if job.vm_id else None
+    vm = session.scalar(query.execution_options(populate_existing=True)) if job.vm_id else None
     if vm is None or vm.status in (VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED):
         return
     vm.status = VMStatus.ERROR

@@ -79,8 +79,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False  # /api/v1/vm and /api/v1/vm/ both answer, no redirect
     app.before_request(bind_request_id)
     app.before_request(audit.begin)  # before any check, so refusals are audited too
-    app.before_request(require_json_body)
     auth.init_jwt(app, settings)
+    app.before_request(require_json_body)  # after the token check: a 415 row names its actor
     api = VirtFlowApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -1,14 +1,16 @@
 """Wire the API audit log into requests.
 
-Every mutating request (POST, PUT, PATCH, DELETE) gets an `audit.Entry` at its start. Views
-name their action with `@audited("vm.create")` and describe the object and its before/after
-with `note(...)`. `context.commit()` writes the entry in the same transaction as the change;
-a request that ends refused (4xx) or failed (5xx) without that commit is recorded by
-`record_refusal` in a transaction of its own.
+Every mutating request (POST, PUT, PATCH, DELETE), routed or not, gets an `audit.Entry` at its
+start. Views name their action with `@audited("vm.create")` and describe the object and its
+before/after with `note(...)`. `context.commit()` writes the entry in the same transaction as
+the change. A request that ends without that commit - refused (4xx), failed (5xx), or done
+without a change - is recorded by `record_refusal` in a transaction of its own, as is a request
+whose answer differs from the success it committed (e.g. 503 when the queue was unreachable).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -16,7 +18,6 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
 from flask_jwt_extended import get_current_user
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.db import session_factory
@@ -25,6 +26,7 @@ from api.services import audit
 
 log = logging.getLogger(__name__)
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PATH_MAX = 256
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -38,6 +40,12 @@ def audited(action: str) -> Callable[[F], F]:
     return mark
 
 
+def declared_action(view: Callable[..., Any] | None) -> str | None:
+    """The action a view method declared with @audited, if any."""
+    action: str | None = getattr(view, "virtflow_audit_action", None)
+    return action
+
+
 def _view_method() -> Callable[..., Any] | None:
     view = current_app.view_functions.get(request.endpoint or "")
     view_class = getattr(view, "view_class", None)
@@ -45,27 +53,50 @@ def _view_method() -> Callable[..., Any] | None:
 
 
 def action_name() -> str:
-    """The declared action of this request's view, else endpoint.method."""
-    method = _view_method()
-    declared = getattr(method, "virtflow_audit_action", None)
+    """The declared action of this request's view, else endpoint.method (unrouted.post ...)."""
+    declared = declared_action(_view_method())
     return declared or f"{request.endpoint or 'unrouted'}.{request.method.lower()}"
 
 
 def declared_success_status() -> int:
     """The 2xx status the view documents with @blp.response (200 when it documents none)."""
     apidoc = getattr(_view_method(), "_apidoc", {})
-    codes = [int(c) for c in apidoc.get("response", {}).get("responses", {}) if str(c)[0] == "2"]
+    codes = []
+    for code in apidoc.get("response", {}).get("responses", {}):
+        try:
+            status = int(code)
+        except (TypeError, ValueError):  # "2XX", "default"
+            continue
+        if 200 <= status < 300:
+            codes.append(status)
     return min(codes) if codes else 200
 
 
 def begin() -> None:
-    """before_request: open an entry for a mutating request."""
-    if request.method in MUTATING and request.endpoint is not None:
-        g.audit = audit.Entry(
-            action=action_name(),
-            request_id=g.get("request_id"),
-            client_addr=request.remote_addr,
-        )
+    """before_request: open an entry for a mutating request, before any check can refuse it."""
+    if request.method not in MUTATING:
+        return
+    current = audit.Entry(
+        action=action_name(),
+        request_id=g.get("request_id"),
+        client_addr=request.remote_addr,
+    )
+    if request.endpoint is None:  # 404/405 from routing: the path is all there is to record
+        current.details["path"] = request.path[:PATH_MAX]
+    _target_from_path(current, request.view_args or {})
+    g.audit = current
+
+
+def _target_from_path(current: audit.Entry, args: dict[str, Any]) -> None:
+    """What the URL points at, so a refusal before the view's note() still names it."""
+    if isinstance(args.get("tenant_id"), uuid.UUID):
+        current.tenant_id = args["tenant_id"]
+    ids = [
+        (name.removesuffix("_id"), value) for name, value in args.items() if name.endswith("_id")
+    ]
+    if ids:
+        kind, value = ids[-1]
+        current.target(kind, value, None)
 
 
 def entry() -> audit.Entry | None:
@@ -109,40 +140,77 @@ def note(
 def write_success(session: Session) -> None:
     """Add the success row to session, just before the change commits (once per request)."""
     current = entry()
-    if current is None or g.get("audit_written"):
+    if current is None or g.get("audit_status") is not None:
         return
     if current.actor_id is None:
         current.actor(_caller())
-    audit.record(session, current, AuditOutcome.SUCCESS, declared_success_status(), None)
-    g.audit_written = True
+    status = declared_success_status()
+    audit.record(session, current, AuditOutcome.SUCCESS, status, None)
+    g.audit_pending = status
+
+
+def success_committed() -> None:
+    """After the commit: the success row is in. A commit that failed leaves it pending, and
+    the refusal is then recorded by record_refusal."""
+    status = g.pop("audit_pending", None)
+    if status is not None:
+        g.audit_status = status
 
 
 def _error_code(response: Response) -> str | None:
     body = response.get_json(silent=True) or {}
     error = body.get("error") if isinstance(body, dict) else None
-    return error.get("code") if isinstance(error, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def outcome_of(status: int) -> AuditOutcome:
+    if status < 400:
+        return AuditOutcome.SUCCESS
+    return AuditOutcome.DENIED if status < 500 else AuditOutcome.FAILED
 
 
 def record_refusal(response: Response) -> Response:
-    """after_request: record a mutating request that did not commit its own audit row."""
+    """after_request: record a mutating request whose answer is not yet in the log.
+
+    Never changes the answer: a row that cannot be written is logged and lost.
+    """
+    try:
+        _record_answer(response)
+    except Exception:
+        log.exception("could not record the audit row of %s %s", request.method, request.path)
+    return response
+
+
+def _record_answer(response: Response) -> None:
     current = entry()
-    if current is None or g.get("audit_written"):
-        return response
+    committed = g.get("audit_status")
+    status = response.status_code
+    if current is None or committed == status:
+        return
+    if committed is not None:  # the change committed, then the request answered otherwise
+        current = dataclasses.replace(
+            current, before={}, after={}, details={**current.details, "committed_status": committed}
+        )
     if current.actor_id is None:
         current.actor(_caller())
-    status = response.status_code
-    if status < 400:
-        outcome = AuditOutcome.SUCCESS
-    else:
-        outcome = AuditOutcome.DENIED if status < 500 else AuditOutcome.FAILED
+    _end_request_transaction()
     factory = current_app.extensions.get("virtflow_sessions") or session_factory(
         current_app.extensions["virtflow_settings"].database_url
     )
+    with factory() as session:
+        audit.resolve_tenant(session, current)
+        audit.record(session, current, outcome_of(status), status, _error_code(response))
+        session.commit()
+    g.audit_status = status
+
+
+def _end_request_transaction() -> None:
+    """A refused request commits nothing: end its transaction (and locks) before writing."""
+    session: Session | None = g.get("db")
+    if session is None:
+        return
     try:
-        with factory() as session:
-            audit.record(session, current, outcome, status, _error_code(response))
-            session.commit()
-    except SQLAlchemyError:  # the answer stands; the lost row is in the log
-        log.exception("could not record the audit row for %s", current.action)
-    g.audit_written = True
-    return response
+        session.rollback()
+    except Exception:  # an unusable session must not cost the audit row; teardown closes it
+        log.warning("could not roll back the refused request's session", exc_info=True)

@@ -1,14 +1,27 @@
-"""JWT wiring: every endpoint needs a valid access token unless its view is marked public."""
+"""JWT wiring: every endpoint needs a valid access token unless its view is marked public.
+
+Tokens come in sessions (api.services.tokens): a login opens one, a refresh extends it with a
+non-fresh access token, a logout revokes all its tokens in Redis for every API process.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
-from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    current_user,
+    get_jwt,
+    verify_jwt_in_request,
+)
+from redis import Redis
 
 from api.errors import (
     AccountDisabled,
@@ -19,10 +32,12 @@ from api.errors import (
     TokenRevoked,
 )
 from api.models import User
+from api.services.tokens import SESSION_CLAIM, SESSION_END_CLAIM, TokenStore
 from api.services.users import get_active_user
 from api.settings import Settings
-from api.web.context import db
+from api.web.context import db, settings
 from api.web.errors import respond
+from api.web.limiter import init_limiter
 
 T = TypeVar("T")
 
@@ -66,6 +81,58 @@ def user() -> User:
     return u
 
 
+def token_store() -> TokenStore:
+    store: TokenStore = current_app.extensions["virtflow_tokens"]
+    return store
+
+
+def _session_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    return {k: claims[k] for k in (SESSION_CLAIM, SESSION_END_CLAIM) if k in claims}
+
+
+def _access_token(identity: str, session: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
+    """An access token of session that never outlives it; `expires_in` in seconds."""
+    now = int(time.time())
+    expires = now + settings().jwt_access_minutes * 60
+    if SESSION_END_CLAIM in session:
+        expires = min(expires, int(session[SESSION_END_CLAIM]))
+    claims = {**session, "exp": expires}
+    token = create_access_token(identity=identity, fresh=fresh, additional_claims=claims)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": expires - now}
+
+
+def open_session(account: User) -> dict[str, Any]:
+    """Login: a fresh access token and a refresh token sharing a new session id."""
+    sid, ends = uuid.uuid4().hex, int(time.time()) + settings().jwt_refresh_days * 86400
+    session: dict[str, Any] = {SESSION_CLAIM: sid, SESSION_END_CLAIM: ends}
+    token_store().open_session(account.id, sid, ends)
+    body = _access_token(str(account.id), session, fresh=True)
+    body["refresh_token"] = create_refresh_token(
+        identity=str(account.id), additional_claims={**session, "exp": ends}
+    )
+    return body
+
+
+def refresh_session() -> dict[str, Any]:
+    """Refresh: a non-fresh access token in the session of the presented refresh token."""
+    claims = get_jwt()
+    return _access_token(str(claims["sub"]), _session_claims(claims), fresh=False)
+
+
+def end_session() -> str | None:
+    """Logout: revoke the presented token's session (every token of it) and the token itself."""
+    claims = get_jwt()
+    sid = claims.get(SESSION_CLAIM)
+    ends = max(int(claims["exp"]), int(claims.get(SESSION_END_CLAIM, 0)))
+    token_store().revoke(sid=sid, jti=claims.get("jti"), ends_at=ends)
+    return str(sid) if sid else None
+
+
+def current_session_id() -> str | None:
+    sid = get_jwt().get(SESSION_CLAIM)
+    return str(sid) if sid else None
+
+
 def _error(err: type[Any]) -> Callable[..., tuple[Response, int]]:
     def handler(*_args: Any) -> tuple[Response, int]:
         return respond(err)
@@ -89,6 +156,15 @@ def init_jwt(app: Flask, settings: Settings) -> JWTManager:
     jwt.user_lookup_error_loader(_error(AccountDisabled))
     jwt.needs_fresh_token_loader(_error(FreshTokenRequired))
     jwt.revoked_token_loader(_error(TokenRevoked))
+    store = TokenStore(
+        Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5),
+        prefix=f"{settings.queue_name}:token",  # the deployment's namespace in Redis
+    )
+    app.extensions["virtflow_tokens"] = store
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        return store.is_revoked(payload.get(SESSION_CLAIM), payload.get("jti"))
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
@@ -98,4 +174,5 @@ def init_jwt(app: Flask, settings: Settings) -> JWTManager:
             return None
 
     app.before_request(require_token)
+    init_limiter(app, settings)  # after require_token: a throttled view may key on the caller
     return jwt

@@ -11,7 +11,7 @@ from api.queue import JobQueue, take_failures
 from api.services import vms
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
-from api.web.audit import write_success
+from api.web.audit import success_committed, write_success
 
 
 def settings() -> Settings:
@@ -52,6 +52,7 @@ def commit() -> None:
     session = db()
     write_success(session)
     session.commit()
+    success_committed()  # only now: a failed commit leaves the request to be recorded refused
     failures = take_failures(session)
     if not failures:
         return

@@ -1,26 +1,88 @@
-"""Login, refresh, and which tokens each endpoint accepts."""
+"""Login, refresh, logout, password change, login throttling, and which tokens each endpoint
+accepts."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy.orm import Session
+from redis import Redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from api.models import AuditLog
+from api.services.permissions import ALL_PERMS, ROLE_PERMS, TENANT_SCOPED, Perm, Target, assign_perm
 from api.settings import Settings, SettingsError
 from api.web.app import create_app
 from tests.api.test_envelope import assert_error
 from tests.conftest import PASSWORD, Factory
 
+NEW_PASSWORD = "a-brand-new-passphrase"
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/auth/login/", json={"username": username, "password": password})
+
+def login(  # type: ignore[no-untyped-def]
+    client: FlaskClient, username: str, password: str = PASSWORD, addr: str = "127.0.0.1"
+):
+    return client.post(
+        "/api/v1/auth/login/",
+        json={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": addr},
+    )
+
+
+def build_app(
+    settings: Settings, sessions: sessionmaker[Session], redis: Redis, **overrides: Any
+) -> Iterator[Flask]:
+    """An app whose login limiter counts under a key prefix of its own (the Redis is shared
+    by every test and every test run); its counters are removed afterwards."""
+    prefix = f"virtflow-test-limit-{uuid.uuid4().hex}"
+    application = create_app(dataclasses.replace(settings, rate_limit_prefix=prefix, **overrides))
+    application.extensions["virtflow_sessions"] = sessions
+    application.config["TESTING"] = True
+    yield application
+    for pattern in (f"*{prefix}*", f"{settings.queue_name}:token:*"):
+        for key in redis.scan_iter(pattern):
+            redis.delete(key)
+
+
+@pytest.fixture
+def app(settings: Settings, sessions: sessionmaker[Session], redis: Redis) -> Iterator[Flask]:
+    """Overrides the shared app: each test here gets fresh login-limit counters."""
+    yield from build_app(settings, sessions, redis)
+
+
+@pytest.fixture
+def limited(
+    settings: Settings, sessions: sessionmaker[Session], redis: Redis
+) -> Iterator[Callable[..., FlaskClient]]:
+    """A client of an app with small login limits: limited(per_account=3, per_address=5)."""
+    apps: list[Iterator[Flask]] = []
+
+    def make_client(per_account: int = 100, per_address: int = 100) -> FlaskClient:
+        gen = build_app(
+            settings,
+            sessions,
+            redis,
+            login_fails_per_account=per_account,
+            login_fails_per_address=per_address,
+        )
+        apps.append(gen)
+        return next(gen).test_client()
+
+    yield make_client
+    for gen in apps:
+        next(gen, None)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -333,3 +395,546 @@ def test_settings_from_env_falls_back_to_local_secret(tmp_path: Path) -> None:
 def test_settings_repr_hides_secrets() -> None:
     text = repr(Settings(jwt_secret="topsecret-value", admin_password="adminpass"))
     assert "topsecret-value" not in text and "adminpass" not in text
+
+
+# --- sessions: login, refresh and logout share one session id -------------------------------
+
+
+def tokens_of(client: FlaskClient, username: str) -> dict[str, Any]:
+    resp = login(client, username)
+    assert resp.status_code == 200, resp.get_json()
+    data: dict[str, Any] = resp.get_json()["data"]
+    return data
+
+
+def claims_of(app: Flask, token: str) -> dict[str, Any]:
+    with app.app_context():
+        claims: dict[str, Any] = decode_token(token)
+    return claims
+
+
+def test_login_tokens_share_a_session_that_ends_with_the_refresh_token(
+    client: FlaskClient, make: Factory, app: Flask, settings: Settings
+) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    access = claims_of(app, data["access_token"])
+    refresh = claims_of(app, data["refresh_token"])
+    assert access["sid"] == refresh["sid"] and len(access["sid"]) == 32
+    assert access["sexp"] == refresh["sexp"] == refresh["exp"]
+    assert abs(refresh["exp"] - time.time() - settings.jwt_refresh_days * 86400) < 5
+    assert access["exp"] - access["iat"] == settings.jwt_access_minutes * 60
+    assert access["jti"] != refresh["jti"]
+
+
+def test_login_twice_opens_two_sessions(client: FlaskClient, make: Factory, app: Flask) -> None:
+    make.user("alice")
+    first, second = tokens_of(client, "alice"), tokens_of(client, "alice")
+    assert (
+        claims_of(app, first["access_token"])["sid"]
+        != claims_of(app, second["access_token"])["sid"]
+    )
+
+
+def test_auth_refresh_keeps_the_session_id(client: FlaskClient, make: Factory, app: Flask) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+    assert resp.status_code == 200
+    refreshed = claims_of(app, resp.get_json()["data"]["access_token"])
+    original = claims_of(app, data["access_token"])
+    assert (refreshed["sid"], refreshed["sexp"]) == (original["sid"], original["sexp"])
+    assert refreshed["fresh"] is False
+
+
+def test_auth_refreshed_access_token_never_outlives_its_session(
+    client: FlaskClient, make: Factory, app: Flask
+) -> None:
+    user = make.user()
+    ends = int(time.time()) + 30
+    with app.app_context():
+        refresh = create_refresh_token(
+            identity=str(user.id), additional_claims={"sid": "s" * 32, "sexp": ends, "exp": ends}
+        )
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(refresh))
+    assert resp.status_code == 200
+    data = resp.get_json()["data"]
+    assert claims_of(app, data["access_token"])["exp"] == ends
+    assert 0 < data["expires_in"] <= 30
+
+
+def test_auth_logout_revokes_access_and_refresh_tokens(client: FlaskClient, make: Factory) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    refreshed = client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+    refreshed_access = refreshed.get_json()["data"]["access_token"]
+    resp = client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"]))
+    assert resp.status_code == 200
+    assert resp.get_json()["data"] == {"logged_out": True}
+    for token in (data["access_token"], refreshed_access):
+        assert_error(client.get("/api/v1/vm/", headers=bearer(token)), 401, "TOKEN_REVOKED")
+    refresh = client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+    assert_error(refresh, 401, "TOKEN_REVOKED")
+    again = client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"]))
+    assert_error(again, 401, "TOKEN_REVOKED")
+
+
+def test_auth_logout_with_a_refreshed_access_token_revokes_the_refresh_token(
+    client: FlaskClient, make: Factory
+) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    refreshed = client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+    access = refreshed.get_json()["data"]["access_token"]
+    assert client.post("/api/v1/auth/logout/", headers=bearer(access)).status_code == 200
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+    assert_error(resp, 401, "TOKEN_REVOKED")
+    assert_error(
+        client.get("/api/v1/vm/", headers=bearer(data["access_token"])), 401, "TOKEN_REVOKED"
+    )
+
+
+def test_auth_logout_holds_in_every_api_process(
+    client: FlaskClient,
+    make: Factory,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    redis: Redis,
+) -> None:
+    """Another app instance stands for another gunicorn worker: it shares only Redis."""
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    for other in build_app(settings, sessions, redis):
+        other_client = other.test_client()
+        assert (
+            other_client.get("/api/v1/vm/", headers=bearer(data["access_token"])).status_code == 200
+        )
+        assert (
+            client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"])).status_code
+            == 200
+        )
+        resp = other_client.get("/api/v1/vm/", headers=bearer(data["access_token"]))
+        assert_error(resp, 401, "TOKEN_REVOKED")
+        resp = other_client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+        assert_error(resp, 401, "TOKEN_REVOKED")
+
+
+def test_auth_logout_blocklist_lives_as_long_as_the_session(
+    client: FlaskClient, make: Factory, app: Flask, redis: Redis, settings: Settings
+) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    claims = claims_of(app, data["access_token"])
+    client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"]))
+    remaining = claims["sexp"] - time.time()
+    for kind, value in (("sid", claims["sid"]), ("jti", claims["jti"])):
+        ttl = redis.ttl(f"{settings.queue_name}:token:revoked:{kind}:{value}")
+        assert remaining - 5 < ttl <= remaining + 2, (kind, ttl, remaining)
+
+
+def test_auth_logout_leaves_other_sessions_working(client: FlaskClient, make: Factory) -> None:
+    make.user("alice")
+    first, second = tokens_of(client, "alice"), tokens_of(client, "alice")
+    client.post("/api/v1/auth/logout/", headers=bearer(first["access_token"]))
+    assert client.get("/api/v1/vm/", headers=bearer(second["access_token"])).status_code == 200
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(second["refresh_token"]))
+    assert resp.status_code == 200
+
+
+def test_auth_logout_of_a_token_without_session_revokes_that_token(
+    client: FlaskClient, make: Factory
+) -> None:
+    user = make.user()
+    headers, other = make.headers(user), make.headers(user)
+    assert client.post("/api/v1/auth/logout/", headers=headers).status_code == 200
+    assert_error(client.get("/api/v1/vm/", headers=headers), 401, "TOKEN_REVOKED")
+    assert client.get("/api/v1/vm/", headers=other).status_code == 200
+
+
+def test_auth_logout_needs_an_access_token(client: FlaskClient, make: Factory) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    assert_error(client.post("/api/v1/auth/logout/"), 401, "AUTH_REQUIRED")
+    resp = client.post("/api/v1/auth/logout/", headers=bearer(data["refresh_token"]))
+    assert_error(resp, 401, "TOKEN_INVALID")
+    assert client.get("/api/v1/vm/", headers=bearer(data["access_token"])).status_code == 200
+
+
+def test_auth_logout_is_audited(client: FlaskClient, make: Factory, db: Session) -> None:
+    user = make.user("alice")
+    data = tokens_of(client, "alice")
+    client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"]))
+    row = db.scalars(select(AuditLog).where(AuditLog.action == "auth.logout")).one()
+    assert (row.actor_id, row.object_id, row.outcome) == (user.id, str(user.id), "success")
+    assert "token" not in json.dumps(row.changes)
+
+
+def test_auth_revoked_token_of_disabled_user_answers_revoked(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    user = make.user("alice")
+    data = tokens_of(client, "alice")
+    client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"]))
+    user.is_active = False
+    db.flush()
+    resp = client.get("/api/v1/vm/", headers=bearer(data["access_token"]))
+    assert_error(resp, 401, "TOKEN_REVOKED")
+
+
+def test_auth_blocklist_unreachable_fails_closed(
+    make: Factory, settings: Settings, sessions: sessionmaker[Session], redis: Redis
+) -> None:
+    user = make.user()
+    for broken in build_app(settings, sessions, redis, redis_url="redis://127.0.0.1:1/0"):
+        with broken.app_context():
+            token = create_access_token(identity=str(user.id))
+        resp = broken.test_client().get("/api/v1/vm/", headers=bearer(token))
+        body = assert_error(resp, 503, "DEPENDENCY_UNAVAILABLE")
+        assert body["error"]["details"] == {"dependency": "redis"}
+
+
+# --- password change -------------------------------------------------------------------------
+
+
+def change_password(  # type: ignore[no-untyped-def]
+    client: FlaskClient, headers: dict[str, str], current: str = PASSWORD, new: str = NEW_PASSWORD
+):
+    body = {"current_password": current, "new_password": new}
+    return client.put("/api/v1/auth/password/", json=body, headers=headers)
+
+
+def test_auth_password_change_replaces_the_password(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    user = make.user("alice")
+    old_hash = user.password_hash
+    data = tokens_of(client, "alice")
+    resp = change_password(client, bearer(data["access_token"]))
+    assert resp.status_code == 200, resp.get_json()
+    db.refresh(user)
+    assert user.password_hash != old_hash and user.password_hash.startswith("$argon2id$")
+    assert_error(login(client, "alice"), 401, "INVALID_CREDENTIALS")
+    assert login(client, "alice", NEW_PASSWORD).status_code == 200
+
+
+def test_auth_password_change_ends_the_other_sessions_only(
+    client: FlaskClient, make: Factory
+) -> None:
+    make.user("alice")
+    other, current = tokens_of(client, "alice"), tokens_of(client, "alice")
+    resp = change_password(client, bearer(current["access_token"]))
+    assert resp.get_json()["data"] == {"other_sessions_ended": 1}
+    assert_error(
+        client.get("/api/v1/vm/", headers=bearer(other["access_token"])), 401, "TOKEN_REVOKED"
+    )
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(other["refresh_token"]))
+    assert_error(resp, 401, "TOKEN_REVOKED")
+    assert client.get("/api/v1/vm/", headers=bearer(current["access_token"])).status_code == 200
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(current["refresh_token"]))
+    assert resp.status_code == 200
+
+
+def test_auth_password_change_needs_a_fresh_token(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    user = make.user("alice")
+    old_hash = user.password_hash
+    data = tokens_of(client, "alice")
+    refreshed = client.post("/api/v1/auth/refresh/", headers=bearer(data["refresh_token"]))
+    stale = bearer(refreshed.get_json()["data"]["access_token"])
+    assert_error(change_password(client, stale), 401, "FRESH_TOKEN_REQUIRED")
+    db.refresh(user)
+    assert user.password_hash == old_hash
+
+
+def test_auth_password_change_refuses_a_refresh_token(client: FlaskClient, make: Factory) -> None:
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    resp = change_password(client, bearer(data["refresh_token"]))
+    assert_error(resp, 401, "TOKEN_INVALID")
+
+
+def test_auth_password_change_wrong_current_password(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    user = make.user("alice")
+    old_hash = user.password_hash
+    data = tokens_of(client, "alice")
+    resp = change_password(client, bearer(data["access_token"]), current="not-my-password")
+    assert_error(resp, 401, "INVALID_CREDENTIALS")
+    db.refresh(user)
+    assert user.password_hash == old_hash
+    assert client.get("/api/v1/vm/", headers=bearer(data["access_token"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"current_password": PASSWORD, "new_password": "x" * 11}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": "x" * 1025}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": PASSWORD}, "new_password"),
+        ({"new_password": NEW_PASSWORD}, "current_password"),
+        (
+            {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "is_admin": True},
+            "is_admin",
+        ),
+    ],
+)
+def test_auth_password_change_validation(
+    client: FlaskClient, make: Factory, db: Session, body: dict[str, Any], field: str
+) -> None:
+    user = make.user("alice")
+    old_hash = user.password_hash
+    data = tokens_of(client, "alice")
+    resp = client.put("/api/v1/auth/password/", json=body, headers=bearer(data["access_token"]))
+    err = assert_error(resp, 422, "VALIDATION_ERROR")
+    assert field in err["error"]["details"]["fields"]["json"]
+    db.refresh(user)
+    assert (user.password_hash, user.is_admin) == (old_hash, False)
+
+
+def test_auth_password_change_audit_row_holds_no_password(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    user = make.user("alice")
+    data = tokens_of(client, "alice")
+    change_password(client, bearer(data["access_token"]))
+    change_password(client, bearer(data["access_token"]), current="wrong-password-1")
+    rows = db.scalars(
+        select(AuditLog).where(AuditLog.action == "user.password_change").order_by(AuditLog.id)
+    ).all()
+    assert [(r.outcome, r.error_code) for r in rows] == [
+        ("success", None),
+        ("denied", "INVALID_CREDENTIALS"),
+    ]
+    assert {r.object_id for r in rows} == {str(user.id)}
+    text = json.dumps([r.changes for r in rows])
+    for secret in (PASSWORD, NEW_PASSWORD, "wrong-password-1", "argon2"):
+        assert secret not in text
+
+
+# --- who am I --------------------------------------------------------------------------------
+
+
+def test_auth_me_shows_tenants_roles_permissions_and_grants(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    user = make.user("alice")
+    member_of, granted_on, unrelated = make.tenant("a-one"), make.tenant("b-two"), make.tenant()
+    make.member(user, member_of, "viewer")
+    assign_perm(db, user.id, Perm.TENANT_ADMIN, Target(granted_on.id), None)
+    vm_id = uuid.uuid4()
+    assign_perm(db, user.id, Perm.VM_CHANGE, Target(unrelated.id, vm_id), None)
+    resp = client.get("/api/v1/auth/me/", headers=make.headers(user))
+    assert resp.status_code == 200
+    data = resp.get_json()["data"]
+    assert data["user"]["username"] == "alice" and "password_hash" not in data["user"]
+    assert (data["roles"], data["permissions"]) == ([], [])
+    assert [(t["name"], t["role"]) for t in data["tenants"]] == [
+        ("a-one", "viewer"),
+        ("b-two", None),
+    ]
+    assert data["tenants"][0]["permissions"] == sorted(ROLE_PERMS["viewer"])
+    assert data["tenants"][1]["permissions"] == sorted(TENANT_SCOPED)
+    assert data["object_grants"] == [
+        {
+            "object_type": "vm",
+            "object_id": str(vm_id),
+            "tenant_id": str(unrelated.id),
+            "permission": "vm.change",
+        }
+    ]
+
+
+def test_auth_me_admin_holds_every_permission(client: FlaskClient, make: Factory) -> None:
+    admin = make.user(is_admin=True)
+    data = client.get("/api/v1/auth/me/", headers=make.headers(admin)).get_json()["data"]
+    assert data["roles"] == ["admin"]
+    assert data["permissions"] == sorted(ALL_PERMS)
+    assert data["user"]["is_admin"] is True
+
+
+def test_auth_me_hides_deleted_tenants(client: FlaskClient, make: Factory) -> None:
+    user = make.user()
+    make.member(user, make.tenant("gone", status="deleted"), "tenant_user")
+    data = client.get("/api/v1/auth/me/", headers=make.headers(user)).get_json()["data"]
+    assert data["tenants"] == []
+
+
+# --- failed-login throttling -----------------------------------------------------------------
+
+
+def assert_rate_limited(resp: Any, window: int = 300) -> int:
+    body = assert_error(resp, 429, "RATE_LIMITED")
+    retry_after = int(resp.headers["Retry-After"])
+    assert 0 < retry_after <= window
+    assert body["error"]["details"] == {"retry_after": retry_after}
+    return retry_after
+
+
+def test_login_throttled_per_account_even_from_other_addresses(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    client = limited(per_account=3)
+    make.user("alice")
+    for n in range(3):
+        assert_error(
+            login(client, "alice", "wrong", addr=f"10.0.0.{n}"), 401, "INVALID_CREDENTIALS"
+        )
+    # Blocked before the password is checked: the right password from a new address too.
+    assert_rate_limited(login(client, "alice", addr="10.0.1.1"))
+    assert_rate_limited(login(client, "alice", "wrong", addr="10.0.1.2"))
+
+
+def test_login_throttled_account_leaves_other_accounts_on_that_address(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    client = limited(per_account=2)
+    make.user("alice")
+    make.user("bob")
+    for _ in range(2):
+        login(client, "alice", "wrong", addr="10.0.0.9")
+    assert_rate_limited(login(client, "alice", addr="10.0.0.9"))
+    assert login(client, "bob", addr="10.0.0.9").status_code == 200
+
+
+def test_login_throttled_per_address(limited: Callable[..., FlaskClient], make: Factory) -> None:
+    client = limited(per_address=4)
+    make.user("bob")
+    for n in range(4):
+        assert_error(
+            login(client, f"nobody-{n}", "wrong", addr="10.0.0.7"), 401, "INVALID_CREDENTIALS"
+        )
+    assert_rate_limited(login(client, "bob", addr="10.0.0.7"))
+    assert login(client, "bob", addr="10.0.0.8").status_code == 200
+
+
+def test_login_unknown_accounts_are_throttled_like_known_ones(
+    limited: Callable[..., FlaskClient],
+) -> None:
+    client = limited(per_account=2)
+    for _ in range(2):
+        assert_error(login(client, "nobody", "wrong"), 401, "INVALID_CREDENTIALS")
+    assert_rate_limited(login(client, "nobody", "wrong"))
+
+
+def test_login_successes_from_one_address_are_never_throttled(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    client = limited(per_account=2, per_address=3)
+    names = [make.user(f"user-{n:02d}").username for n in range(30)]
+    for name in names:
+        assert login(client, name, addr="10.0.0.5").status_code == 200
+    for name in names[:2]:
+        assert login(client, name, addr="10.0.0.5").status_code == 200
+    # ... and the address still has its whole allowance for failures.
+    for n in range(3):
+        assert login(client, f"nobody-{n}", "wrong", addr="10.0.0.5").status_code == 401
+    assert_rate_limited(login(client, "user-00", addr="10.0.0.5"))
+
+
+def test_login_validation_errors_do_not_count(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    client = limited(per_account=1, per_address=1)
+    make.user("alice")
+    for _ in range(3):
+        resp = client.post("/api/v1/auth/login/", json={"username": "alice"})
+        assert_error(resp, 422, "VALIDATION_ERROR")
+    assert login(client, "alice").status_code == 200
+
+
+def test_login_throttle_counts_wrong_current_passwords(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    client = limited(per_account=2)
+    make.user("alice")
+    data = tokens_of(client, "alice")
+    headers = bearer(data["access_token"])
+    for n in range(2):
+        resp = change_password(
+            client, headers, current="wrong-password-1", new=f"{NEW_PASSWORD}{n}"
+        )
+        assert_error(resp, 401, "INVALID_CREDENTIALS")
+    assert_rate_limited(change_password(client, headers))
+    assert_rate_limited(login(client, "alice", addr="10.9.9.9"))
+
+
+def test_login_throttle_refusal_is_enveloped_and_audited(
+    limited: Callable[..., FlaskClient], make: Factory, db: Session
+) -> None:
+    client = limited(per_account=1)
+    make.user("alice")
+    login(client, "alice", "wrong")
+    resp = login(client, "alice")
+    assert_rate_limited(resp)
+    assert resp.headers["X-Request-ID"]
+    row = db.scalars(
+        select(AuditLog).where(AuditLog.request_id == resp.headers["X-Request-ID"])
+    ).one()
+    assert (row.action, row.outcome, row.status_code, row.error_code) == (
+        "auth.login",
+        "denied",
+        429,
+        "RATE_LIMITED",
+    )
+
+
+def test_login_throttle_counts_in_shared_redis_across_processes(
+    make: Factory, settings: Settings, sessions: sessionmaker[Session], redis: Redis
+) -> None:
+    """Two app instances (two workers) with the same prefix share the counters."""
+    make.user("alice")
+    common = dataclasses.replace(
+        settings,
+        rate_limit_prefix=f"virtflow-test-limit-{uuid.uuid4().hex}",
+        login_fails_per_account=2,
+    )
+    first, second = create_app(common), create_app(common)
+    try:
+        for application in (first, second):
+            application.extensions["virtflow_sessions"] = sessions
+            login(application.test_client(), "alice", "wrong")
+        assert_rate_limited(login(first.test_client(), "alice"))
+        assert_rate_limited(login(second.test_client(), "alice"))
+    finally:
+        for key in redis.scan_iter(f"*{common.rate_limit_prefix}*"):
+            redis.delete(key)
+
+
+# --- settings the limiter and the JWT secret depend on ----------------------------------------
+
+
+@pytest.mark.parametrize("secret", ["x" * 31, "", "changeme", "virtflow"])
+def test_create_app_refuses_short_or_default_secret(secret: str) -> None:
+    with pytest.raises(SettingsError, match="VIRTFLOW_JWT_SECRET"):
+        create_app(Settings(jwt_secret=secret))
+
+
+def test_create_app_accepts_a_32_byte_secret(settings: Settings) -> None:
+    create_app(dataclasses.replace(settings, jwt_secret="k" * 32))
+
+
+@pytest.mark.parametrize(
+    "field", ["login_fails_per_account", "login_fails_per_address", "login_fail_window_seconds"]
+)
+def test_settings_check_serving_refuses_non_positive_login_limits(field: str) -> None:
+    with pytest.raises(SettingsError, match="must be positive"):
+        Settings(jwt_secret="k" * 32, **{field: 0}).check_serving()
+
+
+def test_settings_from_env_parses_login_limits(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "VIRTFLOW_STATE_DIR": str(tmp_path),
+            "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT": "7",
+            "VIRTFLOW_LOGIN_FAILS_PER_ADDRESS": "70",
+            "VIRTFLOW_LOGIN_FAIL_WINDOW": "600",
+            "VIRTFLOW_RATE_LIMIT_PREFIX": "vf-limits",
+        }
+    )
+    assert (s.login_fails_per_account, s.login_fails_per_address) == (7, 70)
+    assert (s.login_fail_window_seconds, s.rate_limit_prefix) == (600, "vf-limits")
+    base = Settings.from_env({"VIRTFLOW_STATE_DIR": str(tmp_path)})
+    assert (base.login_fails_per_account, base.login_fails_per_address) == (5, 20)
+    assert (base.login_fail_window_seconds, base.rate_limit_prefix) == (300, "")

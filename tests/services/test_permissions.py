@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound, PermissionDenied
-from api.models import Tenant
-from api.services.permissions import ROLE_PERMS, Perm, Target, has_perm, objects_clause, require
+from api.models import VM, Tenant
+from api.services import vms
+from api.services.permissions import (
+    PLATFORM_ONLY,
+    ROLE_PERMS,
+    TENANT_SCOPED,
+    Perm,
+    Target,
+    assign_perm,
+    check_can_grant,
+    drop_object_grants,
+    effective_perms,
+    grants_on,
+    has_perm,
+    objects_clause,
+    remove_perm,
+    require,
+)
 from tests.conftest import Factory
 
 TENANT_USER_PERMS = {
@@ -124,3 +140,115 @@ def test_visible_tenants_clause_filters_by_membership(
         "a",
         "b",
     ]
+
+
+# --- object grants ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_vms(db: Session, make: Factory, tenants: tuple[Tenant, Tenant]) -> tuple[VM, VM]:
+    """Two VMs of tenant a, created by an admin."""
+    make.baremetal("bm-1")
+    admin = make.user(is_admin=True)
+    made = []
+    for name in ("one", "two"):
+        job = vms.create_vm(db, admin, vms.VMRequest(tenants[0].id, name, 1, 64, 1), None)
+        made.append(db.get_one(VM, job.vm_id))
+    return made[0], made[1]
+
+
+def test_assign_perm_is_idempotent_and_checks_grantable(
+    db: Session, make: Factory, tenants: tuple[Tenant, Tenant]
+) -> None:
+    user = make.user()
+    target = Target(tenants[0].id)
+    first = assign_perm(db, user.id, Perm.AUDIT_VIEW, target, None)
+    assert assign_perm(db, user.id, Perm.AUDIT_VIEW, target, None) is first
+    with pytest.raises(PermissionDenied):
+        assign_perm(db, user.id, Perm.QUOTA_CHANGE, target, None)
+    assert remove_perm(db, user.id, Perm.AUDIT_VIEW, target)
+    assert not remove_perm(db, user.id, Perm.AUDIT_VIEW, target)
+
+
+def test_effective_perms_vm_grant_covers_that_vm_only(
+    db: Session, make: Factory, tenants: tuple[Tenant, Tenant], two_vms: tuple[VM, VM]
+) -> None:
+    one, two = two_vms
+    user = make.user()
+    assign_perm(db, user.id, Perm.VM_VIEW, Target(one.tenant_id, one.id), None)
+    assert effective_perms(db, user, Target(one.tenant_id, one.id)) == {Perm.VM_VIEW}
+    assert effective_perms(db, user, Target(two.tenant_id, two.id)) == set()
+    assert effective_perms(db, user, Target(tenants[0].id)) == set()
+    require(db, user, Perm.VM_VIEW, Target(one.tenant_id, one.id))
+    with pytest.raises(PermissionDenied):
+        require(db, user, Perm.VM_DELETE, Target(one.tenant_id, one.id))
+    with pytest.raises(NotFound):
+        require(db, user, Perm.VM_VIEW, Target(two.tenant_id, two.id))
+
+
+def test_effective_perms_tenant_admin_grant_implies_tenant_scope(
+    db: Session, make: Factory, tenants: tuple[Tenant, Tenant]
+) -> None:
+    user = make.user()
+    make.member(user, tenants[0], "viewer")
+    assign_perm(db, user.id, Perm.TENANT_ADMIN, Target(tenants[0].id), None)
+    assert perms_of(db, user, tenants[0]) == set(TENANT_SCOPED)
+    assert not perms_of(db, user, tenants[0]) & PLATFORM_ONLY
+    assert perms_of(db, user, tenants[1]) == set()
+
+
+def test_objects_clause_counts_vm_and_tenant_grants(
+    db: Session, make: Factory, tenants: tuple[Tenant, Tenant], two_vms: tuple[VM, VM]
+) -> None:
+    one, _two = two_vms
+    user = make.user()
+
+    def visible() -> list[str]:
+        clause = objects_clause(user, Perm.VM_VIEW, VM.tenant_id, VM.id)
+        return list(db.scalars(select(VM.name).where(clause).order_by(VM.name)))
+
+    assert visible() == []
+    assign_perm(db, user.id, Perm.VM_VIEW, Target(one.tenant_id, one.id), None)
+    assert visible() == ["one"]
+    # A grant of another permission on the VM does not make it visible by itself.
+    other = make.user()
+    assign_perm(db, other.id, Perm.VM_DELETE, Target(one.tenant_id, one.id), None)
+    clause = objects_clause(other, Perm.VM_VIEW, VM.tenant_id, VM.id)
+    assert db.scalars(select(VM.name).where(clause)).all() == []
+    # tenant.admin on the tenant implies vm.view on all its VMs.
+    assign_perm(db, user.id, Perm.TENANT_ADMIN, Target(tenants[0].id), None)
+    assert visible() == ["one", "two"]
+    assert objects_clause(user, Perm.QUOTA_CHANGE, Tenant.id).compare(false())
+
+
+def test_check_can_grant_needs_manage_and_the_permission(
+    db: Session, make: Factory, tenants: tuple[Tenant, Tenant], two_vms: tuple[VM, VM]
+) -> None:
+    one, _ = two_vms
+    target = Target(one.tenant_id, one.id)
+    viewer, changer = make.user(), make.user()
+    make.member(viewer, tenants[0], "viewer")
+    with pytest.raises(PermissionDenied):
+        check_can_grant(db, viewer, Perm.VM_VIEW, target)
+    assign_perm(db, changer.id, Perm.VM_CHANGE, target, None)
+    check_can_grant(db, changer, Perm.VM_CHANGE, target)
+    with pytest.raises(PermissionDenied):
+        check_can_grant(db, changer, Perm.VM_DELETE, target)
+    with pytest.raises(NotFound):
+        check_can_grant(db, make.user(), Perm.VM_VIEW, target)
+
+
+def test_drop_object_grants_of_a_vm_or_a_whole_tenant(
+    db: Session, make: Factory, tenants: tuple[Tenant, Tenant], two_vms: tuple[VM, VM]
+) -> None:
+    one, two = two_vms
+    user = make.user()
+    for vm in (one, two):
+        assign_perm(db, user.id, Perm.VM_VIEW, Target(vm.tenant_id, vm.id), None)
+    assign_perm(db, user.id, Perm.AUDIT_VIEW, Target(tenants[1].id), None)
+    drop_object_grants(db, Target(one.tenant_id, one.id))
+    assert grants_on(db, Target(one.tenant_id, one.id)) == []
+    assert user.id in {g.user_id for g in grants_on(db, Target(two.tenant_id, two.id))}
+    drop_object_grants(db, Target(tenants[0].id))
+    assert grants_on(db, Target(two.tenant_id, two.id)) == []
+    assert [g.permission for g in grants_on(db, Target(tenants[1].id))] == ["audit.view"]

@@ -1,47 +1,58 @@
-"""Login and token refresh."""
+"""Login, token refresh, logout, password change and the caller's own profile."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask.views import MethodView
-from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_smorest import Blueprint
 
-from api.services.users import authenticate
+from api.services import users
 from api.web.audit import audited, note
-from api.web.auth import public, refresh_token_only, user
-from api.web.context import commit, db, settings
-from api.web.envelope import envelope, ok
-from api.web.resources.auth.schemas import LoginSchema, TokenSchema
+from api.web.auth import (
+    current_session_id,
+    end_session,
+    open_session,
+    public,
+    refresh_session,
+    refresh_token_only,
+    require_fresh,
+    token_store,
+    user,
+)
+from api.web.context import commit, db
+from api.web.envelope import ErrorEnvelopeSchema, envelope, ok
+from api.web.limiter import throttle_failures
+from api.web.resources.auth.schemas import (
+    LoginSchema,
+    LogoutSchema,
+    MeSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
+    TokenSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication")
 
 
-def _tokens(user_id: str, *, with_refresh: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "access_token": create_access_token(identity=user_id, fresh=with_refresh),
-        "token_type": "Bearer",
-        "expires_in": settings().jwt_access_minutes * 60,
-    }
-    if with_refresh:
-        body["refresh_token"] = create_refresh_token(identity=user_id)
-    return body
-
-
 @blp.route("/login/")
 @public
+@throttle_failures
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, envelope(TokenSchema))
+    @blp.alt_response(
+        429, schema=ErrorEnvelopeSchema, description="Too many failed attempts (Retry-After header)"
+    )
     @audited("auth.login")
     def post(self, args: dict[str, str]) -> dict[str, Any]:
         """Exchange username and password for an access and a refresh token"""
         note("user", None, attempted_username=args["username"])
-        account = authenticate(db(), args["username"], args["password"])
+        account = users.authenticate(db(), args["username"], args["password"])
         note("user", account.id, actor=account)
+        tokens = open_session(account)
         commit()  # a rehashed password is saved
-        return ok(_tokens(str(account.id), with_refresh=True))
+        return ok(tokens)
 
 
 @blp.route("/refresh/")
@@ -52,4 +63,53 @@ class Refresh(MethodView):
     @audited("auth.refresh")
     def post(self) -> dict[str, Any]:
         """Exchange a refresh token for a new (non-fresh) access token"""
-        return ok(_tokens(str(user().id), with_refresh=False))
+        return ok(refresh_session())
+
+
+@blp.route("/logout/")
+class Logout(MethodView):
+    @blp.response(200, envelope(LogoutSchema))
+    @audited("auth.logout")
+    def post(self) -> dict[str, Any]:
+        """Revoke this session: its access and refresh tokens stop working everywhere"""
+        note("user", user().id, session_id=end_session())
+        commit()
+        return ok({"logged_out": True})
+
+
+@blp.route("/password/")
+@throttle_failures
+class Password(MethodView):
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, envelope(PasswordChangedSchema))
+    @blp.alt_response(
+        429, schema=ErrorEnvelopeSchema, description="Too many failed attempts (Retry-After header)"
+    )
+    @audited("user.password_change")
+    def put(self, args: dict[str, str]) -> dict[str, Any]:
+        """Change your own password (fresh token); your other sessions are ended"""
+        require_fresh()
+        account = user()
+        note("user", account.id)
+        users.change_password(db(), account, args["current_password"], args["new_password"])
+        ended = token_store().end_user_sessions(account.id, keep=current_session_id())
+        note(other_sessions_ended=ended)
+        commit()
+        return ok({"other_sessions_ended": ended})
+
+
+@blp.route("/me/")
+class Me(MethodView):
+    @blp.response(200, envelope(MeSchema))
+    def get(self) -> dict[str, Any]:
+        """Show the caller: account, platform role, tenants with role and permissions, grants"""
+        account = user()
+        return ok(
+            {
+                "user": account,
+                "roles": ["admin"] if account.is_admin else [],
+                "permissions": users.platform_permissions(account),
+                "tenants": users.tenant_access(db(), account),
+                "object_grants": users.object_grants(db(), account),
+            }
+        )

@@ -1,4 +1,4 @@
-"""Jobs: one playbook run each, with status, progress, output and events."""
+"""Jobs: one playbook run each, with status, progress, output and events; queued ones cancel."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.models import Job
-from api.services import jobs
+from api.services import jobs, vms
+from api.web.audit import audited, note
 from api.web.auth import user
-from api.web.context import db
+from api.web.context import commit, db
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
 from api.web.resources.job.schemas import (
     JobEventQuerySchema,
@@ -72,3 +73,26 @@ class JobEvents(MethodView):
         """Page through a job's ansible-runner events in order"""
         job = jobs.get_job(db(), user(), job_id)
         return paginate(db(), jobs.events_query(job, **filters), **page)
+
+
+@blp.route("/<uuid:job_id>/cancel/")
+class JobCancel(MethodView):
+    @blp.response(200, envelope(JobSchema))
+    @audited("job.cancel")
+    def post(self, job_id: uuid.UUID) -> dict[str, Any]:
+        """Cancel a queued job (job.cancel)
+
+        The VM goes back to its state before the request: a canceled stop leaves it running,
+        a canceled start stopped, and a canceled create ends it `deleted` (it never reached
+        libvirt; its quota and name are freed). 409 RESOURCE_BUSY once a worker runs the job;
+        409 INVALID_STATE when it has finished, or is a delete (deletes cannot be canceled).
+        """
+        note("job", job_id)
+        job, change = vms.cancel_job(db(), user(), job_id)
+        note(
+            "job", job.id, job.tenant_id, before={"status": "queued"}, after={"status": job.status}
+        )
+        if change is not None:
+            note(vm_id=job.vm_id, vm_status_before=change[0], vm_status_after=change[1])
+        commit()
+        return ok(_WithProgress(job))

@@ -1,12 +1,23 @@
-"""Tenant schemas."""
+"""Tenant, member, grant and quota schemas."""
+
+from typing import Any
 
 import marshmallow as ma
 
-from api.models import TenantStatus
-from api.web.resources.common import enum_out, slug
+from api.models import QUOTA_RESOURCES, TenantRole, TenantStatus
+from api.services.permissions import GRANTABLE, ObjectType
+from api.web.resources.common import bounded_int, enum_out, slug
+
+QUOTA_MAX = 100_000_000  # a sanity bound for a limit, far above any real tenant
 
 
 class TenantCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=slug(63))
+
+
+class TenantUpdateSchema(ma.Schema):
+    """Only the name changes; status is read-only (422)."""
+
     name = ma.fields.String(required=True, validate=slug(63))
 
 
@@ -20,3 +31,108 @@ class TenantSchema(ma.Schema):
 
 class TenantQuerySchema(ma.Schema):
     name = ma.fields.String(validate=slug(63))
+
+
+class MemberCreateSchema(ma.Schema):
+    user_id = ma.fields.UUID(required=True)
+    role = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf([r.value for r in TenantRole]),
+        metadata={"enum": [r.value for r in TenantRole]},
+    )
+
+
+class MemberSchema(ma.Schema):
+    user_id = ma.fields.UUID(dump_only=True)
+    username = ma.fields.String(dump_only=True)
+    tenant_id = ma.fields.UUID(dump_only=True)
+    role = enum_out(TenantRole)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class MemberRemovedSchema(ma.Schema):
+    user_id = ma.fields.UUID(dump_only=True)
+    tenant_id = ma.fields.UUID(dump_only=True)
+    role = enum_out(TenantRole)
+    grants_dropped = ma.fields.Integer(
+        dump_only=True, metadata={"description": "the user's grants inside the tenant, removed"}
+    )
+
+
+def grant_args_schema(object_type: ObjectType) -> type[ma.Schema]:
+    """{"user_id", "permission"}; permission must be grantable on object_type (else 422)."""
+    grantable = sorted(p.value for p in GRANTABLE[object_type])
+    fields: dict[str, ma.fields.Field[Any]] = {
+        "user_id": ma.fields.UUID(required=True),
+        "permission": ma.fields.String(
+            required=True,
+            validate=ma.validate.OneOf(grantable),
+            metadata={"enum": grantable, "description": f"grantable on a {object_type.value}"},
+        ),
+    }
+    name = f"{object_type.value.capitalize()}GrantArgs"
+    return ma.Schema.from_dict(fields, name=name)
+
+
+TenantGrantArgsSchema = grant_args_schema(ObjectType.TENANT)
+
+
+class GrantSchema(ma.Schema):
+    id = ma.fields.UUID(dump_only=True)
+    user_id = ma.fields.UUID(dump_only=True)
+    permission = ma.fields.String(dump_only=True)
+    object_type = ma.fields.String(dump_only=True, metadata={"enum": [t.value for t in ObjectType]})
+    object_id = ma.fields.UUID(dump_only=True)
+    tenant_id = ma.fields.UUID(dump_only=True)
+    granted_by_id = ma.fields.UUID(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class ResourceSchema(ma.Schema):
+    limit = ma.fields.Integer(required=True)
+    used = ma.fields.Integer(required=True)
+    available = ma.fields.Integer(required=True, metadata={"description": "max(limit - used, 0)"})
+
+
+class QuotaSchema(ma.Schema):
+    tenant_id = ma.fields.UUID(required=True)
+    resources = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(QUOTA_RESOURCES)),
+        values=ma.fields.Nested(ResourceSchema),
+        required=True,
+        metadata={"description": f"one entry per resource: {', '.join(QUOTA_RESOURCES)}"},
+    )
+
+
+class QuotaLimitsSchema(ma.Schema):
+    """The limits to set; resources left out keep theirs. Usage is read-only (422)."""
+
+    vcpus = bounded_int(0, QUOTA_MAX)
+    ram_mb = bounded_int(0, QUOTA_MAX, metadata={"description": "MiB"})
+    disk_gb = bounded_int(0, QUOTA_MAX, metadata={"description": "GiB"})
+    vms = bounded_int(0, QUOTA_MAX)
+    snapshots = bounded_int(0, QUOTA_MAX)
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, int], **_kwargs: object) -> None:
+        if not data:
+            raise ma.ValidationError("give at least one limit", "_schema")
+
+
+class QuotaCheckSchema(ma.Schema):
+    vcpus = bounded_int(0, QUOTA_MAX, required=True)
+    ram_mb = bounded_int(0, QUOTA_MAX, required=True, metadata={"description": "MiB"})
+    disk_gb = bounded_int(0, QUOTA_MAX, required=True, metadata={"description": "GiB"})
+    vms = bounded_int(0, QUOTA_MAX, load_default=1, metadata={"description": "default 1"})
+
+
+class QuotaExceededSchema(ma.Schema):
+    resource = ma.fields.String(required=True)
+    requested = ma.fields.Integer(required=True)
+    used = ma.fields.Integer(required=True)
+    limit = ma.fields.Integer(required=True)
+
+
+class QuotaCheckResultSchema(ma.Schema):
+    fits = ma.fields.Boolean(required=True)
+    exceeded = ma.fields.List(ma.fields.Nested(QuotaExceededSchema), required=True)

@@ -1,4 +1,4 @@
-"""Virtual machines: request creation, look up, delete."""
+"""Virtual machines: request creation, look up, stop, start, delete, and grants on one VM."""
 
 from __future__ import annotations
 
@@ -8,19 +8,30 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.models import VM
-from api.services import quotas, vms
+from api.models import VM, JobKind
+from api.services import memberships, quotas, vms
 from api.services.permissions import Perm
 from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db, inventory_watcher, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
-from api.web.resources.vm.schemas import VMCreateSchema, VMQuerySchema, VMSchema
+from api.web.resources.tenant.routes import grant_view, revoke_view
+from api.web.resources.tenant.schemas import GrantSchema
+from api.web.resources.vm.schemas import (
+    VMCreateSchema,
+    VMGrantArgsSchema,
+    VMQuerySchema,
+    VMSchema,
+    VMStartSchema,
+    VMStopSchema,
+)
 
 blp = Blueprint("vm", __name__, url_prefix="/api/v1/vm", description="Virtual machines")
 
 PROVISION = "jobs.vms.provision"
 DESTROY = "jobs.vms.destroy"
+STOP = "jobs.vms.stop"
+START = "jobs.vms.start"
 
 
 def _create(args: dict[str, Any]) -> dict[str, Any]:
@@ -88,3 +99,62 @@ class VMById(MethodView):
         job_queue().after_commit(session, DESTROY, job.id, request_id())
         commit()
         return ok(_reloaded(vm_id))
+
+
+def _power(vm_id: uuid.UUID, kind: JobKind, func: str, force: bool = False) -> dict[str, Any]:
+    session = db()
+    note("vm", vm_id)
+    job = vms.request_power(session, user(), vm_id, kind, request_id(), force=force)
+    expect, becomes = vms.POWER[kind]
+    note("vm", vm_id, job.tenant_id, before={"status": expect}, after={"status": becomes})
+    note(job_id=job.id)
+    if kind == JobKind.VM_STOP:
+        note(force=force)
+    job_queue().after_commit(session, func, job.id, request_id())
+    commit()
+    return ok(_reloaded(vm_id))
+
+
+@blp.route("/<uuid:vm_id>/stop/")
+class VMStop(MethodView):
+    @blp.arguments(VMStopSchema)
+    @blp.response(202, envelope(VMSchema))
+    @audited("vm.stop")
+    def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
+        """Stop a running VM (vm.change): `stopping` until its queued job has shut it down"""
+        return _power(vm_id, JobKind.VM_STOP, STOP, force=args["force"])
+
+
+@blp.route("/<uuid:vm_id>/start/")
+class VMStart(MethodView):
+    @blp.arguments(VMStartSchema)
+    @blp.response(202, envelope(VMSchema))
+    @audited("vm.start")
+    def post(self, _args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
+        """Start a stopped VM (vm.change): `starting` until its queued job has booted it"""
+        return _power(vm_id, JobKind.VM_START, START)
+
+
+@blp.route("/<uuid:vm_id>/permission/")
+class VMGrants(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, envelope(GrantSchema, many=True))
+    def get(self, page: dict[str, int], vm_id: uuid.UUID) -> dict[str, Any]:
+        """List the grants on a VM (anyone who can view it)"""
+        session = db()
+        target = memberships.grant_target(session, user(), vm_id=vm_id)
+        return paginate(session, memberships.grants_query(target), **page)
+
+    @blp.arguments(VMGrantArgsSchema)
+    @blp.response(201, envelope(GrantSchema))
+    @audited("permission.grant")
+    def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
+        """Grant a permission on a VM (fresh token; needs vm.change and the permission itself)"""
+        return grant_view(args, vm_id=vm_id)
+
+    @blp.arguments(VMGrantArgsSchema, location="query")
+    @blp.response(200, envelope(GrantSchema))
+    @audited("permission.revoke")
+    def delete(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
+        """Revoke a grant on a VM, named by the query ?user_id=&permission= (fresh token)"""
+        return revoke_view(args, vm_id=vm_id)

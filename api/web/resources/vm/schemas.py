@@ -1,9 +1,13 @@
 """VM schemas: sizes and names are validated strictly here, at the edge."""
 
+from typing import Any
+
 import marshmallow as ma
 
 from api.models import VMStatus
+from api.services.permissions import ObjectType
 from api.web.resources.common import bounded_int, enum_out, slug
+from api.web.resources.tenant.schemas import grant_args_schema
 
 VM_NAME_MAX = 48
 
@@ -44,3 +48,26 @@ class VMQuerySchema(ma.Schema):
     tenant_id = ma.fields.UUID()
     status = ma.fields.Enum(VMStatus, by_value=True)
     name = ma.fields.String(validate=slug(VM_NAME_MAX))
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """true or false only: no "yes", no 1."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class VMStopSchema(ma.Schema):
+    force = StrictBoolean(
+        load_default=False,
+        metadata={"description": "power the domain off instead of a graceful shutdown"},
+    )
+
+
+class VMStartSchema(ma.Schema):
+    """No fields: an empty JSON object, or no body."""
+
+
+VMGrantArgsSchema = grant_args_schema(ObjectType.VM)

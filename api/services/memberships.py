@@ -1,0 +1,195 @@
+"""Who belongs to a tenant (membership roles) and who holds what on one object (grants).
+
+Members are managed by platform admins and holders of `tenant.admin` on the tenant; anyone who
+can view the tenant can list them. Grants follow `permissions.check_can_grant`: the caller must
+hold the object's MANAGE permission and the permission it grants or revokes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session
+
+from api.errors import AlreadyExists, InvalidState, NotFound
+from api.models import VM, Membership, ObjectPermission, Tenant, User, VMStatus
+from api.services.permissions import (
+    Perm,
+    Target,
+    assign_perm,
+    check_can_grant,
+    require,
+)
+from api.services.vms import lock_active_tenant
+
+
+def _tenant(session: Session, caller: User, tenant_id: uuid.UUID, perm: Perm) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound()
+    require(session, caller, perm, Target(tenant.id))
+    return tenant
+
+
+def _user(session: Session, user_id: uuid.UUID) -> User:
+    """The user a request names in its body: 404 on the field when there is none."""
+    found = session.get(User, user_id)
+    if found is None:
+        raise NotFound("no such user", {"field": "user_id"})
+    return found
+
+
+def members_query(session: Session, caller: User, tenant_id: uuid.UUID) -> Select[Membership]:
+    """A tenant's memberships, oldest first, for anyone who can view the tenant."""
+    _tenant(session, caller, tenant_id, Perm.TENANT_VIEW)
+    return (
+        select(Membership)
+        .where(Membership.tenant_id == tenant_id)
+        .order_by(Membership.created_at, Membership.id)
+    )
+
+
+def usernames(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Usernames of a page of rows, in one query."""
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(list(user_ids))))
+    return {user_id: name for user_id, name in rows}
+
+
+def add_member(
+    session: Session, caller: User, tenant_id: uuid.UUID, user_id: uuid.UUID, role: str
+) -> Membership:
+    """Give user_id a role in the tenant; one membership per user and tenant (409 otherwise).
+
+    The tenant share lock keeps a member from being added while the tenant is being deleted
+    (deletion removes every membership).
+    """
+    _tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
+    lock_active_tenant(session, tenant_id)
+    _user(session, user_id)
+    existing = session.scalar(
+        select(Membership).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
+    )
+    if existing is not None:
+        raise AlreadyExists(
+            f"the user is already a member ({existing.role})",
+            {"field": "user_id", "role": existing.role},
+        )
+    membership = Membership(tenant_id=tenant_id, user_id=user_id, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def remove_member(
+    session: Session, caller: User, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Membership, int]:
+    """End a membership and drop the user's grants inside the tenant (creator grants included).
+
+    Returns the removed membership and how many grants went with it: leaving a tenant means
+    losing every access to its objects.
+    """
+    _tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
+    membership = session.scalar(
+        select(Membership)
+        .where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
+        .with_for_update()
+    )
+    if membership is None:
+        raise NotFound("the user is not a member of this tenant", {"user_id": str(user_id)})
+    session.delete(membership)
+    dropped = session.execute(
+        delete(ObjectPermission).where(
+            ObjectPermission.tenant_id == tenant_id, ObjectPermission.user_id == user_id
+        )
+    )
+    session.flush()
+    return membership, int(dropped.rowcount)  # type: ignore[attr-defined]
+
+
+def grant_target(
+    session: Session,
+    caller: User,
+    *,
+    vm_id: uuid.UUID | None = None,
+    tenant_id: uuid.UUID | None = None,
+) -> Target:
+    """The object a grant request names (a VM, else a tenant), if the caller may see it."""
+    if vm_id is not None:
+        vm = session.get(VM, vm_id)
+        if vm is None:
+            raise NotFound()
+        target = Target(vm.tenant_id, vm.id)
+        require(session, caller, Perm.VM_VIEW, target)
+        return target
+    if tenant_id is None:
+        raise NotFound()
+    return Target(_tenant(session, caller, tenant_id, Perm.TENANT_VIEW).id)
+
+
+def grants_query(target: Target) -> Select[ObjectPermission]:
+    """Every grant on exactly this object, oldest first (grant_target checked visibility)."""
+    return (
+        select(ObjectPermission)
+        .where(
+            ObjectPermission.object_type == target.object_type,
+            ObjectPermission.object_id == target.object_id,
+        )
+        .order_by(ObjectPermission.created_at, ObjectPermission.id)
+    )
+
+
+def grant(
+    session: Session, caller: User, target: Target, user_id: uuid.UUID, perm: Perm
+) -> ObjectPermission:
+    """Grant perm on target to user_id; an identical grant that exists is a 409.
+
+    The object's row is share-locked and must still exist: a grant cannot slip in after the
+    deletion that drops the object's grants (that takes the row FOR UPDATE).
+    """
+    check_can_grant(session, caller, perm, target)
+    _lock_live(session, target)
+    _user(session, user_id)
+    if _find(session, target, user_id, perm) is not None:
+        raise AlreadyExists("the user already holds this grant", {"permission": perm.value})
+    return assign_perm(session, user_id, perm, target, granted_by=caller)
+
+
+def _lock_live(session: Session, target: Target) -> None:
+    lock_active_tenant(session, target.tenant_id)
+    if target.vm_id is None:
+        return
+    status = session.scalar(
+        select(VM.status).where(VM.id == target.vm_id).with_for_update(read=True)
+    )
+    if status in (VMStatus.DELETING, VMStatus.DELETED):
+        raise InvalidState(f"VM is {status}", {"status": status})
+
+
+def revoke(
+    session: Session, caller: User, target: Target, user_id: uuid.UUID, perm: Perm
+) -> ObjectPermission:
+    """Revoke one grant and return it; 404 when the user does not hold it on this object."""
+    check_can_grant(session, caller, perm, target)
+    found = _find(session, target, user_id, perm)
+    if found is None:
+        raise NotFound(
+            "no such grant on this object", {"user_id": str(user_id), "permission": perm.value}
+        )
+    session.delete(found)
+    session.flush()
+    return found
+
+
+def _find(
+    session: Session, target: Target, user_id: uuid.UUID, perm: Perm
+) -> ObjectPermission | None:
+    return session.scalar(
+        select(ObjectPermission).where(
+            ObjectPermission.user_id == user_id,
+            ObjectPermission.permission == perm,
+            ObjectPermission.object_type == target.object_type,
+            ObjectPermission.object_id == target.object_id,
+        )
+    )

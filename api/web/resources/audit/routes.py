@@ -1,0 +1,35 @@
+"""The API audit log: who did what to which object, with what outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.services import audit
+from api.web.auth import user
+from api.web.context import db
+from api.web.envelope import PageArgsSchema, envelope, ok, paginate
+from api.web.resources.audit.schemas import AuditEntrySchema, AuditQuerySchema
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="API audit log")
+
+
+@blp.route("/")
+class AuditEntries(MethodView):
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, envelope(AuditEntrySchema, many=True))
+    def get(self, filters: dict[str, Any], page: dict[str, int]) -> dict[str, Any]:
+        """List the audit records the caller may read, newest first, filtered and paged"""
+        query = audit.audit_query(user(), audit.AuditFilter(**filters))
+        return paginate(db(), query, **page)
+
+
+@blp.route("/<int:audit_id>/")
+class AuditEntryById(MethodView):
+    @blp.response(200, envelope(AuditEntrySchema))
+    def get(self, audit_id: int) -> dict[str, Any]:
+        """Show one audit record (404 unless the caller may read it)"""
+        return ok(audit.get_entry(db(), user(), audit_id))

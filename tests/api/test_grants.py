@@ -1,0 +1,327 @@
+"""Object grants through the API: who may list, grant and revoke, and grants dying with objects."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.models import VM, AuditLog, Job, JobStatus, ObjectPermission, VMStatus
+from api.services.permissions import Perm, Target, assign_perm
+from api.settings import Settings
+from jobs import base
+from jobs import vms as vm_jobs
+from tests.api.conftest import count
+from tests.api.test_envelope import assert_error
+from tests.api.test_members import Personas, build_personas
+from tests.conftest import Factory
+from tests.jobs.test_vm_jobs import FakeRunner, success_events
+
+Headers = dict[str, str]
+CODE = {403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
+
+
+def vm_url(cast: Personas) -> str:
+    return f"/api/v1/vm/{cast.vm_a}/permission/"
+
+
+def tenant_url(cast: Personas) -> str:
+    return f"/api/v1/tenant/{cast.a.id}/permission/"
+
+
+def grant(user_id: object, permission: str) -> dict[str, str]:
+    return {"user_id": str(user_id), "permission": permission}
+
+
+def held(db: Session, user_id: uuid.UUID) -> set[tuple[str, uuid.UUID]]:
+    db.flush()
+    db.expire_all()
+    query = select(ObjectPermission.permission, ObjectPermission.object_id).where(
+        ObjectPermission.user_id == user_id
+    )
+    return {(row[0], row[1]) for row in db.execute(query)}
+
+
+@pytest.fixture
+def cast(client: FlaskClient, make: Factory) -> Personas:
+    return build_personas(client, make)
+
+
+def fake_worker(
+    monkeypatch: pytest.MonkeyPatch, sessions: sessionmaker[Session], settings: Settings
+) -> FakeRunner:
+    """Job functions run here, on the test's sessions, with a fake ansible-runner."""
+    monkeypatch.setattr(base, "sessions", lambda: sessions)
+    monkeypatch.setattr(base, "settings", lambda: settings)
+    fake = FakeRunner()
+    monkeypatch.setattr(vm_jobs, "run_playbook", fake)
+    return fake
+
+
+@pytest.fixture
+def worker(
+    monkeypatch: pytest.MonkeyPatch, sessions: sessionmaker[Session], settings: Settings
+) -> FakeRunner:
+    return fake_worker(monkeypatch, sessions, settings)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("admin", 200),
+        ("user_a", 200),
+        ("viewer_a", 200),
+        ("granted", 200),
+        ("user_b", 404),
+        ("nobody", 404),
+    ],
+)
+def test_grants_list_on_vm_for_whoever_can_view_it(
+    client: FlaskClient, cast: Personas, persona: str, status: int
+) -> None:
+    resp = client.get(vm_url(cast), headers=cast.h(persona))
+    assert resp.status_code == status, resp.get_json()
+    if status == 200:
+        listed = {(g["user_id"], g["permission"]) for g in resp.get_json()["data"]}
+        admin = cast.id("admin")
+        assert listed == {
+            (admin, "vm.view"),
+            (admin, "vm.change"),
+            (admin, "vm.delete"),
+            (cast.id("granted"), "vm.view"),
+        }
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("admin", 200), ("user_a", 200), ("viewer_a", 200), ("granted", 404), ("user_b", 404)],
+)
+def test_grants_list_on_tenant_for_whoever_can_view_it(
+    client: FlaskClient, cast: Personas, db: Session, persona: str, status: int
+) -> None:
+    assign_perm(db, cast.users["user_a"].id, Perm.TENANT_ADMIN, Target(cast.a.id), None)
+    resp = client.get(tenant_url(cast), headers=cast.h(persona))
+    assert resp.status_code == status, resp.get_json()
+    if status == 200:
+        [only] = resp.get_json()["data"]
+        assert (only["user_id"], only["permission"]) == (cast.id("user_a"), "tenant.admin")
+        assert (only["object_type"], only["object_id"]) == ("tenant", str(cast.a.id))
+
+
+@pytest.mark.parametrize("persona", ["admin", "user_a"])
+def test_grants_vm_grant_gives_access_to_that_vm_only(
+    client: FlaskClient, cast: Personas, db: Session, persona: str
+) -> None:
+    nobody = cast.users["nobody"]
+    resp = client.post(vm_url(cast), json=grant(nobody.id, "vm.view"), headers=cast.h(persona))
+    assert resp.status_code == 201, resp.get_json()
+    data = resp.get_json()["data"]
+    assert (data["object_type"], data["object_id"], data["tenant_id"]) == (
+        "vm",
+        str(cast.vm_a),
+        str(cast.a.id),
+    )
+    assert data["granted_by_id"] == cast.id(persona)
+    assert held(db, nobody.id) == {("vm.view", cast.vm_a)}
+    listed = client.get("/api/v1/vm/", headers=cast.h("nobody")).get_json()["data"]
+    assert [v["id"] for v in listed] == [str(cast.vm_a)]
+    # View only: the tenant, its other VMs and every change stay out of reach.
+    assert_error(
+        client.delete(f"/api/v1/vm/{cast.vm_a}/", headers=cast.h("nobody")),
+        403,
+        "PERMISSION_DENIED",
+    )
+    assert_error(
+        client.get(f"/api/v1/tenant/{cast.a.id}/", headers=cast.h("nobody")), 404, "NOT_FOUND"
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("viewer_a", 403), ("granted", 403), ("user_b", 404), ("nobody", 404)],
+)
+def test_grants_on_vm_need_vm_change(
+    client: FlaskClient, cast: Personas, db: Session, persona: str, status: int
+) -> None:
+    before = count(db, ObjectPermission)
+    body = grant(cast.id("nobody"), "vm.view")
+    assert_error(
+        client.post(vm_url(cast), json=body, headers=cast.h(persona)), status, CODE[status]
+    )
+    query = {"user_id": cast.id("granted"), "permission": "vm.view"}
+    resp = client.delete(vm_url(cast), query_string=query, headers=cast.h(persona))
+    assert_error(resp, status, CODE[status])
+    assert count(db, ObjectPermission) == before
+
+
+def test_grants_only_what_the_granter_holds(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    """A holder of vm.change (and vm.view) on one VM may pass those on, not vm.delete."""
+    granter = cast.users["granted"]
+    assign_perm(db, granter.id, Perm.VM_CHANGE, Target(cast.a.id, cast.vm_a), None)
+    nobody = cast.id("nobody")
+    ok = client.post(vm_url(cast), json=grant(nobody, "vm.change"), headers=cast.h("granted"))
+    assert ok.status_code == 201, ok.get_json()
+    refused = client.post(vm_url(cast), json=grant(nobody, "vm.delete"), headers=cast.h("granted"))
+    body = assert_error(refused, 403, "PERMISSION_DENIED")
+    assert body["error"]["details"] == {"permission": "vm.delete"}
+    assert held(db, cast.users["nobody"].id) == {("vm.change", cast.vm_a)}
+
+
+def test_grants_tenant_admin_holder_grants_on_the_tenant(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    user_a = cast.users["user_a"]
+    body = grant(user_a.id, "tenant.admin")
+    assert_error(
+        client.post(tenant_url(cast), json=body, headers=cast.h("user_a")), 403, "PERMISSION_DENIED"
+    )
+    resp = client.post(tenant_url(cast), json=body, headers=cast.h("admin"))
+    assert resp.status_code == 201, resp.get_json()
+    # Now tenant.admin: it may grant any tenant-scoped permission it holds through it.
+    resp = client.post(
+        tenant_url(cast), json=grant(cast.id("nobody"), "audit.view"), headers=cast.h("user_a")
+    )
+    assert resp.status_code == 201, resp.get_json()
+    assert held(db, cast.users["nobody"].id) == {("audit.view", cast.a.id)}
+
+
+@pytest.mark.parametrize(
+    ("url", "permission"),
+    [
+        (vm_url, "tenant.admin"),
+        (vm_url, "job.view"),
+        (vm_url, "vm.fly"),
+        (vm_url, ""),
+        (tenant_url, "quota.change"),
+        (tenant_url, "baremetal.view"),
+        (tenant_url, "VM.VIEW"),
+    ],
+)
+def test_grants_permission_must_be_grantable_there(
+    client: FlaskClient, cast: Personas, db: Session, url: Any, permission: str
+) -> None:
+    before = count(db, ObjectPermission)
+    resp = client.post(
+        url(cast), json=grant(cast.id("nobody"), permission), headers=cast.h("admin")
+    )
+    fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert list(fields["json"]) == ["permission"]
+    assert count(db, ObjectPermission) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"permission": "vm.view"},
+        {"user_id": "not-a-uuid", "permission": "vm.view"},
+        {"user_id": "ME", "permission": "vm.view", "object_id": "x"},
+        {"user_id": "ME", "permission": "vm.view", "tenant_id": "x"},
+    ],
+)
+def test_grants_bad_body_is_422(
+    client: FlaskClient, cast: Personas, db: Session, body: dict[str, str]
+) -> None:
+    body = {k: cast.id("nobody") if v == "ME" else v for k, v in body.items()}
+    before = count(db, ObjectPermission)
+    assert_error(
+        client.post(vm_url(cast), json=body, headers=cast.h("admin")), 422, "VALIDATION_ERROR"
+    )
+    assert count(db, ObjectPermission) == before
+
+
+def test_grants_duplicate_is_409(client: FlaskClient, cast: Personas, db: Session) -> None:
+    before = count(db, ObjectPermission)
+    body = grant(cast.id("granted"), "vm.view")
+    assert_error(
+        client.post(vm_url(cast), json=body, headers=cast.h("admin")), 409, "ALREADY_EXISTS"
+    )
+    assert count(db, ObjectPermission) == before
+
+
+def test_grants_unknown_user_is_404_on_user_id(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    before = count(db, ObjectPermission)
+    resp = client.post(vm_url(cast), json=grant(uuid.uuid4(), "vm.view"), headers=cast.h("admin"))
+    assert assert_error(resp, 404, "NOT_FOUND")["error"]["details"] == {"field": "user_id"}
+    assert count(db, ObjectPermission) == before
+
+
+def test_grants_need_a_fresh_token(
+    client: FlaskClient, cast: Personas, db: Session, make: Factory
+) -> None:
+    stale = make.headers(cast.users["admin"])
+    before = count(db, ObjectPermission)
+    body = grant(cast.id("nobody"), "vm.view")
+    assert_error(client.post(vm_url(cast), json=body, headers=stale), 401, "FRESH_TOKEN_REQUIRED")
+    query = {"user_id": cast.id("granted"), "permission": "vm.view"}
+    resp = client.delete(vm_url(cast), query_string=query, headers=stale)
+    assert_error(resp, 401, "FRESH_TOKEN_REQUIRED")
+    assert count(db, ObjectPermission) == before
+
+
+def test_grants_revoke_by_query(client: FlaskClient, cast: Personas, db: Session) -> None:
+    query = {"user_id": cast.id("granted"), "permission": "vm.view"}
+    resp = client.delete(vm_url(cast), query_string=query, headers=cast.h("user_a"))
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["data"]["permission"] == "vm.view"
+    assert held(db, cast.users["granted"].id) == set()
+    assert_error(
+        client.get(f"/api/v1/vm/{cast.vm_a}/", headers=cast.h("granted")), 404, "NOT_FOUND"
+    )
+    again = client.delete(vm_url(cast), query_string=query, headers=cast.h("user_a"))
+    assert_error(again, 404, "NOT_FOUND")
+
+
+def test_grants_are_audited(client: FlaskClient, cast: Personas, db: Session) -> None:
+    client.post(vm_url(cast), json=grant(cast.id("nobody"), "vm.view"), headers=cast.h("admin"))
+    client.post(vm_url(cast), json=grant(cast.id("nobody"), "vm.view"), headers=cast.h("viewer_a"))
+    query = {"user_id": cast.id("nobody"), "permission": "vm.view"}
+    client.delete(vm_url(cast), query_string=query, headers=cast.h("admin"))
+    db.expire_all()
+    rows = db.scalars(
+        select(AuditLog).where(AuditLog.action.like("permission.%")).order_by(AuditLog.id)
+    ).all()
+    assert [(r.action, r.outcome, r.status_code) for r in rows] == [
+        ("permission.grant", "success", 201),
+        ("permission.grant", "denied", 403),
+        ("permission.revoke", "success", 200),
+    ]
+    assert {(r.object_type, r.object_id, r.tenant_id) for r in rows} == {
+        ("vm", str(cast.vm_a), cast.a.id)
+    }
+    assert rows[0].changes["after"] == {"grant": grant(cast.id("nobody"), "vm.view")}
+    assert rows[2].changes["before"] == {"grant": grant(cast.id("nobody"), "vm.view")}
+
+
+def test_grants_vanish_when_their_vm_is_deleted(
+    client: FlaskClient, cast: Personas, db: Session, worker: FakeRunner
+) -> None:
+    vm_row = cast.vm_a
+    [create_job] = db.scalars(select(Job).where(Job.vm_id == vm_row)).all()
+    create_job.status = JobStatus.SUCCESSFUL
+    db.get_one(VM, vm_row).status = VMStatus.RUNNING
+    db.flush()
+    resp = client.delete(f"/api/v1/vm/{vm_row}/", headers=cast.h("user_a"))
+    assert resp.status_code == 202, resp.get_json()
+    vm = db.get_one(VM, vm_row)
+    db.refresh(vm)
+    # Until the VM is gone its grants stand; the delete job's success removes them.
+    assert ("vm.view", vm_row) in held(db, cast.users["granted"].id)
+    worker.events = success_events(vm.domain_name, state="absent")
+    assert vm_jobs.destroy(resp.get_json()["data"]["job_id"]) == "successful"
+    assert held(db, cast.users["granted"].id) == set()
+    # The creator's grants went too; those on the VM of tenant B stay.
+    assert {vm for _, vm in held(db, cast.users["admin"].id)} == {cast.vm_b}
+    assert_error(client.get(vm_url(cast), headers=cast.h("granted")), 404, "NOT_FOUND")
+    # A deleted VM takes no new grants either.
+    body = grant(cast.id("nobody"), "vm.view")
+    assert_error(
+        client.post(vm_url(cast), json=body, headers=cast.h("admin")), 409, "INVALID_STATE"
+    )
