@@ -17,6 +17,7 @@ from rq import Callback, Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from api.models import Job
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,13 +72,10 @@ class JobQueue:
         )
         log.info("enqueued %s job_id=%s", pending.func, pending.job_id)
 
-    def after_commit(
-        self, session: Session, func: str, job_id: uuid.UUID, request_id: str | None
-    ) -> None:
-        """Enqueue func(job_id=...) once session commits; dropped if it rolls back."""
-        session.info.setdefault(PENDING_KEY, []).append(
-            (self, PendingJob(func, job_id, request_id))
-        )
+    def after_commit(self, session: Session, job: Job) -> None:
+        """Enqueue the job's function (JOB_FUNCS) once session commits; dropped on rollback."""
+        pending = PendingJob(JOB_FUNCS[job.kind], job.id, job.request_id)
+        session.info.setdefault(PENDING_KEY, []).append((self, pending))
 
 
 def take_failures(session: Session) -> list[tuple[uuid.UUID, str]]:

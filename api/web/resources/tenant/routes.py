@@ -34,8 +34,6 @@ from api.web.resources.tenant.schemas import (
 
 blp = Blueprint("tenant", __name__, url_prefix="/api/v1/tenant", description="Tenants")
 
-DESTROY = "jobs.vms.destroy"
-
 
 def _reloaded(tenant_id: uuid.UUID) -> Tenant:
     session = db()
@@ -108,7 +106,7 @@ class TenantById(MethodView):
         note("tenant", tenant_id, tenant_id)
         delete_jobs = tenants.request_delete(session, user(), tenant_id, request_id())
         for job in delete_jobs:
-            job_queue().after_commit(session, DESTROY, job.id, request_id())
+            job_queue().after_commit(session, job)
         tenant = session.get_one(Tenant, tenant_id)
         note(
             before={"status": TenantStatus.ACTIVE},

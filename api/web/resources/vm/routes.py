@@ -28,11 +28,6 @@ from api.web.resources.vm.schemas import (
 
 blp = Blueprint("vm", __name__, url_prefix="/api/v1/vm", description="Virtual machines")
 
-PROVISION = "jobs.vms.provision"
-DESTROY = "jobs.vms.destroy"
-STOP = "jobs.vms.stop"
-START = "jobs.vms.start"
-
 
 def _create(args: dict[str, Any]) -> dict[str, Any]:
     session = db()
@@ -40,9 +35,10 @@ def _create(args: dict[str, Any]) -> dict[str, Any]:
     # The watcher has now seen the files: keep the sync even if this request is refused below.
     session.commit()
     defaults = quotas.Amounts(**settings().quota_defaults)
+    note("vm", None, args["tenant_id"])  # a refusal is recorded against the tenant it targeted
     job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id(), defaults)
     note("vm", job.vm_id, job.tenant_id, after={**args, "status": "pending", "job_id": job.id})
-    job_queue().after_commit(session, PROVISION, job.id, request_id())
+    job_queue().after_commit(session, job)
     commit()
     return ok(_reloaded(job.vm_id))
 
@@ -96,12 +92,12 @@ class VMById(MethodView):
         note("vm", vm_id)
         job = vms.request_delete(session, user(), vm_id, request_id())
         note("vm", vm_id, job.tenant_id, after={"status": "deleting", "job_id": job.id})
-        job_queue().after_commit(session, DESTROY, job.id, request_id())
+        job_queue().after_commit(session, job)
         commit()
         return ok(_reloaded(vm_id))
 
 
-def _power(vm_id: uuid.UUID, kind: JobKind, func: str, force: bool = False) -> dict[str, Any]:
+def _power(vm_id: uuid.UUID, kind: JobKind, force: bool = False) -> dict[str, Any]:
     session = db()
     note("vm", vm_id)
     job = vms.request_power(session, user(), vm_id, kind, request_id(), force=force)
@@ -110,7 +106,7 @@ def _power(vm_id: uuid.UUID, kind: JobKind, func: str, force: bool = False) -> d
     note(job_id=job.id)
     if kind == JobKind.VM_STOP:
         note(force=force)
-    job_queue().after_commit(session, func, job.id, request_id())
+    job_queue().after_commit(session, job)
     commit()
     return ok(_reloaded(vm_id))
 
@@ -122,7 +118,7 @@ class VMStop(MethodView):
     @audited("vm.stop")
     def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
         """Stop a running VM (vm.change): `stopping` until its queued job has shut it down"""
-        return _power(vm_id, JobKind.VM_STOP, STOP, force=args["force"])
+        return _power(vm_id, JobKind.VM_STOP, force=args["force"])
 
 
 @blp.route("/<uuid:vm_id>/start/")
@@ -132,7 +128,7 @@ class VMStart(MethodView):
     @audited("vm.start")
     def post(self, _args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
         """Start a stopped VM (vm.change): `starting` until its queued job has booted it"""
-        return _power(vm_id, JobKind.VM_START, START)
+        return _power(vm_id, JobKind.VM_START)
 
 
 @blp.route("/<uuid:vm_id>/permission/")
