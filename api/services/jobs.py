@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import NotFound
 from api.models import VM, Job, JobEvent, JobStatus, User
+from api.services.filters import narrow
 from api.services.permissions import Perm, Target, effective_perms, objects_clause
 
 TERMINAL = frozenset({JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.ERROR, JobStatus.CANCELED})
@@ -41,22 +42,15 @@ def jobs_query(
     query = select(Job).where(
         objects_clause(user, Perm.JOB_VIEW, Job.tenant_id, Job.vm_id, vm_perm=Perm.VM_VIEW)
     )
-    if vm_id is not None:
-        query = query.where(Job.vm_id == vm_id)
-    if tenant_id is not None:
-        query = query.where(Job.tenant_id == tenant_id)
-    if status is not None:
-        query = query.where(Job.status == status)
+    query = narrow(query, Job, vm_id=vm_id, tenant_id=tenant_id, status=status)
     return query.order_by(Job.created_at.desc(), Job.id)
 
 
 def events_query(job: Job, host: str | None = None, event: str | None = None) -> Select[JobEvent]:
     """A job's events in the order ansible-runner emitted them."""
-    query = select(JobEvent).where(JobEvent.job_id == job.id)
-    if host is not None:
-        query = query.where(JobEvent.host == host)
-    if event is not None:
-        query = query.where(JobEvent.event == event)
+    query = narrow(
+        select(JobEvent).where(JobEvent.job_id == job.id), JobEvent, host=host, event=event
+    )
     return query.order_by(JobEvent.counter)
 
 

@@ -20,6 +20,7 @@ from api.services.permissions import (
     Target,
     assign_perm,
     check_can_grant,
+    find_grant,
     require,
 )
 from api.services.vms import lock_active_tenant
@@ -185,11 +186,4 @@ def revoke(
 def _find(
     session: Session, target: Target, user_id: uuid.UUID, perm: Perm
 ) -> ObjectPermission | None:
-    return session.scalar(
-        select(ObjectPermission).where(
-            ObjectPermission.user_id == user_id,
-            ObjectPermission.permission == perm,
-            ObjectPermission.object_type == target.object_type,
-            ObjectPermission.object_id == target.object_id,
-        )
-    )
+    return find_grant(session, user_id, perm, target)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, delete, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.errors import NotFound, PermissionDenied
@@ -198,6 +198,23 @@ def objects_clause(
     return or_(*clauses)
 
 
+def _grant_is(user_id: uuid.UUID, perm: Perm, target: Target) -> ColumnElement[bool]:
+    """The one grant row of user_id holding perm on target."""
+    return and_(
+        ObjectPermission.user_id == user_id,
+        ObjectPermission.permission == perm,
+        ObjectPermission.object_type == target.object_type,
+        ObjectPermission.object_id == target.object_id,
+    )
+
+
+def find_grant(
+    session: Session, user_id: uuid.UUID, perm: Perm, target: Target
+) -> ObjectPermission | None:
+    """user_id's grant of perm on target, if there is one."""
+    return session.scalar(select(ObjectPermission).where(_grant_is(user_id, perm, target)))
+
+
 def assign_perm(
     session: Session, user_id: uuid.UUID, perm: Perm, target: Target, granted_by: User | None
 ) -> ObjectPermission:
@@ -207,14 +224,7 @@ def assign_perm(
             f"{perm.value} cannot be granted on a {target.object_type.value}",
             {"permission": perm.value, "grantable": sorted(GRANTABLE[target.object_type])},
         )
-    existing = session.scalar(
-        select(ObjectPermission).where(
-            ObjectPermission.user_id == user_id,
-            ObjectPermission.permission == perm,
-            ObjectPermission.object_type == target.object_type,
-            ObjectPermission.object_id == target.object_id,
-        )
-    )
+    existing = find_grant(session, user_id, perm, target)
     if existing is not None:
         return existing
     grant = ObjectPermission(
@@ -232,14 +242,7 @@ def assign_perm(
 
 def remove_perm(session: Session, user_id: uuid.UUID, perm: Perm, target: Target) -> bool:
     """Revoke one grant; False when there was none."""
-    result = session.execute(
-        delete(ObjectPermission).where(
-            ObjectPermission.user_id == user_id,
-            ObjectPermission.permission == perm,
-            ObjectPermission.object_type == target.object_type,
-            ObjectPermission.object_id == target.object_id,
-        )
-    )
+    result = session.execute(delete(ObjectPermission).where(_grant_is(user_id, perm, target)))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -20,6 +20,7 @@ from api.errors import (
     ValidationFailed,
 )
 from api.models import Membership, ObjectPermission, Tenant, TenantStatus, User
+from api.services.filters import narrow
 from api.services.permissions import ALL_PERMS, ObjectType, Target, effective_perms
 
 # Usernames appear in logs, audit rows and Redis keys: a strict slug keeps them unambiguous.
@@ -102,10 +103,7 @@ def users_query(
     query = select(User).order_by(User.username)
     if not caller.is_admin:
         query = query.where(User.id == caller.id)
-    if username is not None:
-        query = query.where(User.username == username)
-    if is_active is not None:
-        query = query.where(User.is_active == is_active)
+    query = narrow(query, User, username=username, is_active=is_active)
     return query
 
 

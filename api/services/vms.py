@@ -14,6 +14,7 @@ from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, Reso
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
 from api.services import jobs, placement, quotas
+from api.services.filters import narrow
 from api.services.permissions import (
     CREATOR_PERMS,
     Perm,
@@ -188,12 +189,7 @@ def vms_query(
 ) -> Select[VM]:
     """VMs the caller may see, newest first; filters narrow, never widen, that set."""
     query = select(VM).where(objects_clause(user, Perm.VM_VIEW, VM.tenant_id, VM.id))
-    if tenant_id is not None:
-        query = query.where(VM.tenant_id == tenant_id)
-    if status is not None:
-        query = query.where(VM.status == status)
-    if name is not None:
-        query = query.where(VM.name == name)
+    query = narrow(query, VM, tenant_id=tenant_id, status=status, name=name)
     return query.order_by(VM.created_at.desc(), VM.id)
 
 
