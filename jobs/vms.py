@@ -157,10 +157,8 @@ def _apply_delete(session: Session, vm: VM, result: Finished, guest: dict[str, s
     )
     vms.apply_delete_result(vm, gone, reason)
     if gone:
-        # Grants vanish with their object; the last VM of a deleting tenant ends the tenant.
-        drop_object_grants(session, vms.target(vm))
+        drop_object_grants(session, vms.target(vm))  # grants vanish with their object
         session.flush()
-        tenants.finish_deletion_if_empty(session, vm.tenant_id)
 
 
 def _apply_power(kind: JobKind) -> Callable[[Session, VM, Finished, dict[str, str]], None]:
@@ -180,8 +178,18 @@ def provision(job_id: str) -> str:
 
 
 def destroy(job_id: str) -> str:
-    """RQ job: stop and undefine the domain, remove its disk; the VM ends deleted or error."""
-    return _run_job(job_id, VMStatus.DELETING, VMStatus.DELETING, _apply_delete)
+    """RQ job: stop and undefine the domain, remove its disk; the VM ends deleted or error.
+
+    The last VM of a deleting tenant ends the tenant, in a transaction of its own: the tenant
+    row is locked only after the VM row is released, the order every API request uses too.
+    """
+    status = _run_job(job_id, VMStatus.DELETING, VMStatus.DELETING, _apply_delete)
+    with base.sessions()() as session:
+        job = session.get(Job, uuid.UUID(job_id))
+        if job is not None and tenants.finish_deletion_if_empty(session, job.tenant_id):
+            log.info("tenant %s deleted with its last VM", job.tenant_id)
+        session.commit()
+    return status
 
 
 def stop(job_id: str) -> str:

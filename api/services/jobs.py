@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -39,8 +39,12 @@ def jobs_query(
     status: str | None = None,
 ) -> Select[Job]:
     """Jobs the caller may see, newest first."""
+    # The same rule as can_view_job: job.view in the tenant, or vm.view on the job's VM.
     query = select(Job).where(
-        objects_clause(user, Perm.JOB_VIEW, Job.tenant_id, Job.vm_id, vm_perm=Perm.VM_VIEW)
+        or_(
+            objects_clause(user, Perm.JOB_VIEW, Job.tenant_id),
+            objects_clause(user, Perm.VM_VIEW, Job.tenant_id, Job.vm_id),
+        )
     )
     query = narrow(query, Job, vm_id=vm_id, tenant_id=tenant_id, status=status)
     return query.order_by(Job.created_at.desc(), Job.id)

@@ -139,13 +139,17 @@ def view_perm(target: Target) -> Perm:
 
 
 def require(session: Session, user: User, perm: Perm, target: Target) -> frozenset[Perm]:
-    """404 when the caller cannot see target, 403 when it sees it but lacks perm."""
+    """404 when the caller cannot see target, 403 when it sees it but lacks perm.
+
+    Seeing comes first: a permission held without the view permission (say a lone vm.change
+    grant) never acts on, or reveals, an object the caller may not see.
+    """
     perms = effective_perms(session, user, target)
-    if perm in perms:
-        return perms
     if view_perm(target) not in perms:
         raise NotFound()
-    raise PermissionDenied(f"missing permission {perm.value}", {"permission": perm.value})
+    if perm not in perms:
+        raise PermissionDenied(f"missing permission {perm.value}", {"permission": perm.value})
+    return perms
 
 
 def has_perm(session: Session, user: User, perm: Perm, target: Target) -> bool:
@@ -168,12 +172,11 @@ def objects_clause(
     vm_column: InstrumentedAttribute[uuid.UUID]
     | InstrumentedAttribute[uuid.UUID | None]
     | None = None,
-    vm_perm: Perm | None = None,
 ) -> ColumnElement[bool]:
     """get_objects_for_user: a SQL predicate keeping the rows on which user holds perm.
 
     tenant_column is the row's tenant. vm_column, when given, is the VM the row is (or belongs
-    to): a VM-level grant of vm_perm (default: perm) on it counts as well.
+    to): a VM-level grant of perm on it counts as well.
     """
     if user.is_admin:
         return true()
@@ -192,7 +195,7 @@ def objects_clause(
         by_vm_grant = select(ObjectPermission.object_id).where(
             ObjectPermission.user_id == user.id,
             ObjectPermission.object_type == ObjectType.VM,
-            ObjectPermission.permission == (vm_perm or perm),
+            ObjectPermission.permission == perm,
         )
         clauses.append(vm_column.in_(by_vm_grant))
     return or_(*clauses)

@@ -9,11 +9,11 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from api import logs
-from api.errors import UnsupportedMediaType
+from api.errors import UnsupportedMediaType, ValidationFailed
 from api.queue import JobQueue
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
-from api.web import audit, auth, errors
+from api.web import audit, auth, errors, routing
 from api.web.context import close_db
 from api.web.envelope import REQUEST_ID_HEADER, ErrorEnvelopeSchema, bind_request_id, request_id
 from api.web.resources import BLUEPRINTS
@@ -52,13 +52,17 @@ def _openapi_config() -> dict[str, Any]:
 
 
 def require_json_body() -> None:
-    """A request that carries a body must say it is JSON (415 otherwise)."""
-    if (
-        request.method in ("POST", "PUT", "PATCH")
-        and request.content_length
-        and not request.is_json
-    ):
+    """A body must be JSON (415), and only routes that declare one take one (422).
+
+    Refusing a body nobody reads keeps mass assignment visible: fields sent to a route that
+    takes none are an error, never silently ignored (an empty object `{}` is fine).
+    """
+    if request.endpoint is None or not request.content_length:
+        return
+    if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
         raise UnsupportedMediaType()
+    if not routing.takes_json_body() and request.get_json(silent=True) != {}:
+        raise ValidationFailed(details={"fields": {"json": ["This endpoint takes no body."]}})
 
 
 def _stamp_request_id(response: Response) -> Response:

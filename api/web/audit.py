@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from api.db import session_factory
 from api.models import AuditOutcome, User
 from api.services import audit
+from api.web import routing
+from api.web.routing import view_method
 
 log = logging.getLogger(__name__)
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -46,21 +48,15 @@ def declared_action(view: Callable[..., Any] | None) -> str | None:
     return action
 
 
-def _view_method() -> Callable[..., Any] | None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    return getattr(view_class, request.method.lower(), None) if view_class else view
-
-
 def action_name() -> str:
     """The declared action of this request's view, else endpoint.method (unrouted.post ...)."""
-    declared = declared_action(_view_method())
+    declared = declared_action(view_method())
     return declared or f"{request.endpoint or 'unrouted'}.{request.method.lower()}"
 
 
 def declared_success_status() -> int:
     """The 2xx status the view documents with @blp.response (200 when it documents none)."""
-    apidoc = getattr(_view_method(), "_apidoc", {})
+    apidoc = routing.apidoc()
     codes = []
     for code in apidoc.get("response", {}).get("responses", {}):
         try:

@@ -7,8 +7,8 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound, PermissionDenied
-from api.models import VM, Tenant
-from api.services import vms
+from api.models import VM, Job, Tenant
+from api.services import jobs, vms
 from api.services.permissions import (
     PLATFORM_ONLY,
     ROLE_PERMS,
@@ -231,6 +231,9 @@ def test_check_can_grant_needs_manage_and_the_permission(
     with pytest.raises(PermissionDenied):
         check_can_grant(db, viewer, Perm.VM_VIEW, target)
     assign_perm(db, changer.id, Perm.VM_CHANGE, target, None)
+    with pytest.raises(NotFound):  # a lone vm.change grant does not even show the VM
+        check_can_grant(db, changer, Perm.VM_CHANGE, target)
+    assign_perm(db, changer.id, Perm.VM_VIEW, target, None)
     check_can_grant(db, changer, Perm.VM_CHANGE, target)
     with pytest.raises(PermissionDenied):
         check_can_grant(db, changer, Perm.VM_DELETE, target)
@@ -252,3 +255,23 @@ def test_drop_object_grants_of_a_vm_or_a_whole_tenant(
     drop_object_grants(db, Target(tenants[0].id))
     assert grants_on(db, Target(two.tenant_id, two.id)) == []
     assert [g.permission for g in grants_on(db, Target(tenants[1].id))] == ["audit.view"]
+
+
+@pytest.mark.parametrize("grant_on", ["tenant", "vm"])
+def test_job_list_and_job_detail_agree_for_vm_view_grants(
+    db: Session,
+    make: Factory,
+    tenants: tuple[Tenant, Tenant],
+    two_vms: tuple[VM, VM],
+    grant_on: str,
+) -> None:
+    one, two = two_vms
+    user = make.user()
+    target = Target(one.tenant_id) if grant_on == "tenant" else Target(one.tenant_id, one.id)
+    assign_perm(db, user.id, Perm.VM_VIEW, target, None)
+    listed = set(db.scalars(jobs.jobs_query(user).with_only_columns(Job.id)))
+    all_jobs = db.scalars(select(Job).where(Job.vm_id.in_([one.id, two.id]))).all()
+    viewable = {job.id for job in all_jobs if jobs.can_view_job(db, user, job)}
+    assert listed == viewable
+    expected = {one.id, two.id} if grant_on == "tenant" else {one.id}
+    assert {job.vm_id for job in all_jobs if job.id in listed} == expected

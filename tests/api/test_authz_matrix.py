@@ -1,0 +1,617 @@
+"""The authorization matrix: every route of the app's URL map, every persona, one declared answer.
+
+The cases are generated from the URL map (static files, the OpenAPI/Swagger routes, HEAD and
+OPTIONS left out) together with MATRIX, the one table of expectations: a route the URL map has
+and MATRIX does not declare fails, and so does a declaration for a route that no longer exists.
+
+The world is built once (services and factories, no HTTP): tenants A and B, VMs and jobs in
+both, and the personas - anonymous, a platform admin, the tenant_user and the viewer of A, the
+tenant_user of B, and a user whose only access is a vm.view grant on one VM of A. Each case runs
+in a savepoint rolled back after it, so every case starts from that same world whatever the
+case before it changed. Path parameters name A's objects, so B's tenant_user probes another
+tenant: that must answer 404. Every refused request must leave every table as it was (the audit
+log only gains the refusal's own row, outcome `denied`); every mutating route gets a valid body,
+so a permitted persona succeeds and the matrix observes the permission decision, not validation.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_jwt_extended import create_access_token, create_refresh_token
+from redis import Redis
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import Rule
+
+from api.db import Base, utcnow
+from api.models import (
+    VM,
+    AuditLog,
+    AuditOutcome,
+    Job,
+    JobEvent,
+    JobKind,
+    JobStatus,
+    Tenant,
+    User,
+    VMStatus,
+)
+from api.services import audit, inventory, quotas, vms
+from api.services.permissions import Perm, Target, assign_perm
+from api.settings import Settings
+from api.web.app import create_app
+from tests.conftest import PASSWORD, ROOMY_QUOTA, Factory
+
+Headers = dict[str, str]
+
+PERSONAS = ("anonymous", "admin", "user_a", "viewer_a", "user_b", "granted")
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CODE = {401: "AUTH_REQUIRED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
+# Mutating routes whose success changes no table (Redis holds sessions; a check reserves nothing).
+CHANGE_NO_ROW = frozenset(
+    {
+        ("/api/v1/auth/login/", "POST"),
+        ("/api/v1/auth/refresh/", "POST"),
+        ("/api/v1/auth/logout/", "POST"),
+        ("/api/v1/tenant/<uuid:tenant_id>/quota/check/", "POST"),
+    }
+)
+
+
+def answers(*statuses: int) -> dict[str, int]:
+    """One row of MATRIX: the statuses in PERSONAS order."""
+    return dict(zip(PERSONAS, statuses, strict=True))
+
+
+# (rule, method) -> persona -> HTTP status. THE table: every route of the URL map needs a row.
+# Columns: anonymous, admin, user_a (tenant_user of A), viewer_a, user_b (tenant_user of B),
+# granted (vm.view on vm_a only). Path parameters name A's objects (see default_path).
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("/api/v1/health/", "GET"): answers(200, 200, 200, 200, 200, 200),
+    ("/api/v1/auth/login/", "POST"): answers(200, 200, 200, 200, 200, 200),
+    ("/api/v1/auth/refresh/", "POST"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/auth/logout/", "POST"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/auth/password/", "PUT"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/auth/me/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/user/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/user/", "POST"): answers(401, 201, 403, 403, 403, 403),
+    ("/api/v1/user/<uuid:user_id>/", "GET"): answers(401, 200, 404, 404, 404, 404),
+    ("/api/v1/user/<uuid:user_id>/", "PATCH"): answers(401, 200, 404, 404, 404, 404),
+    ("/api/v1/tenant/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/tenant/", "POST"): answers(401, 201, 403, 403, 403, 403),
+    ("/api/v1/tenant/<uuid:tenant_id>/", "GET"): answers(401, 200, 200, 200, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/", "PATCH"): answers(401, 200, 403, 403, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/", "DELETE"): answers(401, 202, 403, 403, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/member/", "GET"): answers(401, 200, 200, 200, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/member/", "POST"): answers(401, 201, 403, 403, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/member/<uuid:user_id>/", "DELETE"): answers(
+        401, 200, 403, 403, 404, 404
+    ),
+    ("/api/v1/tenant/<uuid:tenant_id>/permission/", "GET"): answers(401, 200, 200, 200, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/permission/", "POST"): answers(401, 201, 403, 403, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/permission/", "DELETE"): answers(
+        401, 200, 403, 403, 404, 404
+    ),
+    ("/api/v1/tenant/<uuid:tenant_id>/quota/", "GET"): answers(401, 200, 200, 200, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/quota/", "PUT"): answers(401, 200, 403, 403, 404, 404),
+    ("/api/v1/tenant/<uuid:tenant_id>/quota/check/", "POST"): answers(401, 200, 200, 200, 404, 404),
+    ("/api/v1/usage/", "GET"): answers(401, 200, 403, 403, 403, 403),
+    ("/api/v1/vm/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/vm/", "POST"): answers(401, 202, 202, 403, 404, 404),
+    ("/api/v1/vm/create/", "POST"): answers(401, 202, 202, 403, 404, 404),
+    ("/api/v1/vm/<uuid:vm_id>/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/vm/<uuid:vm_id>/", "DELETE"): answers(401, 202, 202, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): answers(401, 202, 202, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): answers(401, 202, 202, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/permission/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): answers(401, 201, 201, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/permission/", "DELETE"): answers(401, 200, 200, 403, 404, 403),
+    ("/api/v1/job/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/job/<uuid:job_id>/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/job/<uuid:job_id>/stdout/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/job/<uuid:job_id>/events/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): answers(401, 200, 200, 403, 404, 403),
+    ("/api/v1/baremetal/", "GET"): answers(401, 200, 403, 403, 403, 403),
+    ("/api/v1/audit/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/audit/<int:audit_id>/", "GET"): answers(401, 200, 404, 404, 404, 404),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The world
+
+
+@dataclass
+class World:
+    """Tenants A, B and C with VMs, jobs, grants and audit rows; personas and their tokens.
+
+    Users beyond the personas: `member_x` (viewer of A: removed, disabled, looked up), `outsider`
+    (no access: added as a member, granted to, logs in), `grantee` (vm.view on vm_a and
+    quota.view on A: the grants revoked) and `auditor_a` (an audit.view grant on A).
+    """
+
+    app: Flask
+    a: Tenant
+    b: Tenant
+    c: Tenant  # nobody's tenant but the admin's, with vm_c
+    vm_a: VM  # the VM of A the `granted` persona may view
+    vm_a2: VM  # another VM of A
+    vm_b: VM
+    vm_c: VM
+    job_a: Job  # vm_a's create job, successful, with events and output
+    job_a2: Job
+    job_b: Job
+    job_c: Job
+    audit_a: int  # audit rows of tenant A, B, and of no tenant
+    audit_b: int
+    audit_none: int
+    users: dict[str, User] = field(default_factory=dict)
+    headers: dict[str, Headers] = field(default_factory=dict)
+
+    def h(self, persona: str) -> Headers:
+        return self.headers[persona]
+
+    def id(self, name: str) -> str:
+        return str(self.users[name].id)
+
+    def refresh_headers(self, persona: str) -> Headers:
+        """The persona presenting a refresh token (for /auth/refresh/)."""
+        if persona == "anonymous":
+            return {}
+        with self.app.app_context():
+            token = create_refresh_token(identity=self.id(persona))
+        return {"Authorization": f"Bearer {token}"}
+
+
+def sync_inventory(session: Session, app: Flask) -> None:
+    """The baremetal hosts of the test inventory, as a request's inventory refresh makes them."""
+    path = app.extensions["virtflow_settings"].inventory_path
+    inventory.sync(session, inventory.baremetal_hosts(inventory.read_inventory(path)))
+    # The app's watcher counts as having seen these files: requests do not re-sync.
+    watcher = app.extensions["virtflow_inventory"]
+    watcher._seen = inventory.inventory_fingerprint(path)
+
+
+def _vm(session: Session, creator: User, tenant: Tenant, name: str) -> tuple[VM, Job]:
+    """A VM through the service (quota, placement, creator grants), then as the job left it."""
+    request = vms.VMRequest(tenant.id, name, vcpus=1, ram_mb=512, disk_gb=10)
+    job = vms.create_vm(session, creator, request, None, quotas.Amounts(**ROOMY_QUOTA))
+    vm = session.get_one(VM, job.vm_id)
+    vm.status, vm.domain_uuid = VMStatus.RUNNING, vm.id
+    job.status, job.rc, job.finished_at = JobStatus.SUCCESSFUL, 0, utcnow()
+    job.stdout = f"PLAY [create {name}] ok"
+    for counter, event in enumerate(("playbook_on_start", "runner_on_ok"), start=1):
+        session.add(
+            JobEvent(
+                job_id=job.id,
+                counter=counter,
+                event=event,
+                host=None if counter == 1 else "bm-a",
+                status=None if counter == 1 else "ok",
+                task=None if counter == 1 else "define domain",
+                created_at=utcnow(),
+            )
+        )
+    session.flush()
+    return vm, job
+
+
+def _audit_row(session: Session, tenant: Tenant | None, action: str) -> int:
+    entry = audit.Entry(
+        action=action,
+        tenant_id=tenant.id if tenant else None,
+        object_type="tenant" if tenant else None,
+        object_id=str(tenant.id) if tenant else None,
+    )
+    return audit.record(session, entry, AuditOutcome.SUCCESS, 200, None).id
+
+
+def build_world(make: Factory) -> World:
+    """The world: every VM running, each with a successful create job (see prepare())."""
+    session = make.session
+    sync_inventory(session, make.app)
+    a, b, c = make.tenant("tenant-a"), make.tenant("tenant-b"), make.tenant("tenant-c")
+    admin = make.user("root", is_admin=True)
+    users = {"admin": admin}
+    for name, tenant, role in (
+        ("user_a", a, "tenant_user"),
+        ("viewer_a", a, "viewer"),
+        ("user_b", b, "tenant_user"),
+        ("member_x", a, "viewer"),
+    ):
+        users[name] = make.user(name.replace("_", "-"))
+        make.member(users[name], tenant, role)
+    for name in ("granted", "outsider", "grantee", "auditor_a"):
+        users[name] = make.user(name.replace("_", "-"))
+    vm_a, job_a = _vm(session, admin, a, "vm-a")
+    vm_a2, job_a2 = _vm(session, admin, a, "vm-a2")
+    vm_b, job_b = _vm(session, admin, b, "vm-b")
+    vm_c, job_c = _vm(session, admin, c, "vm-c")
+    assign_perm(session, users["granted"].id, Perm.VM_VIEW, Target(a.id, vm_a.id), admin)
+    assign_perm(session, users["grantee"].id, Perm.VM_VIEW, Target(a.id, vm_a.id), admin)
+    assign_perm(session, users["grantee"].id, Perm.QUOTA_VIEW, Target(a.id), admin)
+    assign_perm(session, users["auditor_a"].id, Perm.AUDIT_VIEW, Target(a.id), admin)
+    session.flush()
+    world = World(
+        make.app,
+        a,
+        b,
+        c,
+        vm_a,
+        vm_a2,
+        vm_b,
+        vm_c,
+        job_a,
+        job_a2,
+        job_b,
+        job_c,
+        audit_a=_audit_row(session, a, "vm.create"),
+        audit_b=_audit_row(session, b, "vm.create"),
+        audit_none=_audit_row(session, None, "user.create"),
+        users=users,
+    )
+    world.headers = fresh_headers(make.app, users)
+    return world
+
+
+def fresh_headers(app: Flask, users: dict[str, User]) -> dict[str, Headers]:
+    """Fresh access tokens (grants, quota changes, tenant deletion and password changes need
+    them), new for each case: a case that logs out revokes its token."""
+    with app.app_context():
+        headers = {
+            name: {"Authorization": f"Bearer {create_access_token(str(u.id), fresh=True)}"}
+            for name, u in users.items()
+        }
+    headers["anonymous"] = {}
+    return headers
+
+
+def prepare(db: Session, world: World, state: str) -> dict[str, object]:
+    """Put the world in the state a route needs; returns path values it adds.
+
+    "running": as built. "stopped": A's VMs are stopped (startable; A deletable).
+    "queued": vm_a has a queued stop job (cancelable).
+    """
+    if state == "stopped":
+        db.execute(
+            update(VM)
+            .where(VM.id.in_([world.vm_a.id, world.vm_a2.id]))
+            .values(status=VMStatus.STOPPED)
+        )
+    elif state == "queued":
+        admin = db.get_one(User, world.users["admin"].id)
+        job = vms.request_power(db, admin, world.vm_a.id, JobKind.VM_STOP, None)
+        return {"job_id": job.id}
+    elif state != "running":
+        raise ValueError(state)
+    db.flush()
+    return {}
+
+
+# --------------------------------------------------------------------------------------------
+# How each route is called
+
+
+@dataclass(frozen=True)
+class Call:
+    """A valid request to a route: the state it needs (see prepare), its body and query."""
+
+    state: str = "running"
+    body: Callable[[World], dict[str, Any]] | None = None
+    query: Callable[[World], dict[str, str]] | None = None
+    refresh_token: bool = False
+
+
+def default_path(world: World) -> dict[str, object]:
+    """Path parameters name tenant A's objects."""
+    return {
+        "tenant_id": world.a.id,
+        "vm_id": world.vm_a.id,
+        "job_id": world.job_a.id,
+        "user_id": world.users["member_x"].id,
+        "audit_id": world.audit_a,
+    }
+
+
+def vm_body(world: World) -> dict[str, Any]:
+    return {
+        "tenant_id": str(world.a.id),
+        "name": "new-vm",
+        "vcpus": 1,
+        "ram_mb": 512,
+        "disk_gb": 10,
+    }
+
+
+CALLS: dict[tuple[str, str], Call] = {
+    ("/api/v1/auth/login/", "POST"): Call(
+        body=lambda w: {"username": w.users["outsider"].username, "password": PASSWORD}
+    ),
+    ("/api/v1/auth/refresh/", "POST"): Call(refresh_token=True),
+    ("/api/v1/auth/password/", "PUT"): Call(
+        body=lambda w: {"current_password": PASSWORD, "new_password": "a-new-long-passphrase"}
+    ),
+    ("/api/v1/user/", "POST"): Call(
+        body=lambda w: {"username": "new-user", "password": "a-new-long-passphrase"}
+    ),
+    ("/api/v1/user/<uuid:user_id>/", "PATCH"): Call(body=lambda w: {"is_active": False}),
+    ("/api/v1/tenant/", "POST"): Call(body=lambda w: {"name": "tenant-new"}),
+    ("/api/v1/tenant/<uuid:tenant_id>/", "PATCH"): Call(body=lambda w: {"name": "tenant-renamed"}),
+    ("/api/v1/tenant/<uuid:tenant_id>/", "DELETE"): Call(state="stopped"),
+    ("/api/v1/tenant/<uuid:tenant_id>/member/", "POST"): Call(
+        body=lambda w: {"user_id": w.id("outsider"), "role": "viewer"}
+    ),
+    ("/api/v1/tenant/<uuid:tenant_id>/permission/", "POST"): Call(
+        body=lambda w: {"user_id": w.id("outsider"), "permission": "quota.view"}
+    ),
+    ("/api/v1/tenant/<uuid:tenant_id>/permission/", "DELETE"): Call(
+        query=lambda w: {"user_id": w.id("grantee"), "permission": "quota.view"}
+    ),
+    ("/api/v1/tenant/<uuid:tenant_id>/quota/", "PUT"): Call(body=lambda w: {"vms": 50}),
+    ("/api/v1/tenant/<uuid:tenant_id>/quota/check/", "POST"): Call(
+        body=lambda w: {"vcpus": 1, "ram_mb": 512, "disk_gb": 10}
+    ),
+    ("/api/v1/vm/", "POST"): Call(body=vm_body),
+    ("/api/v1/vm/create/", "POST"): Call(body=vm_body),
+    ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): Call(body=lambda w: {"force": False}),
+    ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): Call(state="stopped", body=lambda w: {}),
+    ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): Call(
+        body=lambda w: {"user_id": w.id("outsider"), "permission": "vm.view"}
+    ),
+    ("/api/v1/vm/<uuid:vm_id>/permission/", "DELETE"): Call(
+        query=lambda w: {"user_id": w.id("grantee"), "permission": "vm.view"}
+    ),
+    ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): Call(state="queued"),
+}
+
+PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def url(rule: str, world: World, **values: object) -> str:
+    """The rule with its path parameters filled in (A's objects unless values say otherwise)."""
+    filled = default_path(world) | values
+    return PARAM.sub(lambda m: str(filled[m.group(1)]), rule)
+
+
+def send(
+    client: FlaskClient,
+    world: World,
+    key: tuple[str, str],
+    headers: Headers,
+    path: dict[str, object] | None = None,
+    **overrides: Any,
+) -> Any:
+    """Make the request of CALLS[key] (overrides: json=, query_string=)."""
+    rule, method = key
+    call = CALLS.get(key, Call())
+    kwargs: dict[str, Any] = {"method": method, "headers": headers}
+    if call.body:
+        kwargs["json"] = call.body(world)
+    if call.query:
+        kwargs["query_string"] = call.query(world)
+    kwargs.update(overrides)
+    return client.open(url(rule, world, **(path or {})), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Proving "changed nothing"
+
+
+def snapshot(db: Session) -> dict[str, list[str]]:
+    """Every row of every table but the audit log, as sorted text: equal means unchanged."""
+    db.flush()
+    db.expire_all()
+    return {
+        table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
+        for table in Base.metadata.sorted_tables
+        if table.name != AuditLog.__tablename__
+    }
+
+
+def audit_rows_after(db: Session, last_id: int) -> list[AuditLog]:
+    return list(db.scalars(select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id)))
+
+
+def last_audit_id(db: Session) -> int:
+    return int(db.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) or 0)
+
+
+# --------------------------------------------------------------------------------------------
+# The routes of the URL map
+
+
+def skipped(rule: Rule) -> bool:
+    """Static files and the OpenAPI document / Swagger UI are not API routes."""
+    endpoint = str(rule.endpoint)
+    return endpoint == "static" or endpoint.startswith("api-docs.")
+
+
+def routes_of(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if not skipped(rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+
+
+def _collection_app() -> Flask:
+    """The app at collection time: building it, and serving its OpenAPI document, connect to
+    nothing."""
+    unused = "postgresql+psycopg://unused@127.0.0.1/unused"
+    return create_app(Settings(database_url=unused, jwt_secret="x" * 40))
+
+
+_APP = _collection_app()
+URL_MAP_ROUTES = routes_of(_APP)
+SPEC: dict[str, Any] = _APP.test_client().get("/api/v1/openapi.json").get_json()
+
+
+def cases() -> Iterator[Any]:
+    for rule, method in sorted(URL_MAP_ROUTES | MATRIX.keys()):
+        for persona in PERSONAS:
+            yield pytest.param((rule, method), persona, id=f"{method} {rule} {persona}")
+
+
+# --------------------------------------------------------------------------------------------
+# One world per module, each case inside a savepoint rolled back after it. The fixtures below
+# override conftest's `connection` and `app`; test_list_leakage and test_mass_assignment
+# declare the same four fixtures on these helpers.
+
+Shared = tuple[Flask, Connection, World]
+
+
+def open_shared(settings: Settings, engine: Engine) -> Iterator[Shared]:
+    """The app and the world, built once in a transaction that is rolled back at the end."""
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    with engine.connect() as conn:
+        outer = conn.begin()
+        with Session(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as session:
+            world = build_world(Factory(session, application))
+            session.commit()
+        yield application, conn, world
+        outer.rollback()
+
+
+def case_connection(shared: Shared) -> Iterator[Connection]:
+    """The shared connection inside a savepoint: the case's changes (successes too) end with it."""
+    conn = shared[1]
+    case = conn.begin_nested()
+    yield conn
+    case.rollback()
+
+
+def case_app(shared: Shared, sessions: sessionmaker[Session]) -> Flask:
+    """The module's app on this case's sessions."""
+    application = shared[0]
+    application.extensions["virtflow_sessions"] = sessions
+    return application
+
+
+def case_world(shared: Shared) -> World:
+    """The world with new tokens: a case that logged out revoked its own."""
+    built = shared[2]
+    built.headers = fresh_headers(built.app, built.users)
+    return built
+
+
+@pytest.fixture(scope="module")
+def shared(settings: Settings, engine: Engine) -> Iterator[Shared]:
+    yield from open_shared(settings, engine)
+
+
+@pytest.fixture
+def connection(shared: Shared) -> Iterator[Connection]:
+    yield from case_connection(shared)
+
+
+@pytest.fixture
+def app(shared: Shared, sessions: sessionmaker[Session], redis: Redis) -> Flask:
+    return case_app(shared, sessions)
+
+
+@pytest.fixture
+def world(shared: Shared) -> World:
+    return case_world(shared)
+
+
+# --------------------------------------------------------------------------------------------
+# Tests
+
+
+def test_authz_matrix_declares_exactly_the_url_map(app: Flask) -> None:
+    routes = routes_of(app)
+    assert routes, "the URL map has no API routes"
+    assert sorted(routes - MATRIX.keys()) == [], "routes without a declared expectation"
+    assert sorted(MATRIX.keys() - routes) == [], "expectations for routes that do not exist"
+    assert all(set(row) == set(PERSONAS) for row in MATRIX.values())
+    assert sorted(CALLS.keys() - MATRIX.keys()) == [], "calls for undeclared routes"
+    # Each mutating route is exercised with a success somewhere: its body is valid.
+    for key, row in MATRIX.items():
+        if key[1] in MUTATING:
+            assert any(200 <= status < 300 for status in row.values()), key
+
+
+@pytest.mark.parametrize(("key", "persona"), list(cases()))
+def test_authz_matrix(
+    client: FlaskClient, world: World, db: Session, key: tuple[str, str], persona: str
+) -> None:
+    assert key in URL_MAP_ROUTES, f"{key} is declared in MATRIX but not in the URL map"
+    assert key in MATRIX, f"{key} is in the URL map without a declared expectation in MATRIX"
+    expected = MATRIX[key][persona]
+    call = CALLS.get(key, Call())
+    path = prepare(db, world, call.state)
+    headers = world.refresh_headers(persona) if call.refresh_token else world.h(persona)
+    before, last = snapshot(db), last_audit_id(db)
+
+    resp = send(client, world, key, headers, path)
+
+    body = resp.get_json()
+    assert resp.status_code == expected, body
+    written = audit_rows_after(db, last)
+    mutating = key[1] in MUTATING
+    if expected >= 400:
+        assert body["error"]["code"] == CODE[expected], body
+        assert snapshot(db) == before, "a refused request changed a table"
+        if mutating:
+            [row] = written
+            assert (row.outcome, row.status_code) == (AuditOutcome.DENIED, expected)
+        else:
+            assert written == []
+    else:
+        assert body["status"] == "success"
+        if mutating:
+            [row] = written
+            assert (row.outcome, row.status_code) == (AuditOutcome.SUCCESS, expected)
+            # The snapshot sees changes: what proves refusals changed nothing can fail.
+            assert (snapshot(db) == before) == (key in CHANGE_NO_ROW)
+
+
+def test_authz_single_vm_grant_sees_that_vm_and_its_jobs_only(
+    client: FlaskClient, world: World, db: Session
+) -> None:
+    h = world.h("granted")
+    assert client.get(f"/api/v1/vm/{world.vm_a.id}/", headers=h).status_code == 200
+    resp = client.get("/api/v1/job/", query_string={"vm_id": str(world.vm_a.id)}, headers=h)
+    assert [j["id"] for j in resp.get_json()["data"]] == [str(world.job_a.id)]
+    for path in ("", "stdout/", "events/"):
+        assert client.get(f"/api/v1/job/{world.job_a.id}/{path}", headers=h).status_code == 200
+    # Nothing else of A: not its other VM, nor that VM's job, nor the tenant.
+    for path in (
+        f"/api/v1/vm/{world.vm_a2.id}/",
+        f"/api/v1/job/{world.job_a2.id}/",
+        f"/api/v1/tenant/{world.a.id}/",
+    ):
+        resp = client.get(path, headers=h)
+        assert (resp.status_code, resp.get_json()["error"]["code"]) == (404, "NOT_FOUND"), path
+    before = snapshot(db)
+    resp = client.delete(f"/api/v1/vm/{world.vm_a.id}/", headers=h)
+    assert resp.status_code == 403, resp.get_json()
+    assert resp.get_json()["error"]["details"] == {"permission": "vm.delete"}
+    assert client.delete(f"/api/v1/vm/{world.vm_a2.id}/", headers=h).status_code == 404
+    assert snapshot(db) == before
+    assert db.get_one(VM, world.vm_a.id).status == VMStatus.RUNNING
+
+
+@pytest.mark.parametrize("persona", ["user_b", "granted"])
+def test_authz_cross_tenant_ids_answer_like_missing_ones(
+    client: FlaskClient, world: World, persona: str
+) -> None:
+    """A's objects and ids that exist nowhere answer the same: no existence leak."""
+    h = world.h(persona)
+    for rule in ("/api/v1/tenant/{}/", "/api/v1/tenant/{}/quota/", "/api/v1/tenant/{}/member/"):
+        real = client.get(rule.format(world.a.id), headers=h)
+        missing = client.get(rule.format(uuid.uuid4()), headers=h)
+        assert real.status_code == missing.status_code == 404
+        assert real.get_json()["error"] == missing.get_json()["error"]
