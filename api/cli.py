@@ -146,12 +146,14 @@ def inventory() -> None:
 def inventory_sync() -> None:
     """Mirror the baremetal group of the inventory into the database."""
     from api.db import session_factory  # noqa: PLC0415
-    from api.services.inventory import baremetal_hosts, read_inventory, sync  # noqa: PLC0415
+    from api.services import inventory as inv  # noqa: PLC0415
 
     settings = _settings()
-    entries = baremetal_hosts(read_inventory(settings.inventory_path))
+    fingerprint = inv.digest(settings.inventory_path)
+    entries = inv.baremetal_hosts(inv.read_inventory(settings.inventory_path))
     with session_factory(settings.database_url)() as session:
-        hosts = sync(session, entries)
+        hosts = inv.sync(session, entries)
+        inv.record_synced(session, settings.inventory_path, fingerprint)
         session.commit()
     for host in hosts:
         state = "in inventory" if host.in_inventory else "REMOVED from inventory"

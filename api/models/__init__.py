@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import column_property
 
 from api.models.audit import AuditLog, AuditOutcome
-from api.models.baremetal import Baremetal
+from api.models.baremetal import Baremetal, InventorySync
 from api.models.job import Job, JobEvent, JobKind, JobStatus
 from api.models.permission import ObjectPermission
 from api.models.quota import DEFAULT_LIMITS, QUOTA_RESOURCES, Quota
@@ -29,6 +29,7 @@ __all__ = [
     "AuditLog",
     "AuditOutcome",
     "Baremetal",
+    "InventorySync",
     "Job",
     "JobEvent",
     "JobKind",

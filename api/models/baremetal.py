@@ -30,3 +30,15 @@ class Baremetal(Base):
     )
     synced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
+
+
+class InventorySync(Base):
+    """Which state of an inventory the baremetal rows reflect, shared by every API process."""
+
+    __tablename__ = "inventory_sync"
+
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True, comment="inventory path")
+    fingerprint: Mapped[str] = mapped_column(
+        String(64), comment="sha256 of the inventory files' paths, sizes and mtimes"
+    )
+    synced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -7,6 +7,7 @@ row per host of the `baremetal` group. Hosts that disappear are kept but marked 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Baremetal
+from api.models import Baremetal, InventorySync
 
 log = logging.getLogger(__name__)
 
@@ -128,17 +129,33 @@ def sync(session: Session, entries: list[HostEntry]) -> list[Baremetal]:
     return list(session.scalars(select(Baremetal).order_by(Baremetal.name)))
 
 
+def digest(path: Path) -> str:
+    """The inventory's fingerprint as one short string."""
+    return hashlib.sha256(repr(inventory_fingerprint(path)).encode()).hexdigest()
+
+
+def record_synced(session: Session, path: Path, fingerprint: str) -> None:
+    """Note in the database which inventory state the baremetal rows now reflect."""
+    values = {"path": str(path), "fingerprint": fingerprint, "synced_at": utcnow()}
+    stmt = insert(InventorySync).values(**values)
+    session.execute(stmt.on_conflict_do_update(index_elements=[InventorySync.path], set_=values))
+
+
 class InventoryWatcher:
-    """Re-syncs when inventory files change, so hand edits reach the API without a restart."""
+    """Re-syncs when inventory files change, so hand edits reach the API without a restart.
+
+    The synced fingerprint lives in the database, not in the process: every API process sees
+    whether the rows reflect the files as they are now, whichever process synced them.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._seen: tuple[tuple[str, int, int], ...] | None = None
 
     def refresh(self, session: Session) -> None:
-        """Sync if the inventory changed since this process last synced it."""
-        fingerprint = inventory_fingerprint(self.path)
-        if fingerprint == self._seen:
+        """Sync if the files differ from the state the baremetal rows reflect."""
+        fingerprint = digest(self.path)
+        synced = session.get(InventorySync, str(self.path))
+        if synced is not None and synced.fingerprint == fingerprint:
             return
         try:
             entries = baremetal_hosts(read_inventory(self.path))
@@ -148,4 +165,4 @@ class InventoryWatcher:
             log.exception("inventory unreadable; keeping the last synced hosts")
             return
         sync(session, entries)
-        self._seen = fingerprint
+        record_synced(session, self.path, fingerprint)

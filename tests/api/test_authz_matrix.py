@@ -174,10 +174,10 @@ class World:
 def sync_inventory(session: Session, app: Flask) -> None:
     """The baremetal hosts of the test inventory, as a request's inventory refresh makes them."""
     path = app.extensions["virtflow_settings"].inventory_path
+    fingerprint = inventory.digest(path)
     inventory.sync(session, inventory.baremetal_hosts(inventory.read_inventory(path)))
-    # The app's watcher counts as having seen these files: requests do not re-sync.
-    watcher = app.extensions["virtflow_inventory"]
-    watcher._seen = inventory.inventory_fingerprint(path)
+    # The rows now reflect these files: requests do not re-sync.
+    inventory.record_synced(session, path, fingerprint)
 
 
 def _vm(session: Session, creator: User, tenant: Tenant, name: str) -> tuple[VM, Job]:

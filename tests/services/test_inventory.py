@@ -251,3 +251,24 @@ def test_inventory_watcher_keeps_hosts_when_inventory_breaks(
     watcher.refresh(db)
     assert len(reads) == 3
     assert set(rows(db)) == {"bm-1", "bm-2", "bm-3"}
+
+
+def test_inventory_watchers_of_two_processes_share_what_was_synced(
+    db: Session, inventory_dir: Path, reads: list[Path]
+) -> None:
+    """Process B must not trust its own memory: process A may have synced another state since."""
+    process_a, process_b = InventoryWatcher(inventory_dir), InventoryWatcher(inventory_dir)
+    process_b.refresh(db)
+    extra = inventory_dir / "zz-extra.yml"
+    extra.write_text(
+        "all:\n  children:\n    baremetal:\n      hosts:\n        bm-x:\n"
+        "          ansible_connection: local\n",
+        encoding="utf-8",
+    )
+    process_a.refresh(db)
+    assert rows(db)["bm-x"].in_inventory is True
+    extra.unlink()  # the files are back to exactly what process B synced first
+    process_b.refresh(db)
+    assert rows(db)["bm-x"].in_inventory is False
+    process_a.refresh(db)
+    assert len(reads) == 3  # and nobody re-reads an inventory whose state is already synced
