@@ -12,52 +12,31 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from redis import Redis
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.models import VM, AuditLog, Baremetal, Job, Tenant, User
-from api.settings import Settings
-from tests.api.test_authz_matrix import (
+
+# The fixtures app, connection, shared and world are the authorization matrix's own: its
+# world is built once per module, with a savepoint per case.
+from tests.api.test_authz_matrix import (  # noqa: F401
     SPEC,
-    Shared,
     World,
-    case_app,
-    case_connection,
-    case_world,
-    open_shared,
+    app,
+    connection,
+    shared,
+    world,
 )
 
 PERSONAS = ("admin", "user_a", "viewer_a", "user_b", "granted", "auditor_a")
 Expected = set[str] | int  # the permitted ids, or the status of a refusal
 REFUSAL = {403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
-
-
-@pytest.fixture(scope="module")
-def shared(settings: Settings, engine: Engine) -> Iterator[Shared]:
-    yield from open_shared(settings, engine)
-
-
-@pytest.fixture
-def connection(shared: Shared) -> Iterator[Connection]:
-    yield from case_connection(shared)
-
-
-@pytest.fixture
-def app(shared: Shared, sessions: sessionmaker[Session], redis: Redis) -> Flask:
-    return case_app(shared, sessions)
-
-
-@pytest.fixture
-def world(shared: Shared) -> World:
-    return case_world(shared)
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from redis import Redis
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.models import (
     VM,
@@ -36,47 +34,28 @@ from api.models import (
     User,
     VMStatus,
 )
-from api.settings import Settings
-from tests.api.test_authz_matrix import (
+
+# The fixtures app, connection, shared and world are the authorization matrix's own: its
+# world is built once per module, with a savepoint per case.
+from tests.api.test_authz_matrix import (  # noqa: F401
     CALLS,
     MUTATING,
     SPEC,
     URL_MAP_ROUTES,
     Call,
-    Shared,
     World,
+    app,
     audit_rows_after,
-    case_app,
-    case_connection,
-    case_world,
+    connection,
     last_audit_id,
-    open_shared,
     prepare,
     send,
+    shared,
     snapshot,
+    world,
 )
 
 Key = tuple[str, str]
-
-
-@pytest.fixture(scope="module")
-def shared(settings: Settings, engine: Engine) -> Iterator[Shared]:
-    yield from open_shared(settings, engine)
-
-
-@pytest.fixture
-def connection(shared: Shared) -> Iterator[Connection]:
-    yield from case_connection(shared)
-
-
-@pytest.fixture
-def app(shared: Shared, sessions: sessionmaker[Session], redis: Redis) -> Flask:
-    return case_app(shared, sessions)
-
-
-@pytest.fixture
-def world(shared: Shared) -> World:
-    return case_world(shared)
 
 
 # A value for each read-only field, aimed at another tenant or at escalation where it can be.
