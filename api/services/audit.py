@@ -159,6 +159,7 @@ def visible(user: User) -> Select[AuditLog]:
     return query
 
 
+# AuditFilter fields that filter by equality.
 AUDIT_EQUALS = (
     "tenant_id",
     "actor_id",
@@ -172,16 +173,8 @@ AUDIT_EQUALS = (
 
 def audit_query(user: User, flt: AuditFilter) -> Select[AuditLog]:
     """The rows of flt the caller may read, newest first (a tampered tenant_id finds nothing)."""
-    equals = (
-        "tenant_id",
-        "actor_id",
-        "object_type",
-        "object_id",
-        "action",
-        "outcome",
-        "request_id",
-    )
-    query = narrow(visible(user), AuditLog, **{name: getattr(flt, name) for name in equals})
+    equals = {name: getattr(flt, name) for name in AUDIT_EQUALS}
+    query = narrow(visible(user), AuditLog, **equals)
     if flt.since is not None:
         query = query.where(AuditLog.created_at >= flt.since)
     if flt.until is not None:
