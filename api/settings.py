@@ -75,6 +75,9 @@ class Settings:
     login_fail_window_seconds: int = 300
     # Redis key prefix of the login limiter; empty means "<queue_name>:login-limit".
     rate_limit_prefix: str = ""
+    # Reverse proxies in front of the API whose X-Forwarded-For is trusted (0: none, the
+    # peer address is the client's). Client addresses feed the audit log and login limits.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +107,7 @@ class Settings:
                 name: _int(env, f"VIRTFLOW_QUOTA_{name.upper()}", limit)
                 for name, limit in DEFAULT_LIMITS.items()
             },
+            trusted_proxies=_int(env, "VIRTFLOW_TRUSTED_PROXIES", base.trusted_proxies),
             login_fails_per_account=_int(
                 env, "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT", base.login_fails_per_account
             ),
@@ -134,3 +138,5 @@ class Settings:
                 "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT, VIRTFLOW_LOGIN_FAILS_PER_ADDRESS and "
                 "VIRTFLOW_LOGIN_FAIL_WINDOW must be positive"
             )
+        if self.trusted_proxies < 0:
+            raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import logs
 from api.errors import UnsupportedMediaType, ValidationFailed
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.check_serving()
     logs.configure(settings.log_level)
     app = Flask("virtflow")
+    if settings.trusted_proxies:
+        # Only the hops we run ourselves: a client cannot forge its address past them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.update(_openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["virtflow_settings"] = settings
     app.extensions["virtflow_queue"] = JobQueue(settings)
