@@ -200,7 +200,8 @@ def worker(burst: bool) -> None:
     queue = Queue(settings.queue_name, connection=connection)
     # First recover what a previous worker or API process left behind (see jobs/reconcile.py).
     queue.enqueue_call(SWEEP_FUNC, at_front=True, result_ttl=3600)
-    Worker([queue], connection=connection).work(burst=burst, with_scheduler=False)
+    # The scheduler runs the periodic sweeps; RQ lets one worker at a time hold it.
+    Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)
 
 
 @main.group()

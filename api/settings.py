@@ -78,6 +78,8 @@ class Settings:
     # Reverse proxies in front of the API whose X-Forwarded-For is trusted (0: none, the
     # peer address is the client's). Client addresses feed the audit log and login limits.
     trusted_proxies: int = 0
+    # Seconds between two sweeps of lost jobs (jobs/reconcile.py); workers run the schedule.
+    sweep_interval_seconds: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +110,9 @@ class Settings:
                 for name, limit in DEFAULT_LIMITS.items()
             },
             trusted_proxies=_int(env, "VIRTFLOW_TRUSTED_PROXIES", base.trusted_proxies),
+            sweep_interval_seconds=_int(
+                env, "VIRTFLOW_SWEEP_INTERVAL", base.sweep_interval_seconds
+            ),
             login_fails_per_account=_int(
                 env, "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT", base.login_fails_per_account
             ),

@@ -1,7 +1,8 @@
 """Sweep jobs whose RQ side was lost, so no job stays `queued` or `running` forever.
 
 Run as an RQ job that every `virtflow worker` queues when it starts (and that ops may queue
-again with `virtflow jobs sweep`):
+again with `virtflow jobs sweep`); each sweep schedules the next one, every
+VIRTFLOW_SWEEP_INTERVAL seconds:
 - a job the database calls `running` whose RQ job is gone, failed, stopped or finished (a
   worker died before the job could record its outcome) ends `error`, and so does its VM;
 - a job the database calls `queued` whose RQ job does not exist (the API process died between
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 
 from redis import Redis
@@ -22,12 +24,13 @@ from sqlalchemy import select
 
 from api.db import utcnow
 from api.models import Job, JobStatus
-from api.queue import JOB_FUNCS, JobQueue, PendingJob
+from api.queue import JOB_FUNCS, SWEEP_FUNC, JobQueue, PendingJob
 from jobs import base
 
 log = logging.getLogger(__name__)
 
 LOST = frozenset({RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED, RQStatus.FINISHED})
+clock = time.time  # tests pin it
 # A queued job younger than this may still be between the API's commit and its enqueue.
 QUEUED_GRACE = dt.timedelta(seconds=60)
 
@@ -64,4 +67,22 @@ def sweep() -> dict[str, int]:
     log.info(
         "sweep: %d lost running job(s) failed, %d lost queued job(s) requeued", failed, requeued
     )
+    schedule_next(queue, settings.sweep_interval_seconds)
     return {"failed": failed, "requeued": requeued}
+
+
+def next_slot(interval: int, now: float) -> int:
+    """The next time slot; its sweep has one id however many workers schedule it."""
+    return int(now // interval) + 1
+
+
+def schedule_next(queue: JobQueue, interval: int) -> None:
+    """Schedule the sweep of the next time slot (RQ's scheduler runs inside the workers)."""
+    slot = next_slot(interval, clock())
+    queue.rq.enqueue_at(
+        dt.datetime.fromtimestamp(slot * interval, dt.UTC),
+        SWEEP_FUNC,
+        job_id=f"{queue.rq.name}-sweep-{slot}",
+        result_ttl=interval,
+        failure_ttl=interval,
+    )

@@ -8,6 +8,7 @@ import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job as RQJob
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -74,3 +75,21 @@ def test_sweep_gives_a_fresh_queued_job_time_to_be_enqueued(
     db: Session, queued: tuple[VM, Job]
 ) -> None:
     assert reconcile.sweep() == {"failed": 0, "requeued": 0}
+
+
+def test_sweep_schedules_one_next_sweep_per_time_slot(
+    db: Session, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = 1_800_000_123.0
+    monkeypatch.setattr(reconcile, "clock", lambda: now)
+    reconcile.sweep()
+    reconcile.sweep()  # a second worker sweeping in the same slot schedules the same job
+    registry = ScheduledJobRegistry(settings.queue_name, connection=redis)
+    ids = registry.get_job_ids()
+    assert len(ids) == 1  # the redis fixture removes these keys: they carry the queue's name
+    (job_id,) = ids
+    slot = reconcile.next_slot(settings.sweep_interval_seconds, now)
+    assert job_id == f"{settings.queue_name}-sweep-{slot}"
+    assert RQJob.fetch(job_id, connection=redis).func_name == "jobs.reconcile.sweep"
+    when = registry.get_scheduled_time(job_id)
+    assert when.timestamp() == slot * settings.sweep_interval_seconds
