@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -125,10 +124,3 @@ def finish(
         job.artifacts = artifacts
     session.flush()
     return job
-
-
-def unfinished_for_vm(session: Session, vm_id: uuid.UUID) -> Sequence[Job]:
-    """Queued or running jobs of one VM."""
-    return session.scalars(
-        select(Job).where(Job.vm_id == vm_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
-    ).all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
@@ -40,11 +39,6 @@ def tenants_query(user: User, name: str | None = None) -> Select[Tenant]:
     if name:
         query = query.where(Tenant.name == name)
     return query.order_by(Tenant.created_at.desc(), Tenant.id)
-
-
-def list_tenants(session: Session, user: User) -> Sequence[Tenant]:
-    """Every tenant the caller may see."""
-    return list(session.scalars(tenants_query(user)))
 
 
 def rename_tenant(session: Session, tenant: Tenant, name: str) -> Tenant:

@@ -161,14 +161,6 @@ def test_jobs_finish_keeps_first_terminal_outcome(db: Session, admin: User, tena
     assert job.finished_at is not None
 
 
-def test_jobs_unfinished_for_vm(db: Session, admin: User, tenant: Tenant) -> None:
-    vm, job = new_vm(db, admin, tenant)
-    assert list(jobs.unfinished_for_vm(db, vm.id)) == [job]
-    job.status = JobStatus.SUCCESSFUL
-    db.flush()
-    assert list(jobs.unfinished_for_vm(db, vm.id)) == []
-
-
 def test_users_authenticate(db: Session, make: Factory) -> None:
     user = make.user("alice")
     assert users.authenticate(db, "alice", PASSWORD) is user
