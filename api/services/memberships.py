@@ -14,7 +14,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from api.errors import AlreadyExists, InvalidState, NotFound
-from api.models import VM, Membership, ObjectPermission, Tenant, User, VMStatus
+from api.models import VM, Membership, ObjectPermission, User, VMStatus
 from api.services.permissions import (
     Perm,
     Target,
@@ -23,15 +23,8 @@ from api.services.permissions import (
     find_grant,
     require,
 )
+from api.services.tenants import get_tenant
 from api.services.vms import lock_active_tenant
-
-
-def _tenant(session: Session, caller: User, tenant_id: uuid.UUID, perm: Perm) -> Tenant:
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFound()
-    require(session, caller, perm, Target(tenant.id))
-    return tenant
 
 
 def _user(session: Session, user_id: uuid.UUID) -> User:
@@ -44,7 +37,7 @@ def _user(session: Session, user_id: uuid.UUID) -> User:
 
 def members_query(session: Session, caller: User, tenant_id: uuid.UUID) -> Select[Membership]:
     """A tenant's memberships, oldest first, for anyone who can view the tenant."""
-    _tenant(session, caller, tenant_id, Perm.TENANT_VIEW)
+    get_tenant(session, caller, tenant_id, Perm.TENANT_VIEW)
     return (
         select(Membership)
         .where(Membership.tenant_id == tenant_id)
@@ -66,7 +59,7 @@ def add_member(
     The tenant share lock keeps a member from being added while the tenant is being deleted
     (deletion removes every membership).
     """
-    _tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
+    get_tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
     lock_active_tenant(session, tenant_id)
     _user(session, user_id)
     existing = session.scalar(
@@ -91,7 +84,7 @@ def remove_member(
     Returns the removed membership and how many grants went with it: leaving a tenant means
     losing every access to its objects.
     """
-    _tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
+    get_tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
     membership = session.scalar(
         select(Membership)
         .where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
@@ -126,7 +119,7 @@ def grant_target(
         return target
     if tenant_id is None:
         raise NotFound()
-    return Target(_tenant(session, caller, tenant_id, Perm.TENANT_VIEW).id)
+    return Target(get_tenant(session, caller, tenant_id, Perm.TENANT_VIEW).id)
 
 
 def grants_query(target: Target) -> Select[ObjectPermission]:
