@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.db import Timeouts
 from api.models.quota import DEFAULT_LIMITS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -78,8 +79,18 @@ class Settings:
     # Reverse proxies in front of the API whose X-Forwarded-For is trusted (0: none, the
     # peer address is the client's). Client addresses feed the audit log and login limits.
     trusted_proxies: int = 0
-    # Seconds between two sweeps of lost jobs (jobs/reconcile.py); workers run the schedule.
-    sweep_interval_seconds: int = 300
+    # Seconds between two sweeps of lost jobs (jobs/reconcile.py), run by every worker process.
+    sweep_interval_seconds: int = 15
+    # A running job renews its lease (job.heartbeat_at) every lease/3 seconds; a job whose
+    # lease is older than this many seconds has lost its worker and is failed by the sweep.
+    job_lease_seconds: int = 30
+    # ansible-runner's private data dirs, one per job (<run_dir>/<job id>); empty: <state_dir>/runs.
+    run_dir: Path | None = None
+    # Client timeouts in seconds: no request waits on a paused dependency past these.
+    db_connect_timeout: int = 5
+    db_statement_timeout_ms: int = 15_000
+    redis_connect_timeout: float = 2.0
+    redis_socket_timeout: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +124,12 @@ class Settings:
             sweep_interval_seconds=_int(
                 env, "VIRTFLOW_SWEEP_INTERVAL", base.sweep_interval_seconds
             ),
+            job_lease_seconds=_int(env, "VIRTFLOW_JOB_LEASE", base.job_lease_seconds),
+            run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
+            db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
+            db_statement_timeout_ms=_int(
+                env, "VIRTFLOW_DB_STATEMENT_TIMEOUT_MS", base.db_statement_timeout_ms
+            ),
             login_fails_per_account=_int(
                 env, "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT", base.login_fails_per_account
             ),
@@ -124,6 +141,15 @@ class Settings:
             ),
             rate_limit_prefix=_str(env, "VIRTFLOW_RATE_LIMIT_PREFIX", base.rate_limit_prefix),
         )
+
+    @property
+    def db_timeouts(self) -> Timeouts:
+        return Timeouts(self.db_connect_timeout, self.db_statement_timeout_ms)
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where ansible-runner's private data dirs live, one per job."""
+        return self.run_dir or self.state_dir / "runs"
 
     def check_serving(self) -> None:
         """Refuse to serve with a secret that would let anyone forge tokens."""

@@ -29,7 +29,7 @@ def settings() -> Settings:
 
 def sessions() -> sessionmaker[Session]:
     """Session factory for the worker's database."""
-    return session_factory(settings().database_url)
+    return session_factory(settings().database_url, settings().db_timeouts)
 
 
 def bind_request_id(request_id: str | None) -> None:

@@ -68,6 +68,13 @@ class Job(Base):
     )
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="lease of a running job, renewed by its worker; stale means the worker died",
+    )
+    worker: Mapped[str | None] = mapped_column(
+        String(255), comment="host:pid of the process running the job"
+    )
 
 
 class JobEvent(Base):

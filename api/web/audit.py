@@ -191,8 +191,9 @@ def _record_answer(response: Response) -> None:
     if current.actor_id is None:
         current.actor(_caller())
     _end_request_transaction()
+    app_settings = current_app.extensions["virtflow_settings"]
     factory = current_app.extensions.get("virtflow_sessions") or session_factory(
-        current_app.extensions["virtflow_settings"].database_url
+        app_settings.database_url, app_settings.db_timeouts
     )
     with factory() as session:
         audit.resolve_tenant(session, current)

@@ -33,7 +33,7 @@ def db() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db" not in g:
         factory = current_app.extensions.get("virtflow_sessions")
-        g.db = (factory or session_factory(settings().database_url))()
+        g.db = (factory or session_factory(settings().database_url, settings().db_timeouts))()
     session: Session = g.db
     return session
 
