@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision: str = "3c033cdeaeb0"
 down_revision: str | Sequence[str] | None = "565f40529e27"
