@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import column_property
 
 from api.models.audit import AuditLog, AuditOutcome
+from api.models.auth_session import AuthSession, RevokedToken
 from api.models.baremetal import Baremetal, InventorySync
 from api.models.job import Job, JobEvent, JobKind, JobStatus
 from api.models.permission import ObjectPermission
@@ -28,6 +29,7 @@ __all__ = [
     "VM",
     "AuditLog",
     "AuditOutcome",
+    "AuthSession",
     "Baremetal",
     "InventorySync",
     "Job",
@@ -37,6 +39,7 @@ __all__ = [
     "Membership",
     "ObjectPermission",
     "Quota",
+    "RevokedToken",
     "Tenant",
     "TenantRole",
     "TenantStatus",
