@@ -13,8 +13,6 @@ from pathlib import Path
 
 import click
 
-from api import logs
-from api.queue import SWEEP_FUNC, JobQueue
 from api.settings import REPO_ROOT, Settings
 
 DOCS_DIR = REPO_ROOT / "docs" / "api"
@@ -190,18 +188,9 @@ def _gunicorn_args(bind: str, workers: int) -> list[str]:
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run one RQ worker on the VirtFlow queue."""
-    from redis import Redis  # noqa: PLC0415
-    from rq import Queue, Worker  # noqa: PLC0415
-
-    settings = _settings()
-    logs.configure(settings.log_level)
-    connection = Redis.from_url(settings.redis_url)
-    queue = Queue(settings.queue_name, connection=connection)
-    # First recover what a previous worker or API process left behind (see jobs/reconcile.py).
-    queue.enqueue_call(SWEEP_FUNC, at_front=True, result_ttl=3600)
-    # The scheduler runs the periodic sweeps; RQ lets one worker at a time hold it.
-    Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+    """Run one RQ worker on the VirtFlow queue, with the periodic sweep of lost jobs."""
+    # By module name: the API package never imports jobs (the worker process is jobs').
+    os.execv(sys.executable, [sys.executable, "-m", "jobs.worker", *(["--burst"] if burst else [])])
 
 
 @main.group()
@@ -211,10 +200,8 @@ def jobs() -> None:
 
 @jobs.command("sweep")
 def jobs_sweep() -> None:
-    """Queue a sweep: lost running jobs end `error`, lost queued jobs are queued again."""
-    settings = _settings()
-    job = JobQueue(settings).rq.enqueue_call(SWEEP_FUNC, at_front=True, result_ttl=3600)
-    click.echo(f"sweep queued as RQ job {job.id}; a worker runs it next")
+    """Sweep now: expired leases end `error`, lost queued jobs are queued again, orphans die."""
+    os.execv(sys.executable, [sys.executable, "-m", "jobs.worker", "--sweep-once"])
 
 
 @main.command()

@@ -1,17 +1,22 @@
-"""What every job shares: settings, sessions, the request id in logs, and the RQ failure hook."""
+"""What every job shares: settings, sessions, the request id in logs, and recording a crash."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
+from contextlib import AbstractContextManager
 from functools import cache
 from typing import Any
 
+from redis.exceptions import RedisError
+from rq.timeouts import JobTimeoutException
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import logs
-from api.db import session_factory
-from api.errors import NotFound
+from api.db import session_factory, throwaway_session
 from api.models import JobStatus
 from api.services import jobs, vms
 from api.settings import Settings
@@ -28,8 +33,18 @@ def settings() -> Settings:
 
 
 def sessions() -> sessionmaker[Session]:
-    """Session factory for the worker's database."""
+    """Session factory for the worker's database (pooled; pools never cross a fork)."""
     return session_factory(settings().database_url, settings().db_timeouts)
+
+
+def throwaway() -> AbstractContextManager[Session]:
+    """A session on a connection of its own: for a worker's parent process, which forks."""
+    return throwaway_session(settings().database_url, settings().db_timeouts)
+
+
+def worker_identity() -> str:
+    """host:pid of this process, recorded on the jobs it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def bind_request_id(request_id: str | None) -> None:
@@ -37,16 +52,32 @@ def bind_request_id(request_id: str | None) -> None:
     logs.request_id_var.set(request_id or "-")
 
 
-def record_crash(job_id: uuid.UUID, reason: str) -> None:
-    """Save `error` on the job and its VM when the job itself crashed (idempotent)."""
-    with sessions()() as session:
-        try:
-            job = jobs.finish(session, job_id, JobStatus.ERROR, explanation=reason)
-        except NotFound:
-            log.warning("job %s has no row; nothing to record", job_id)
-            return
-        vms.apply_job_error(session, job, reason)
+def crash_reason(exc: BaseException) -> str:
+    """What a tenant may read about a crash: the kind of failure, never its SQL or parameters."""
+    if isinstance(exc, SQLAlchemyError):
+        return "the job lost its connection to the database; the worker log has the details"
+    if isinstance(exc, RedisError):
+        return "the job lost its connection to Redis; the worker log has the details"
+    if isinstance(exc, TimeoutError | JobTimeoutException):
+        return "the job ran past its time limit and was stopped"
+    return f"the job crashed ({type(exc).__name__}); the worker log has the details"
+
+
+def record_crash(job_id: uuid.UUID, reason: str) -> bool:
+    """Save `error` on the job and its VM when the job crashed; False if it had already ended.
+
+    It uses a connection of its own, so it is safe in a worker's parent as well as in a job.
+    """
+    with throwaway() as session:
+        job = jobs.locked(session, job_id)
+        if job is None or job.status in jobs.TERMINAL:
+            session.rollback()
+            return False
+        job = jobs.finish(session, job_id, JobStatus.ERROR, explanation=reason)
+        vms.apply_job_error(session, job, job.explanation or reason)
         session.commit()
+    log.warning("job %s recorded as error: %s", job_id, reason)
+    return True
 
 
 def on_rq_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:
@@ -56,4 +87,5 @@ def on_rq_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: 
     except (TypeError, ValueError):
         return
     log.error("job %s failed in RQ: %s", job_id, exc_value)
-    record_crash(job_id, f"job crashed: {exc_type.__name__ if exc_type else 'error'}: {exc_value}")
+    exc = exc_value if isinstance(exc_value, BaseException) else RuntimeError(str(exc_value))
+    record_crash(job_id, crash_reason(exc))

@@ -88,14 +88,35 @@ def to_row(job_id: uuid.UUID, event: dict[str, Any], stdout_limit: int) -> dict[
     }
 
 
+def _failed_item(res: dict[str, Any]) -> tuple[str | None, Any]:
+    """The label and message of the first failed item of a looped task result."""
+    for item in res.get("results") or []:
+        if isinstance(item, dict) and item.get("failed"):
+            return item.get("_ansible_item_label") or item.get("item"), item.get("msg")
+    return None, None
+
+
 def failure_reason(event: dict[str, Any]) -> str | None:
-    """A readable reason from a failed or unreachable host event; None for any other event."""
-    status = host_status(event)
-    if status not in ("failed", "unreachable"):
-        return None
+    """A readable reason from a failed or unreachable host event; None for any other event.
+
+    A looped task that fails says only "One or more items failed": the reason names the
+    first failed item and its own message instead (e.g. libvirt's "Failed to connect socket").
+    """
     data = event.get("event_data") or {}
-    msg = _result(data).get("msg") or "no message"
-    return str(_clip(f"task '{data.get('task')}' {status} on {data.get('host')}: {msg}", 2048))
+    res = _result(data)
+    status: str | None = "failed"
+    if event.get("event") == "runner_item_on_failed":
+        if data.get("ignore_errors"):
+            return None
+        label, msg = res.get("_ansible_item_label") or res.get("item"), None
+    else:
+        status = host_status(event)
+        if status not in ("failed", "unreachable"):
+            return None
+        label, msg = _failed_item(res)
+    msg = msg or res.get("msg") or "no message"
+    where = f"on {data.get('host')}" + (f" for item {label}" if label else "")
+    return str(_clip(f"task '{data.get('task')}' {status} {where}: {msg}", 2048))
 
 
 class EventSink:

@@ -1,88 +1,133 @@
-"""Sweep jobs whose RQ side was lost, so no job stays `queued` or `running` forever.
+"""The sweep: no job stays `running` or `queued` forever, and nothing a dead job left survives.
 
-Run as an RQ job that every `virtflow worker` queues when it starts (and that ops may queue
-again with `virtflow jobs sweep`); each sweep schedules the next one, every
-VIRTFLOW_SWEEP_INTERVAL seconds:
-- a job the database calls `running` whose RQ job is gone, failed, stopped or finished (a
-  worker died before the job could record its outcome) ends `error`, and so does its VM;
-- a job the database calls `queued` whose RQ job does not exist (the API process died between
-  commit and enqueue) is queued again under the same id.
+Every worker process runs it every VIRTFLOW_SWEEP_INTERVAL seconds from a thread of its own
+(jobs.worker), and ops may run it with `virtflow jobs sweep`. It needs nothing from Redis to
+keep its schedule, so a Redis restart cannot stop it. Each pass:
+- fails every `running` job whose lease (job.heartbeat_at) is older than VIRTFLOW_JOB_LEASE:
+  its worker died, whatever RQ believes; the VM goes `error`, where the user can delete it;
+- queues again every `queued` job older than QUEUED_GRACE that RQ does not hold (the API could
+  not reach Redis after its commit, or Redis lost its queue in a restart);
+- on this machine, kills the processes of jobs that are not running any more (the playbook a
+  dead work horse left) and removes their run directories.
+The first two are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
+the last is per machine, since processes and run directories are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 import uuid
+from dataclasses import asdict, dataclass
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
-from rq.job import JobStatus as RQStatus
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.models import Job, JobStatus
-from api.queue import JOB_FUNCS, SWEEP_FUNC, JobQueue, PendingJob
-from jobs import base
+from api.queue import JOB_FUNCS, JobQueue, PendingJob
+from api.services import jobs
+from api.settings import Settings
+from jobs import base, reaper
 
 log = logging.getLogger(__name__)
 
-LOST = frozenset({RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED, RQStatus.FINISHED})
-clock = time.time  # tests pin it
 # A queued job younger than this may still be between the API's commit and its enqueue.
 QUEUED_GRACE = dt.timedelta(seconds=60)
+# pg_try_advisory_xact_lock key of the fleet-wide part ("vfsweep").
+SWEEP_LOCK = 0x7666_7377_6565_70
 
 
-def _rq_status(connection: Redis, job_id: uuid.UUID) -> RQStatus | None:
+@dataclass
+class SweepResult:
+    failed: int = 0
+    requeued: int = 0
+    killed: int = 0
+    dirs_removed: int = 0
+
+
+def _rq_holds(connection: Redis, job_id: uuid.UUID) -> bool:
     try:
-        return RQJob.fetch(str(job_id), connection=connection).get_status()
+        RQJob.fetch(str(job_id), connection=connection)
     except NoSuchJobError:
+        return False
+    return True
+
+
+def _lost_queued(session: Session) -> list[tuple[uuid.UUID, str, str | None]]:
+    rows = session.execute(
+        select(Job.id, Job.kind, Job.request_id).where(
+            Job.status == JobStatus.QUEUED, Job.created_at < utcnow() - QUEUED_GRACE
+        )
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _requeue(settings: Settings, queued: list[tuple[uuid.UUID, str, str | None]]) -> int:
+    queue = JobQueue(settings)
+    requeued = 0
+    try:
+        for job_id, kind, request_id in queued:
+            if not _rq_holds(queue.redis, job_id):
+                queue.enqueue(PendingJob(JOB_FUNCS[kind], job_id, request_id))
+                requeued += 1
+    except RedisError as exc:  # try again next pass; the jobs stay queued meanwhile
+        log.warning("sweep: Redis unreachable, lost queued jobs wait (%s)", exc)
+    return requeued
+
+
+def fleet_pass(settings: Settings, result: SweepResult) -> None:
+    """Fail expired leases and requeue lost queued jobs, in one worker of the fleet at a time."""
+    with base.throwaway() as session:
+        if not session.scalar(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))):
+            return  # another worker is sweeping right now
+        expired = jobs.expired_leases(session, settings.job_lease_seconds)
+        queued = _lost_queued(session)
+        for job_id in expired:
+            reason = (
+                f"the worker running this job stopped (no heartbeat for "
+                f"{settings.job_lease_seconds}s); the VM may be half-changed: delete it, "
+                "or run the operation again"
+            )
+            result.failed += base.record_crash(job_id, reason)
+        result.requeued = _requeue(settings, queued)
+        session.commit()
+
+
+def local_pass(settings: Settings, result: SweepResult) -> None:
+    """Kill processes and remove run directories of jobs that are not running any more."""
+    tagged = reaper.tagged_processes(settings.runs_dir)
+    dirs = reaper.run_dir_job_ids(settings.runs_dir)
+    candidates = {_uuid(t.job_id) for t in tagged} | {_uuid(d) for d in dirs}
+    candidates.discard(None)
+    with base.throwaway() as session:
+        running = {str(j) for j in jobs.running_among(session, candidates)}  # type: ignore[arg-type]
+    orphans = [t.pid for t in tagged if t.job_id not in running]
+    if orphans:
+        log.warning("sweep: killing %d orphan playbook process(es)", len(orphans))
+        result.killed = reaper.kill(orphans)
+    for job_id in dirs - running:
+        reaper.remove_run_dir(settings.runs_dir, job_id)
+        result.dirs_removed += 1
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
         return None
 
 
 def sweep() -> dict[str, int]:
-    """Fail lost running jobs and re-enqueue lost queued ones; returns the counts."""
+    """One pass of both parts; returns what it did."""
     settings = base.settings()
-    queue = JobQueue(settings)
-    with base.sessions()() as session:
-        running = session.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING)).all()
-        queued = session.execute(
-            select(Job.id, Job.kind, Job.request_id).where(
-                Job.status == JobStatus.QUEUED, Job.created_at < utcnow() - QUEUED_GRACE
-            )
-        ).all()
-    failed = 0
-    for job_id in running:
-        status = _rq_status(queue.redis, job_id)
-        if status is None or status in LOST:
-            base.record_crash(job_id, "the worker stopped before the job recorded its outcome")
-            failed += 1
-    requeued = 0
-    for job_id, kind, request_id in queued:
-        if _rq_status(queue.redis, job_id) is None:
-            queue.enqueue(PendingJob(JOB_FUNCS[kind], job_id, request_id))
-            requeued += 1
-    log.info(
-        "sweep: %d lost running job(s) failed, %d lost queued job(s) requeued", failed, requeued
-    )
-    schedule_next(queue, settings.sweep_interval_seconds)
-    return {"failed": failed, "requeued": requeued}
-
-
-def next_slot(interval: int, now: float) -> int:
-    """The next time slot; its sweep has one id however many workers schedule it."""
-    return int(now // interval) + 1
-
-
-def schedule_next(queue: JobQueue, interval: int) -> None:
-    """Schedule the sweep of the next time slot (RQ's scheduler runs inside the workers)."""
-    slot = next_slot(interval, clock())
-    queue.rq.enqueue_at(
-        dt.datetime.fromtimestamp(slot * interval, dt.UTC),
-        SWEEP_FUNC,
-        job_id=f"{queue.rq.name}-sweep-{slot}",
-        result_ttl=interval,
-        failure_ttl=interval,
-    )
+    result = SweepResult()
+    fleet_pass(settings, result)
+    local_pass(settings, result)
+    if any(asdict(result).values()):
+        log.info("sweep: %s", asdict(result))
+    return asdict(result)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 import ansible_runner
 
 from api.settings import Settings
+from jobs.reaper import tags
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class PlaybookRun:
     playbook: str
     limit: str
     extravars: dict[str, Any] = field(default_factory=dict)
+    vm_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,19 @@ def run_playbook(
 ) -> RunOutcome:
     """Run playbooks/<run.playbook> with run.extravars, limited to run.limit; blocks until done.
 
-    Artifacts go to a temporary private data dir that is removed afterwards: the events, which
-    on_event stores, are the lasting record.
+    Artifacts go to the job's private data dir, <runs_dir>/<ident>, removed afterwards (the
+    reaper removes it when the process dies first): the events, which on_event stores, are the
+    lasting record. Every process of the run carries the job's tags (jobs.reaper).
     """
     root = settings.ansible_dir
     bin_dir = Path(sys.executable).parent
-    with tempfile.TemporaryDirectory(prefix="virtflow-run-") as private_dir:
+    private_dir = settings.runs_dir / run.ident
+    settings.runs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.rmtree(private_dir, ignore_errors=True)  # a dead earlier attempt's leftovers
+    private_dir.mkdir(mode=0o700)
+    try:
         runner = ansible_runner.run(
-            private_data_dir=private_dir,
+            private_data_dir=str(private_dir),
             project_dir=str(root),
             playbook=str(root / "playbooks" / run.playbook),
             inventory=str(settings.inventory_path),
@@ -56,6 +63,7 @@ def run_playbook(
                 # pexpect finds ansible-playbook on this PATH; the worker may run as
                 # .venv/bin/virtflow without its virtualenv on PATH.
                 "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                **tags(settings.runs_dir, run.ident, run.vm_id),
             },
             ident=run.ident,
             event_handler=on_event,
@@ -64,3 +72,5 @@ def run_playbook(
             quiet=True,
         )
         return RunOutcome(status=str(runner.status), rc=runner.rc)
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)

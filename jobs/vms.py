@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from api.models import VM, Job, JobKind, JobStatus, VMStatus
 from api.services import jobs, tenants, vms
 from api.services.permissions import drop_object_grants
-from jobs import base
+from jobs import base, reaper
 from jobs.events import EventSink
+from jobs.lease import Lease
 from jobs.runner import PlaybookRun, RunOutcome, run_playbook
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class Finished:
 def _start(job_id: uuid.UUID, expect: VMStatus, becomes: VMStatus) -> Started | None:
     """Claim the job and move its VM from expect to becomes; None if it may not run."""
     with base.sessions()() as session:
-        job = jobs.claim(session, job_id)
+        job = jobs.claim(session, job_id, base.worker_identity())
         if job is None:
             log.info("job %s is not queued any more; nothing to do", job_id)
             session.rollback()
@@ -64,7 +65,7 @@ def _start(job_id: uuid.UUID, expect: VMStatus, becomes: VMStatus) -> Started | 
             return None
         vm.status = becomes
         session.commit()
-        run = PlaybookRun(str(job.id), job.playbook, job.limit, dict(job.extravars))
+        run = PlaybookRun(str(job.id), job.playbook, job.limit, dict(job.extravars), str(vm.id))
         return Started(run, vm.domain_name)
 
 
@@ -81,10 +82,17 @@ def _execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink
         stdout_limit=settings.event_stdout_limit,
         job_stdout_limit=settings.job_stdout_limit,
     )
+    if run.vm_id:  # an earlier job of this VM whose worker died may still be running
+        reaper.kill_vm_playbooks(settings.runs_dir, run.vm_id, keep_job=run.ident)
+    lease = Lease(base.sessions(), job_id, every=max(1.0, settings.job_lease_seconds / 3))
     try:
-        outcome = run_playbook(settings, run, sink)
+        with lease:
+            outcome = run_playbook(settings, run, sink, should_cancel=lambda: lease.lost)
     finally:
         sink.flush()
+        reaper.kill_job(
+            settings.runs_dir, run.ident
+        )  # nothing of this run outlives it, whatever happened
     return outcome, sink
 
 
@@ -98,7 +106,7 @@ def _finished(outcome: RunOutcome, sink: EventSink) -> Finished:
         )
         if outcome.status == "timeout":
             explanation = f"timed out after {base.settings().job_timeout_seconds}s; {explanation}"
-    return Finished(status, explanation, sink.artifacts)
+    return Finished(status, jobs.bounded(explanation), sink.artifacts)
 
 
 def _guest_state(artifacts: dict[str, object], domain: str) -> dict[str, str]:
@@ -131,12 +139,13 @@ def _run_job(
                 artifacts=dict(result.artifacts),
             )
             vm = _locked_vm(session, job)
-            if vm is not None:
+            # A job the sweep ended while it ran (its lease expired) keeps that outcome.
+            if vm is not None and job.status == result.status:
                 apply(session, vm, result, _guest_state(result.artifacts, started.domain_name))
             session.commit()
     except Exception as exc:
         log.exception("job %s crashed", jid)
-        base.record_crash(jid, f"job crashed: {type(exc).__name__}: {exc}")
+        base.record_crash(jid, base.crash_reason(exc))
         raise
     log.info("job %s finished %s", jid, result.status)
     return str(result.status)

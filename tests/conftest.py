@@ -83,8 +83,9 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
+        run_dir=tmp_path_factory.mktemp("runs"),
         database_url=database_url,
         queue_name=f"virtflow-test-{uuid.uuid4().hex[:8]}",
         jwt_secret="test-secret-" + "x" * 40,

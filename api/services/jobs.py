@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -14,7 +16,18 @@ from api.models import VM, Job, JobEvent, JobStatus, User
 from api.services.filters import narrow
 from api.services.permissions import Perm, Target, effective_perms, objects_clause
 
+# Explanations are shown to tenants: short, and never SQL, parameters or tracebacks (those
+# go to the worker's log).
+EXPLANATION_LIMIT = 2048
+CLIPPED = " [truncated]"
 TERMINAL = frozenset({JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.ERROR, JobStatus.CANCELED})
+
+
+def bounded(text: str | None, limit: int = EXPLANATION_LIMIT) -> str | None:
+    """An explanation users read: at most limit characters."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - len(CLIPPED)] + CLIPPED
 
 
 def get_job(session: Session, user: User, job_id: uuid.UUID) -> Job:
@@ -87,15 +100,44 @@ def locked(session: Session, job_id: uuid.UUID) -> Job | None:
     return session.scalar(query.execution_options(populate_existing=True))
 
 
-def claim(session: Session, job_id: uuid.UUID) -> Job | None:
-    """Lock the job and move it queued -> running; None when it may not start (any other status)."""
+def claim(session: Session, job_id: uuid.UUID, worker: str | None = None) -> Job | None:
+    """Lock the job and move it queued -> running with a fresh lease held by worker;
+    None when it may not start (any other status)."""
     job = locked(session, job_id)
     if job is None or job.status != JobStatus.QUEUED:
         return None
     job.status = JobStatus.RUNNING
-    job.started_at = utcnow()
+    job.started_at = job.heartbeat_at = utcnow()
+    job.worker = worker
     session.flush()
     return job
+
+
+def renew_lease(session: Session, job_id: uuid.UUID) -> bool:
+    """Extend a running job's lease; False when the job is not running any more."""
+    renewed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+        .values(heartbeat_at=func.now())
+        .returning(Job.id)
+    ).first()
+    return renewed is not None
+
+
+def expired_leases(session: Session, lease_seconds: int) -> list[uuid.UUID]:
+    """Running jobs whose worker has not renewed the lease for lease_seconds: it is gone."""
+    beat = func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)
+    stale = beat < func.now() - dt.timedelta(seconds=lease_seconds)
+    return list(session.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING, stale)))
+
+
+def running_among(session: Session, job_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of job_ids are running (a process of any other job is an orphan)."""
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    query = select(Job.id).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
+    return set(session.scalars(query))
 
 
 def finish(
@@ -116,7 +158,7 @@ def finish(
         return job
     job.status = status
     job.rc = rc
-    job.explanation = explanation
+    job.explanation = bounded(explanation)
     job.finished_at = utcnow()
     if stdout is not None:
         job.stdout = stdout

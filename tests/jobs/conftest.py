@@ -15,4 +15,5 @@ def job_env(
 ) -> None:
     """jobs.base hands out the test's savepoint sessions and the test settings."""
     monkeypatch.setattr(base, "sessions", lambda: sessions)
+    monkeypatch.setattr(base, "throwaway", sessions)
     monkeypatch.setattr(base, "settings", lambda: settings)

@@ -226,6 +226,43 @@ def test_failure_reason() -> None:
     assert failure_reason(silent) == "task 't' failed on h: no message"
 
 
+LIBVIRT_DOWN = "Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file"
+
+
+def test_failure_reason_names_the_failed_item_of_a_loop() -> None:
+    results = [
+        {"item": {"name": "a"}, "_ansible_item_label": "vf-a", "changed": False},
+        {"_ansible_item_label": "vf-b", "failed": True, "msg": LIBVIRT_DOWN},
+    ]
+    looped = ev(
+        1,
+        "runner_on_failed",
+        task="Define the guest domains",
+        host="bm-a",
+        res={"msg": "One or more items failed", "results": results},
+    )
+    assert failure_reason(looped) == (
+        f"task 'Define the guest domains' failed on bm-a for item vf-b: {LIBVIRT_DOWN}"
+    )
+
+
+def test_failure_reason_from_an_item_event() -> None:
+    item = ev(
+        1,
+        "runner_item_on_failed",
+        task="Define the guest domains",
+        host="bm-a",
+        res={"_ansible_item_label": "vf-b", "msg": LIBVIRT_DOWN},
+    )
+    assert failure_reason(item) == (
+        f"task 'Define the guest domains' failed on bm-a for item vf-b: {LIBVIRT_DOWN}"
+    )
+    ignored = ev(
+        2, "runner_item_on_failed", task="t", host="h", res={"msg": "x"}, ignore_errors=True
+    )
+    assert failure_reason(ignored) is None
+
+
 def test_failure_reason_none_for_other_events() -> None:
     assert failure_reason(ev(1, "runner_on_ok", res={"msg": "fine"})) is None
     ignored = ev(1, "runner_on_failed", task="t", host="h", res={"msg": "x"}, ignore_errors=True)

@@ -1,22 +1,25 @@
-"""The sweep that recovers jobs whose RQ side was lost (dead worker, dead API process)."""
+"""The sweep: expired leases end `error`, lost queued jobs are queued again, orphans are reaped."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job as RQJob
-from rq.registry import ScheduledJobRegistry
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.models import VM, Job, JobStatus, User, VMStatus
-from api.queue import JobQueue, PendingJob
 from api.services import vms as vm_service
 from api.settings import Settings
-from jobs import reconcile
+from jobs import base, reaper, reconcile
 from tests.conftest import Factory
 
 
@@ -34,29 +37,69 @@ def _age(db: Session, job: Job, seconds: int) -> None:
     db.flush()
 
 
-def test_sweep_fails_running_job_whose_rq_job_is_gone(db: Session, queued: tuple[VM, Job]) -> None:
-    vm, job = queued
+def _running(db: Session, vm: VM, job: Job, beat_age: float) -> None:
     job.status, vm.status = JobStatus.RUNNING, VMStatus.PROVISIONING
+    job.started_at = job.heartbeat_at = utcnow() - dt.timedelta(seconds=beat_age)
     db.flush()
-    assert reconcile.sweep() == {"failed": 1, "requeued": 0}
+
+
+@pytest.fixture
+def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Stand-in playbook processes, killed afterwards whatever the test did."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def _tagged_sleep(
+    procs: list[subprocess.Popen[bytes]], runs_dir: Path, job_id: object, vm_id: object = None
+) -> subprocess.Popen[bytes]:
+    env = reaper.tags(runs_dir, str(job_id), str(vm_id) if vm_id else None)
+    proc = subprocess.Popen(["sleep", "120"], env=env)
+    procs.append(proc)
+    return proc
+
+
+def _exited_by_kill(proc: subprocess.Popen[bytes]) -> bool:
+    return proc.wait(timeout=5) == -9
+
+
+def test_sweep_fails_running_job_whose_lease_expired(
+    db: Session, queued: tuple[VM, Job], settings: Settings
+) -> None:
+    vm, job = queued
+    _running(db, vm, job, beat_age=settings.job_lease_seconds + 5)
+    assert reconcile.sweep()["failed"] == 1
     db.expire_all()
     assert job.status == JobStatus.ERROR
-    assert "worker stopped" in (job.explanation or "")
+    assert f"no heartbeat for {settings.job_lease_seconds}s" in (job.explanation or "")
     assert vm.status == VMStatus.ERROR and vm.status_reason == job.explanation
 
 
-def test_sweep_leaves_a_job_running_on_a_live_worker(
-    db: Session, queued: tuple[VM, Job], settings: Settings, redis: Redis
+def test_sweep_leaves_a_running_job_whose_lease_is_fresh(
+    db: Session, queued: tuple[VM, Job]
 ) -> None:
-    _vm, job = queued
-    job.status = JobStatus.RUNNING
-    db.flush()
-    JobQueue(settings).enqueue(PendingJob("jobs.vms.provision", job.id, None))
-    rq_job = RQJob.fetch(str(job.id), connection=redis)
-    rq_job.set_status("started")
-    assert reconcile.sweep() == {"failed": 0, "requeued": 0}
+    vm, job = queued
+    _running(db, vm, job, beat_age=1)  # RQ knows nothing of it: the lease alone decides
+    assert reconcile.sweep()["failed"] == 0
     db.expire_all()
     assert job.status == JobStatus.RUNNING
+
+
+def test_sweep_fleet_pass_runs_in_one_worker_at_a_time(
+    db: Session, queued: tuple[VM, Job], settings: Settings, engine: Engine
+) -> None:
+    vm, job = queued
+    _running(db, vm, job, beat_age=settings.job_lease_seconds + 5)
+    with engine.connect() as other_worker:
+        assert other_worker.scalar(select(func.pg_try_advisory_lock(reconcile.SWEEP_LOCK)))
+        try:
+            assert reconcile.sweep()["failed"] == 0
+        finally:
+            other_worker.scalar(select(func.pg_advisory_unlock(reconcile.SWEEP_LOCK)))
+    assert reconcile.sweep()["failed"] == 1
 
 
 def test_sweep_requeues_an_old_queued_job_missing_from_rq(
@@ -64,32 +107,61 @@ def test_sweep_requeues_an_old_queued_job_missing_from_rq(
 ) -> None:
     _vm, job = queued
     _age(db, job, 300)
-    assert reconcile.sweep() == {"failed": 0, "requeued": 1}
+    assert reconcile.sweep()["requeued"] == 1
     rq_job = RQJob.fetch(str(job.id), connection=redis)
     assert rq_job.func_name == "jobs.vms.provision"
     assert str(job.id) in Queue(settings.queue_name, connection=redis).job_ids
-    assert reconcile.sweep() == {"failed": 0, "requeued": 0}  # now it is there
+    assert reconcile.sweep()["requeued"] == 0  # now it is there
 
 
 def test_sweep_gives_a_fresh_queued_job_time_to_be_enqueued(
     db: Session, queued: tuple[VM, Job]
 ) -> None:
-    assert reconcile.sweep() == {"failed": 0, "requeued": 0}
+    assert reconcile.sweep()["requeued"] == 0
 
 
-def test_sweep_schedules_one_next_sweep_per_time_slot(
-    db: Session, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+def test_sweep_with_redis_down_keeps_lost_jobs_queued(
+    db: Session, queued: tuple[VM, Job], settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = 1_800_000_123.0
-    monkeypatch.setattr(reconcile, "clock", lambda: now)
-    reconcile.sweep()
-    reconcile.sweep()  # a second worker sweeping in the same slot schedules the same job
-    registry = ScheduledJobRegistry(settings.queue_name, connection=redis)
-    ids = registry.get_job_ids()
-    assert len(ids) == 1  # the redis fixture removes these keys: they carry the queue's name
-    (job_id,) = ids
-    slot = reconcile.next_slot(settings.sweep_interval_seconds, now)
-    assert job_id == f"{settings.queue_name}-sweep-{slot}"
-    assert RQJob.fetch(job_id, connection=redis).func_name == "jobs.reconcile.sweep"
-    when = registry.get_scheduled_time(job_id)
-    assert when.timestamp() == slot * settings.sweep_interval_seconds
+    _vm, job = queued
+    _age(db, job, 300)
+    dead = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+    monkeypatch.setattr(base, "settings", lambda: dead)
+    assert reconcile.sweep()["requeued"] == 0
+    db.expire_all()
+    assert job.status == JobStatus.QUEUED
+
+
+def test_sweep_kills_processes_of_a_job_that_ended(
+    db: Session,
+    queued: tuple[VM, Job],
+    settings: Settings,
+    procs: list[subprocess.Popen[bytes]],
+) -> None:
+    vm, job = queued
+    job.status = JobStatus.ERROR
+    db.flush()
+    orphan = _tagged_sleep(procs, settings.runs_dir, job.id, vm.id)
+    (settings.runs_dir / str(job.id)).mkdir()
+    result = reconcile.sweep()
+    assert (result["killed"], result["dirs_removed"]) == (1, 1)
+    assert _exited_by_kill(orphan)
+    assert not (settings.runs_dir / str(job.id)).exists()
+
+
+def test_sweep_spares_processes_of_running_jobs_and_other_installations(
+    db: Session,
+    queued: tuple[VM, Job],
+    settings: Settings,
+    procs: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    vm, job = queued
+    _running(db, vm, job, beat_age=1)
+    live = _tagged_sleep(procs, settings.runs_dir, job.id, vm.id)
+    (settings.runs_dir / str(job.id)).mkdir()
+    foreign = _tagged_sleep(procs, tmp_path / "other-install", "an-unknown-job")
+    assert reconcile.sweep()["killed"] == 0
+    assert live.poll() is None and foreign.poll() is None
+    assert (settings.runs_dir / str(job.id)).is_dir()
+    (settings.runs_dir / str(job.id)).rmdir()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
@@ -164,7 +165,7 @@ def test_provision_success(db: Session, queued: tuple[VM, Job], runner: FakeRunn
     assert vm.status_reason is None
 
     [run] = runner.runs
-    assert run == PlaybookRun(str(job.id), "vm_create.yml", "bm-a", job.extravars)
+    assert run == PlaybookRun(str(job.id), "vm_create.yml", "bm-a", job.extravars, str(vm.id))
 
     stored = events_of(db, job)
     assert [e.counter for e in stored] == [1, 2, 3, 4, 5, 6, 7]
@@ -288,10 +289,66 @@ def test_provision_runner_crash_marks_error_and_reraises(
     reload(db, vm, job)
     assert job.status == JobStatus.ERROR
     assert job.finished_at is not None
-    assert job.explanation == "job crashed: RuntimeError: pexpect died"
+    assert job.explanation == "the job crashed (RuntimeError); the worker log has the details"
     assert vm.status == VMStatus.ERROR
     assert vm.status_reason == job.explanation
     assert [e.counter for e in events_of(db, job)] == [1, 2]
+
+
+def test_provision_crash_explanation_holds_no_sql_or_parameters(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    orig = Exception("server closed the connection unexpectedly")
+    runner.raises = OperationalError("UPDATE vm SET status=%(s)s", {"s": "secret-param"}, orig)
+    with pytest.raises(OperationalError):
+        vm_jobs.provision(str(job.id))
+    reload(db, vm, job)
+    assert job.status == JobStatus.ERROR
+    assert job.explanation == (
+        "the job lost its connection to the database; the worker log has the details"
+    )
+    assert vm.status_reason == job.explanation
+
+
+def test_provision_explanation_is_bounded(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    huge = {"failed": True, "msg": "x" * 100_000}
+    runner.events = [event(1, "runner_on_failed", task="t", host="bm-a", res=huge)]
+    runner.status, runner.rc = "failed", 2
+    vm_jobs.provision(str(job.id))
+    reload(db, vm, job)
+    assert job.explanation is not None and len(job.explanation) <= 2048
+    assert vm.status_reason == job.explanation
+
+
+def test_provision_whose_lease_was_taken_keeps_the_sweeps_outcome(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner, sessions: Any
+) -> None:
+    vm, job = queued
+
+    def sweep_fails_it() -> None:
+        base.record_crash(job.id, "the worker running this job stopped")
+
+    runner.during = sweep_fails_it
+    runner.status, runner.rc = "canceled", None  # the lost lease cancelled the playbook
+    vm_jobs.provision(str(job.id))
+    reload(db, vm, job)
+    assert (job.status, job.explanation) == (JobStatus.ERROR, "the worker running this job stopped")
+    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, job.explanation)
+
+
+def test_provision_records_its_worker_and_lease(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued
+    runner.events = success_events(vm.domain_name)
+    vm_jobs.provision(str(job.id))
+    reload(db, job)
+    assert job.worker == base.worker_identity()
+    assert job.heartbeat_at is not None and job.heartbeat_at >= job.started_at
 
 
 @pytest.mark.parametrize(
@@ -405,7 +462,7 @@ def test_on_rq_failure_marks_running_job_error(db: Session, queued: tuple[VM, Jo
     base.on_rq_failure(rq_job, None, TimeoutError, TimeoutError("work-horse timed out"), None)
     reload(db, vm, job)
     assert job.status == JobStatus.ERROR
-    assert job.explanation == "job crashed: TimeoutError: work-horse timed out"
+    assert job.explanation == "the job ran past its time limit and was stopped"
     assert job.finished_at is not None
     assert vm.status == VMStatus.ERROR
     assert vm.status_reason == job.explanation

@@ -1,0 +1,85 @@
+"""The worker process: a killed work horse's job is buried at once; the sweep keeps its time."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+
+import pytest
+from sqlalchemy.orm import Session
+
+from api.models import VM, Job, JobStatus, User, VMStatus
+from api.services import jobs
+from api.services import vms as vm_service
+from api.settings import Settings
+from jobs import reaper, reconcile, worker
+from tests.conftest import Factory
+
+
+@pytest.fixture
+def running(db: Session, make: Factory) -> tuple[VM, Job]:
+    make.baremetal("bm-a")
+    admin: User = make.user(is_admin=True)
+    job = vm_service.create_vm(
+        db, admin, vm_service.VMRequest(make.tenant().id, "web", 1, 64, 1), "r-1"
+    )
+    jobs.claim(db, job.id, "host:1")
+    vm = db.get_one(VM, job.vm_id)
+    vm.status = VMStatus.PROVISIONING
+    db.flush()
+    return vm, job
+
+
+def test_bury_records_error_kills_the_playbook_and_removes_the_run_dir(
+    db: Session, running: tuple[VM, Job], settings: Settings
+) -> None:
+    vm, job = running
+    playbook = subprocess.Popen(
+        ["sleep", "120"], env=reaper.tags(settings.runs_dir, str(job.id), str(vm.id))
+    )
+    (settings.runs_dir / str(job.id)).mkdir()
+    try:
+        worker.bury(str(job.id), "the process running this job died (signal 9) before it finished")
+        assert playbook.wait(timeout=5) == -9
+    finally:
+        playbook.kill()
+        playbook.wait()
+    db.expire_all()
+    assert job.status == JobStatus.ERROR
+    assert job.explanation == "the process running this job died (signal 9) before it finished"
+    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, job.explanation)
+    assert not (settings.runs_dir / str(job.id)).exists()
+
+
+def test_bury_ignores_ids_that_are_not_virtflow_jobs(db: Session, running: tuple[VM, Job]) -> None:
+    _vm, job = running
+    worker.bury("a-sweep-or-foreign-job", "died")
+    db.expire_all()
+    assert job.status == JobStatus.RUNNING
+
+
+def test_sweeper_runs_every_interval_and_survives_a_failing_sweep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[float] = []
+    three = threading.Event()
+
+    def flaky_sweep() -> dict[str, int]:
+        calls.append(time.monotonic())
+        if len(calls) >= 3:
+            three.set()
+        if len(calls) == 1:
+            raise ConnectionError("database down")
+        return {}
+
+    monkeypatch.setattr(reconcile, "sweep", flaky_sweep)
+    sweeper = worker.Sweeper(interval=0.05)
+    sweeper.start()
+    try:
+        assert three.wait(timeout=5)
+    finally:
+        sweeper.stopped.set()
+        sweeper.join(timeout=5)
+    assert not sweeper.is_alive()
+    assert len(calls) >= 3
