@@ -1,115 +1,95 @@
-"""Token sessions in Redis: logout and password changes revoke tokens in every API process.
+"""Token sessions in PostgreSQL: logout and password changes revoke tokens in every API process.
 
 A login opens a session: its access and refresh tokens (and every access token later made
-from that refresh token) carry the same session id claim, `sid`, and the session's end, `sexp`
-(the refresh token's expiry; no token of the session outlives it). Revoking a session writes
-`<prefix>:revoked:sid:<sid>` with a TTL of the session's remaining life, so the key vanishes
-exactly when every token it blocks would have expired anyway. Single tokens (those without a
-session) are revoked by their `jti` in the same way. Each user's open sessions are indexed in
-a sorted set scored by their end, so a password change or a disabled account can end them all.
+from that refresh token) carry the session's id, `sid`, and its end, `sexp` (the refresh
+token's expiry; no token of the session outlives it). The `auth_session` row is the truth:
+a token of a session is valid while its row exists and is not revoked, so a sid the database
+never recorded is refused. Single tokens (those without a session) are revoked by their `jti`
+in `revoked_token`. Rows go once every token they judge has expired (prune_expired).
 
-Redis errors fail closed: DependencyUnavailable (503), never "not revoked".
+Checks read the database: when it is unreachable the error propagates and the request fails,
+never "not revoked".
 """
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import cast
 
-from redis import Redis
-from redis.exceptions import RedisError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
-from api.errors import DependencyUnavailable
+from api.db import utcnow
+from api.models import AuthSession, RevokedToken
 
 SESSION_CLAIM = "sid"
 SESSION_END_CLAIM = "sexp"
-# Token expiries are whole seconds; one more second covers the rounding.
-TTL_MARGIN_SECONDS = 1
 
 
-@contextmanager
-def _redis_errors() -> Iterator[None]:
-    try:
-        yield
-    except RedisError as exc:
-        raise DependencyUnavailable(
-            "the token blocklist in Redis is unreachable", {"dependency": "redis"}
-        ) from exc
+def open_session(session: Session, user_id: uuid.UUID, lifetime: dt.timedelta) -> AuthSession:
+    """Record a new session of user_id; its id is the tokens' `sid`."""
+    # Whole seconds: the end is also the tokens' `sexp` and `exp`, which are integers.
+    ends = (utcnow() + lifetime).replace(microsecond=0)
+    row = AuthSession(id=uuid.uuid4().hex, user_id=user_id, expires_at=ends)
+    session.add(row)
+    session.flush()
+    return row
 
 
-@dataclass(frozen=True)
-class TokenStore:
-    """The Redis side of token sessions: the blocklist and each user's open sessions."""
+def revoke(session: Session, *, sid: str | None, jti: str | None, expires_at: dt.datetime) -> None:
+    """Revoke a token: its whole session when it has one (sid), else the token itself (jti),
+    which stays blocked until expires_at, its own expiry."""
+    if sid is not None:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == sid, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    elif jti is not None:
+        # A second logout racing the first must not fail on the primary key.
+        session.execute(
+            insert(RevokedToken)
+            .values(jti=jti, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=[RevokedToken.jti])
+        )
 
-    redis: Redis
-    prefix: str
 
-    def _sid_key(self, sid: str) -> str:
-        return f"{self.prefix}:revoked:sid:{sid}"
+def is_revoked(session: Session, sid: str | None, jti: str | None) -> bool:
+    """Whether the token is refused: one primary-key lookup, by its session or by itself."""
+    if sid is not None:
+        row = session.execute(select(AuthSession.revoked_at).where(AuthSession.id == sid)).first()
+        # A sid without a row was never opened here (or is long expired): refuse it.
+        return row is None or row.revoked_at is not None
+    if jti is not None:
+        return session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None
+    return False
 
-    def _jti_key(self, jti: str) -> str:
-        return f"{self.prefix}:revoked:jti:{jti}"
 
-    def _sessions_key(self, user_id: uuid.UUID) -> str:
-        return f"{self.prefix}:sessions:{user_id}"
+def end_user_sessions(session: Session, user_id: uuid.UUID, keep: str | None = None) -> int:
+    """Revoke every open session of user_id except keep; returns how many were ended."""
+    now = utcnow()
+    stmt = (
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .values(revoked_at=now)
+        .returning(AuthSession.id)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    return len(session.scalars(stmt).all())
 
-    def open_session(self, user_id: uuid.UUID, sid: str, ends_at: int) -> None:
-        """Index a new session of user_id, so it can be ended with the others later."""
-        key = self._sessions_key(user_id)
-        with _redis_errors():
-            pipe = self.redis.pipeline()
-            pipe.zadd(key, {sid: ends_at})
-            pipe.zremrangebyscore(key, "-inf", time.time())
-            # The index lives as long as its longest session (GT: never shorten it).
-            pipe.expireat(key, ends_at + TTL_MARGIN_SECONDS, gt=True)
-            pipe.expireat(key, ends_at + TTL_MARGIN_SECONDS, nx=True)
-            pipe.execute()
 
-    def revoke(self, *, sid: str | None, jti: str | None, ends_at: int) -> None:
-        """Block the session sid (all its tokens) and the single token jti until ends_at."""
-        ttl = ends_at - int(time.time()) + TTL_MARGIN_SECONDS
-        if ttl <= 0:  # everything it would block has expired already
-            return
-        with _redis_errors():
-            pipe = self.redis.pipeline()
-            if sid:
-                pipe.set(self._sid_key(sid), 1, ex=ttl)
-            if jti:
-                pipe.set(self._jti_key(jti), 1, ex=ttl)
-            pipe.execute()
-
-    def is_revoked(self, sid: str | None, jti: str | None) -> bool:
-        """Whether the token's session or the token itself was revoked (one round trip)."""
-        keys = [self._sid_key(sid)] if sid else []
-        keys += [self._jti_key(jti)] if jti else []
-        if not keys:
-            return False
-        with _redis_errors():
-            return bool(self.redis.exists(*keys))
-
-    def end_user_sessions(self, user_id: uuid.UUID, keep: str | None = None) -> int:
-        """Revoke every open session of user_id except keep; returns how many were ended."""
-        key = self._sessions_key(user_id)
-        now = time.time()
-        with _redis_errors():
-            open_sessions = cast(
-                list[tuple[bytes | str, float]],
-                self.redis.zrangebyscore(key, now, "+inf", withscores=True),
-            )
-            pipe = self.redis.pipeline()
-            ended = 0
-            for raw_sid, ends_at in open_sessions:
-                sid = raw_sid.decode() if isinstance(raw_sid, bytes) else str(raw_sid)
-                if sid == keep:
-                    continue
-                ttl = int(ends_at - now) + TTL_MARGIN_SECONDS
-                pipe.set(self._sid_key(sid), 1, ex=max(ttl, 1))
-                pipe.zrem(key, sid)
-                ended += 1
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.execute()
-        return ended
+def prune_expired(session: Session, now: dt.datetime) -> int:
+    """Delete the rows whose tokens have all expired by now; returns how many went."""
+    gone = session.scalars(
+        delete(AuthSession).where(AuthSession.expires_at <= now).returning(AuthSession.id)
+    ).all()
+    tokens = session.scalars(
+        delete(RevokedToken).where(RevokedToken.expires_at <= now).returning(RevokedToken.jti)
+    ).all()
+    return len(gone) + len(tokens)

@@ -1,15 +1,16 @@
 """JWT wiring: every endpoint needs a valid access token unless its view is marked public.
 
 Tokens come in sessions (api.services.tokens): a login opens one, a refresh extends it with a
-non-fresh access token, a logout revokes all its tokens in Redis for every API process.
+non-fresh access token, a logout revokes all its tokens for every API process. The session rows
+live in PostgreSQL and the views that change them commit before they answer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
@@ -21,7 +22,6 @@ from flask_jwt_extended import (
     get_jwt,
     verify_jwt_in_request,
 )
-from redis import Redis
 
 from api.errors import (
     AccountDisabled,
@@ -32,7 +32,8 @@ from api.errors import (
     TokenRevoked,
 )
 from api.models import User
-from api.services.tokens import SESSION_CLAIM, SESSION_END_CLAIM, TokenStore
+from api.services import tokens
+from api.services.tokens import SESSION_CLAIM, SESSION_END_CLAIM
 from api.services.users import get_active_user
 from api.settings import Settings
 from api.web.context import db, settings
@@ -81,11 +82,6 @@ def user() -> User:
     return u
 
 
-def token_store() -> TokenStore:
-    store: TokenStore = current_app.extensions["virtflow_tokens"]
-    return store
-
-
 def _session_claims(claims: dict[str, Any]) -> dict[str, Any]:
     return {k: claims[k] for k in (SESSION_CLAIM, SESSION_END_CLAIM) if k in claims}
 
@@ -102,10 +98,11 @@ def _access_token(identity: str, session: dict[str, Any], *, fresh: bool) -> dic
 
 
 def open_session(account: User) -> dict[str, Any]:
-    """Login: a fresh access token and a refresh token sharing a new session id."""
-    sid, ends = uuid.uuid4().hex, int(time.time()) + settings().jwt_refresh_days * 86400
-    session: dict[str, Any] = {SESSION_CLAIM: sid, SESSION_END_CLAIM: ends}
-    token_store().open_session(account.id, sid, ends)
+    """Login: a fresh access token and a refresh token of a new session (the caller commits
+    the session's row before it hands the tokens out)."""
+    row = tokens.open_session(db(), account.id, dt.timedelta(days=settings().jwt_refresh_days))
+    ends = int(row.expires_at.timestamp())
+    session: dict[str, Any] = {SESSION_CLAIM: row.id, SESSION_END_CLAIM: ends}
     body = _access_token(str(account.id), session, fresh=True)
     body["refresh_token"] = create_refresh_token(
         identity=str(account.id), additional_claims={**session, "exp": ends}
@@ -120,11 +117,12 @@ def refresh_session() -> dict[str, Any]:
 
 
 def end_session() -> str | None:
-    """Logout: revoke the presented token's session (every token of it) and the token itself."""
+    """Logout: revoke the presented token's session (every token of it), or the token itself
+    when it has no session (the caller commits)."""
     claims = get_jwt()
     sid = claims.get(SESSION_CLAIM)
-    ends = max(int(claims["exp"]), int(claims.get(SESSION_END_CLAIM, 0)))
-    token_store().revoke(sid=sid, jti=claims.get("jti"), ends_at=ends)
+    expires = dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
+    tokens.revoke(db(), sid=sid, jti=claims.get("jti"), expires_at=expires)
     return str(sid) if sid else None
 
 
@@ -146,8 +144,8 @@ def init_jwt(app: Flask, settings: Settings) -> JWTManager:
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_TOKEN_LOCATION=["headers"],
-        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.jwt_access_minutes),
-        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.jwt_refresh_days),
+        JWT_ACCESS_TOKEN_EXPIRES=dt.timedelta(minutes=settings.jwt_access_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=dt.timedelta(days=settings.jwt_refresh_days),
     )
     jwt = JWTManager(app)
     jwt.unauthorized_loader(_error(AuthRequired))
@@ -156,15 +154,11 @@ def init_jwt(app: Flask, settings: Settings) -> JWTManager:
     jwt.user_lookup_error_loader(_error(AccountDisabled))
     jwt.needs_fresh_token_loader(_error(FreshTokenRequired))
     jwt.revoked_token_loader(_error(TokenRevoked))
-    store = TokenStore(
-        Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5),
-        prefix=f"{settings.queue_name}:token",  # the deployment's namespace in Redis
-    )
-    app.extensions["virtflow_tokens"] = store
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        return store.is_revoked(payload.get(SESSION_CLAIM), payload.get("jti"))
+        # A database error propagates: the request fails rather than pass unchecked.
+        return tokens.is_revoked(db(), payload.get(SESSION_CLAIM), payload.get("jti"))
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:

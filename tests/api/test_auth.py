@@ -21,7 +21,8 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.models import AuditLog
+from api.models import AuditLog, AuthSession, RevokedToken
+from api.services import tokens
 from api.services.permissions import ALL_PERMS, ROLE_PERMS, TENANT_SCOPED, Perm, Target, assign_perm
 from api.settings import Settings, SettingsError
 from api.web.app import create_app
@@ -51,9 +52,8 @@ def build_app(
     application.extensions["virtflow_sessions"] = sessions
     application.config["TESTING"] = True
     yield application
-    for pattern in (f"*{prefix}*", f"{settings.queue_name}:token:*"):
-        for key in redis.scan_iter(pattern):
-            redis.delete(key)
+    for key in redis.scan_iter(f"*{prefix}*"):
+        redis.delete(key)
 
 
 @pytest.fixture
@@ -448,13 +448,14 @@ def test_auth_refresh_keeps_the_session_id(client: FlaskClient, make: Factory, a
 
 
 def test_auth_refreshed_access_token_never_outlives_its_session(
-    client: FlaskClient, make: Factory, app: Flask
+    client: FlaskClient, make: Factory, app: Flask, db: Session
 ) -> None:
     user = make.user()
-    ends = int(time.time()) + 30
+    session = tokens.open_session(db, user.id, dt.timedelta(seconds=30))
+    ends = int(session.expires_at.timestamp())
     with app.app_context():
         refresh = create_refresh_token(
-            identity=str(user.id), additional_claims={"sid": "s" * 32, "sexp": ends, "exp": ends}
+            identity=str(user.id), additional_claims={"sid": session.id, "sexp": ends, "exp": ends}
         )
     resp = client.post("/api/v1/auth/refresh/", headers=bearer(refresh))
     assert resp.status_code == 200
@@ -501,7 +502,7 @@ def test_auth_logout_holds_in_every_api_process(
     sessions: sessionmaker[Session],
     redis: Redis,
 ) -> None:
-    """Another app instance stands for another gunicorn worker: it shares only Redis."""
+    """Another app instance stands for another gunicorn worker: it shares only the database."""
     make.user("alice")
     data = tokens_of(client, "alice")
     for other in build_app(settings, sessions, redis):
@@ -519,17 +520,67 @@ def test_auth_logout_holds_in_every_api_process(
         assert_error(resp, 401, "TOKEN_REVOKED")
 
 
-def test_auth_logout_blocklist_lives_as_long_as_the_session(
-    client: FlaskClient, make: Factory, app: Flask, redis: Redis, settings: Settings
+def test_login_records_the_session_until_its_end(
+    client: FlaskClient, make: Factory, app: Flask, db: Session
+) -> None:
+    user = make.user("alice")
+    claims = claims_of(app, tokens_of(client, "alice")["refresh_token"])
+    row = db.get_one(AuthSession, claims["sid"])
+    assert (row.user_id, row.revoked_at) == (user.id, None)
+    assert int(row.expires_at.timestamp()) == claims["sexp"]
+
+
+def test_auth_logout_revokes_the_session_row_and_keeps_it_until_the_session_ends(
+    client: FlaskClient, make: Factory, app: Flask, db: Session
 ) -> None:
     make.user("alice")
     data = tokens_of(client, "alice")
     claims = claims_of(app, data["access_token"])
     client.post("/api/v1/auth/logout/", headers=bearer(data["access_token"]))
-    remaining = claims["sexp"] - time.time()
-    for kind, value in (("sid", claims["sid"]), ("jti", claims["jti"])):
-        ttl = redis.ttl(f"{settings.queue_name}:token:revoked:{kind}:{value}")
-        assert remaining - 5 < ttl <= remaining + 2, (kind, ttl, remaining)
+    db.expire_all()
+    row = db.get_one(AuthSession, claims["sid"])
+    assert row.revoked_at is not None
+    assert int(row.expires_at.timestamp()) == claims["sexp"]
+    # The session row covers every token of it: logout writes no row per token.
+    assert db.scalars(select(RevokedToken)).all() == []
+
+
+def test_auth_logout_holds_when_redis_is_gone(
+    client: FlaskClient,
+    make: Factory,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    redis: Redis,
+) -> None:
+    """Redis keeps nothing on disk: an API process whose Redis is empty or unreachable (a
+    restart) still refuses logged-out tokens, and still accepts live ones."""
+    make.user("alice")
+    out, live = tokens_of(client, "alice"), tokens_of(client, "alice")
+    resp = client.post("/api/v1/auth/logout/", headers=bearer(out["access_token"]))
+    assert resp.status_code == 200
+    for no_redis in build_app(settings, sessions, redis, redis_url="redis://127.0.0.1:1/0"):
+        other = no_redis.test_client()
+        resp = other.get("/api/v1/vm/", headers=bearer(out["access_token"]))
+        assert_error(resp, 401, "TOKEN_REVOKED")
+        resp = other.post("/api/v1/auth/refresh/", headers=bearer(out["refresh_token"]))
+        assert_error(resp, 401, "TOKEN_REVOKED")
+        assert other.get("/api/v1/vm/", headers=bearer(live["access_token"])).status_code == 200
+        resp = other.post("/api/v1/auth/refresh/", headers=bearer(live["refresh_token"]))
+        assert resp.status_code == 200
+
+
+def test_auth_token_of_a_session_never_recorded_is_revoked(
+    client: FlaskClient, make: Factory, app: Flask
+) -> None:
+    user = make.user()
+    ends = int(time.time()) + 600
+    claims = {"sid": uuid.uuid4().hex, "sexp": ends}
+    with app.app_context():
+        access = create_access_token(identity=str(user.id), additional_claims=claims)
+        refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
+    assert_error(client.get("/api/v1/vm/", headers=bearer(access)), 401, "TOKEN_REVOKED")
+    resp = client.post("/api/v1/auth/refresh/", headers=bearer(refresh))
+    assert_error(resp, 401, "TOKEN_REVOKED")
 
 
 def test_auth_logout_leaves_other_sessions_working(client: FlaskClient, make: Factory) -> None:
@@ -581,16 +632,19 @@ def test_auth_revoked_token_of_disabled_user_answers_revoked(
     assert_error(resp, 401, "TOKEN_REVOKED")
 
 
-def test_auth_blocklist_unreachable_fails_closed(
+def test_auth_revocation_check_without_the_database_fails_closed(
     make: Factory, settings: Settings, sessions: sessionmaker[Session], redis: Redis
 ) -> None:
     user = make.user()
-    for broken in build_app(settings, sessions, redis, redis_url="redis://127.0.0.1:1/0"):
+    dead = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    for broken in build_app(settings, sessions, redis, database_url=dead):
+        del broken.extensions["virtflow_sessions"]  # the request's session goes to the dead URL
         with broken.app_context():
             token = create_access_token(identity=str(user.id))
-        resp = broken.test_client().get("/api/v1/vm/", headers=bearer(token))
-        body = assert_error(resp, 503, "DEPENDENCY_UNAVAILABLE")
-        assert body["error"]["details"] == {"dependency": "redis"}
+        resp = broken.test_client().get("/api/v1/auth/me/", headers=bearer(token))
+        # The check is the request's first database read: it fails, the token never passes.
+        assert resp.status_code >= 500
+        assert resp.get_json()["status"] == "error"
 
 
 # --- password change -------------------------------------------------------------------------

@@ -1,18 +1,14 @@
-"""Users service (rules, visibility, password change, login timing) and the token store."""
+"""Users service: rules, visibility, password change, login timing."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redis import Redis
 from sqlalchemy.orm import Session
 
 from api.errors import (
-    DependencyUnavailable,
     InvalidCredentials,
     InvalidState,
     NameTaken,
@@ -21,7 +17,6 @@ from api.errors import (
     ValidationFailed,
 )
 from api.services import users
-from api.services.tokens import TokenStore
 from tests.conftest import PASSWORD, Factory
 
 GOOD_PASSWORD = "twelve-chars"
@@ -175,87 +170,3 @@ def test_users_change_password(db: Session, make: Factory) -> None:
     assert users.authenticate(db, "alice", GOOD_PASSWORD) is alice
     with pytest.raises(InvalidCredentials):
         users.authenticate(db, "alice", PASSWORD)
-
-
-# --- token store -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(redis: Redis) -> Iterator[TokenStore]:
-    prefix = f"virtflow-test-token-{uuid.uuid4().hex}"
-    yield TokenStore(redis, prefix)
-    for key in redis.scan_iter(f"{prefix}:*"):
-        redis.delete(key)
-
-
-def test_tokens_revoke_by_session_and_by_token(store: TokenStore) -> None:
-    ends = int(time.time()) + 60
-    assert not store.is_revoked("s1", "j1")
-    store.revoke(sid="s1", jti="j1", ends_at=ends)
-    assert store.is_revoked("s1", None)
-    assert store.is_revoked(None, "j1")
-    assert store.is_revoked("s1", "other")
-    assert not store.is_revoked("s2", "j2")
-    assert not store.is_revoked(None, None)
-
-
-def test_tokens_revoke_ttl_is_the_remaining_life(store: TokenStore, redis: Redis) -> None:
-    store.revoke(sid="s1", jti=None, ends_at=int(time.time()) + 100)
-    assert 98 <= redis.ttl(f"{store.prefix}:revoked:sid:s1") <= 101
-
-
-def test_tokens_revoke_of_an_expired_session_writes_nothing(
-    store: TokenStore, redis: Redis
-) -> None:
-    store.revoke(sid="s1", jti="j1", ends_at=int(time.time()) - 10)
-    assert list(redis.scan_iter(f"{store.prefix}:*")) == []
-
-
-def test_tokens_end_user_sessions_keeps_the_one_asked(store: TokenStore) -> None:
-    user_id, ends = uuid.uuid4(), int(time.time()) + 60
-    for sid in ("a", "b", "c"):
-        store.open_session(user_id, sid, ends)
-    store.open_session(user_id, "old", int(time.time()) - 5)  # expired: not counted
-    assert store.end_user_sessions(user_id, keep="b") == 2
-    assert [store.is_revoked(sid, None) for sid in ("a", "b", "c")] == [True, False, True]
-    assert store.end_user_sessions(user_id, keep="b") == 0
-    assert store.end_user_sessions(user_id) == 1
-    assert store.is_revoked("b", None)
-
-
-def test_tokens_session_index_lives_as_long_as_its_longest_session(
-    store: TokenStore, redis: Redis
-) -> None:
-    user_id, now = uuid.uuid4(), int(time.time())
-    store.open_session(user_id, "long", now + 1000)
-    store.open_session(user_id, "short", now + 10)
-    assert redis.ttl(f"{store.prefix}:sessions:{user_id}") > 900
-
-
-def test_tokens_other_users_sessions_are_untouched(store: TokenStore) -> None:
-    alice, bob, ends = uuid.uuid4(), uuid.uuid4(), int(time.time()) + 60
-    store.open_session(alice, "a", ends)
-    store.open_session(bob, "b", ends)
-    store.end_user_sessions(alice)
-    assert (store.is_revoked("a", None), store.is_revoked("b", None)) == (True, False)
-
-
-@pytest.mark.parametrize(
-    ("method", "args"),
-    [
-        ("is_revoked", ("s", "j")),
-        ("open_session", (uuid.uuid4(), "s", 2**31)),
-        ("end_user_sessions", (uuid.uuid4(),)),
-    ],
-)
-def test_tokens_unreachable_redis_fails_closed(method: str, args: tuple[Any, ...]) -> None:
-    down = TokenStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1), "x")
-    with pytest.raises(DependencyUnavailable) as caught:
-        getattr(down, method)(*args)
-    assert caught.value.details == {"dependency": "redis"}
-
-
-def test_tokens_revoke_with_unreachable_redis_fails_closed() -> None:
-    down = TokenStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1), "x")
-    with pytest.raises(DependencyUnavailable):
-        down.revoke(sid="s", jti="j", ends_at=int(time.time()) + 60)

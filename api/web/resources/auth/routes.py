@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.services import users
+from api.services import tokens, users
 from api.web.audit import audited, note
 from api.web.auth import (
     current_session_id,
@@ -17,7 +17,6 @@ from api.web.auth import (
     refresh_session,
     refresh_token_only,
     require_fresh,
-    token_store,
     user,
 )
 from api.web.context import commit, db
@@ -50,9 +49,9 @@ class Login(MethodView):
         note("user", None, attempted_username=args["username"])
         account = users.authenticate(db(), args["username"], args["password"])
         note("user", account.id, actor=account)
-        tokens = open_session(account)
-        commit()  # a rehashed password is saved
-        return ok(tokens)
+        issued = open_session(account)
+        commit()  # the session's row (and a rehashed password): no token before it is saved
+        return ok(issued)
 
 
 @blp.route("/refresh/")
@@ -73,7 +72,7 @@ class Logout(MethodView):
     def post(self) -> dict[str, Any]:
         """Revoke this session: its access and refresh tokens stop working everywhere"""
         note("user", user().id, session_id=end_session())
-        commit()
+        commit()  # the revocation is saved before the client hears it worked
         return ok({"logged_out": True})
 
 
@@ -92,7 +91,7 @@ class Password(MethodView):
         account = user()
         note("user", account.id)
         users.change_password(db(), account, args["current_password"], args["new_password"])
-        ended = token_store().end_user_sessions(account.id, keep=current_session_id())
+        ended = tokens.end_user_sessions(db(), account.id, keep=current_session_id())
         note(other_sessions_ended=ended)
         commit()
         return ok({"other_sessions_ended": ended})

@@ -9,9 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.errors import PermissionDenied
-from api.services import users
+from api.services import tokens, users
 from api.web.audit import audited, note
-from api.web.auth import token_store, user
+from api.web.auth import user
 from api.web.context import commit, db
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
 from api.web.resources.user.schemas import (
@@ -67,6 +67,6 @@ class UserById(MethodView):
         note(after={"is_active": account.is_active})
         if before and not account.is_active:
             # Re-enabling the account later must not bring its old tokens back.
-            note(sessions_ended=token_store().end_user_sessions(account.id))
+            note(sessions_ended=tokens.end_user_sessions(db(), account.id))
         commit()
         return ok(account)
