@@ -14,6 +14,8 @@ class VirtFlowError(Exception):
     code: ClassVar[str] = "INTERNAL_ERROR"
     status: ClassVar[int] = 500
     message: ClassVar[str] = "An internal error occurred; the request id identifies it in the logs."
+    # Seconds a client should wait before retrying, sent as the Retry-After header; None: no header.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, message: str | None = None, details: dict[str, Any] | None = None) -> None:
         self.detail_message = message or self.message
@@ -168,13 +170,12 @@ class RateLimited(VirtFlowError):
 class DependencyUnavailable(VirtFlowError):
     code = "DEPENDENCY_UNAVAILABLE"
     status = 503
-    message = "A service VirtFlow depends on (database, Redis) is unreachable; details say which."
-
-
-class QueueUnavailable(VirtFlowError):
-    code = "QUEUE_UNAVAILABLE"
-    status = 503
-    message = "The job queue could not be reached; the request was recorded as failed."
+    message = (
+        "A service VirtFlow depends on (database, Redis) is unreachable; details say which. "
+        "Retry after the seconds in Retry-After."
+    )
+    # Long enough for a restarted PostgreSQL or Redis to come back, short enough not to matter.
+    retry_after = 5
 
 
 def registry() -> list[type[VirtFlowError]]:
@@ -200,6 +201,7 @@ def by_status(status: int) -> type[VirtFlowError]:
         415: UnsupportedMediaType,
         409: Conflict,
         422: ValidationFailed,
+        503: DependencyUnavailable,
     }
     if status in canonical:
         return canonical[status]

@@ -2,6 +2,10 @@
 
 The API never imports `jobs`: it names job functions as strings ("jobs.vms.provision"), in the
 way of miguelgrinberg/microblog's launch_task, and the worker imports them.
+
+The job table is a transactional outbox: a job row commits `queued` with the change that asked
+for it, and the enqueue after the commit is only the fast path. When Redis cannot take the job,
+the row stays `queued` and the periodic sweep (jobs/reconcile.py) enqueues it once Redis is back.
 """
 
 from __future__ import annotations
@@ -10,9 +14,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.retry import Retry
 from rq import Callback, Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -23,7 +31,6 @@ from api.settings import Settings
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "virtflow_enqueue_pending"
-FAILED_KEY = "virtflow_enqueue_failed"
 FAILURE_CALLBACK = "jobs.base.on_rq_failure"
 # The RQ function that runs each kind of job, by dotted path (the API never imports jobs).
 JOB_FUNCS = {
@@ -34,6 +41,18 @@ JOB_FUNCS = {
 }
 SWEEP_FUNC = "jobs.reconcile.sweep"
 RQ_TIMEOUT_MARGIN = 120
+
+
+def redis_options(settings: Settings) -> dict[str, Any]:
+    """Client options for every Redis connection the API makes: no wait outlasts the timeouts."""
+    return {
+        "socket_connect_timeout": settings.redis_connect_timeout,
+        "socket_timeout": settings.redis_socket_timeout,
+        # One immediate retry re-dials a connection Redis dropped (say, on a restart). A timeout
+        # is not retried: redis-py's default (3 retries with backoff) would hold a request for
+        # about 20 s when Redis hangs, past gunicorn's worker timeout.
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    }
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,7 @@ class JobQueue:
 
     @cached_property
     def redis(self) -> Redis:
-        return Redis.from_url(self.settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
+        return Redis.from_url(self.settings.redis_url, **redis_options(self.settings))
 
     @cached_property
     def rq(self) -> Queue:
@@ -78,20 +97,21 @@ class JobQueue:
         session.info.setdefault(PENDING_KEY, []).append((self, pending))
 
 
-def take_failures(session: Session) -> list[tuple[uuid.UUID, str]]:
-    """Jobs whose enqueue failed after the last commit, with the reason; clears the list."""
-    failures: list[tuple[uuid.UUID, str]] = session.info.pop(FAILED_KEY, [])
-    return failures
-
-
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
-    for queue, pending in session.info.pop(PENDING_KEY, []):
+    """Enqueue what the commit recorded; on the first Redis failure leave the rest to the sweep.
+
+    The jobs are committed `queued` either way, so the request still answers its success. Not
+    trying the others keeps a request from waiting out one Redis timeout per job.
+    """
+    pending: list[tuple[JobQueue, PendingJob]] = session.info.pop(PENDING_KEY, [])
+    for index, (queue, job) in enumerate(pending):
         try:
-            queue.enqueue(pending)
-        except RedisError as exc:
-            log.exception("enqueue failed for job_id=%s", pending.job_id)
-            session.info.setdefault(FAILED_KEY, []).append((pending.job_id, str(exc)))
+            queue.enqueue(job)
+        except RedisError:
+            left = [str(p.job_id) for _, p in pending[index:]]
+            log.exception("Redis did not take job(s) %s; they stay queued for the sweep", left)
+            return
 
 
 @event.listens_for(Session, "after_rollback")

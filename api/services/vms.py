@@ -313,17 +313,6 @@ def vm_host_name(session: Session, vm: VM) -> str:
     return host.name
 
 
-def fail_unqueued(session: Session, job_id: uuid.UUID, reason: str) -> None:
-    """A job that never reached the queue ends `error`, and so does its VM, with the reason."""
-    job = jobs.locked(session, job_id)
-    if job is None or job.status != JobStatus.QUEUED:
-        return
-    job.status = JobStatus.ERROR
-    job.explanation = f"could not be queued: {reason}"
-    job.finished_at = utcnow()
-    apply_job_error(session, job, job.explanation)
-
-
 def apply_job_error(session: Session, job: Job, reason: str) -> None:
     """A job that could not run leaves its VM in `error` with the reason, unless already final."""
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)

@@ -5,7 +5,8 @@ start. Views name their action with `@audited("vm.create")` and describe the obj
 before/after with `note(...)`. `context.commit()` writes the entry in the same transaction as
 the change. A request that ends without that commit - refused (4xx), failed (5xx), or done
 without a change - is recorded by `record_refusal` in a transaction of its own, as is a request
-whose answer differs from the success it committed (e.g. 503 when the queue was unreachable).
+whose answer differs from the success it committed (e.g. 503 when the database went away after
+the commit). Writing that row never changes the answer: a row that cannot be written is logged.
 """
 
 from __future__ import annotations

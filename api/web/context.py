@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from api.db import session_factory
-from api.errors import QueueUnavailable
-from api.queue import JobQueue, take_failures
-from api.services import vms
+from api.queue import JobQueue
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
 from api.web.audit import success_committed, write_success
+
+log = logging.getLogger(__name__)
 
 
 def settings() -> Settings:
@@ -39,25 +41,33 @@ def db() -> Session:
 
 
 def close_db(_exc: BaseException | None = None) -> None:
+    """Teardown: close the request's session. Never raises: the answer is made by now, and an
+    error here would turn it into werkzeug's HTML 500."""
     session: Session | None = g.pop("db", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except Exception:
+        log.exception("closing the request's database session failed; discarding its connection")
+        discard(session)
+
+
+def discard(session: Session) -> None:
+    """Invalidate the session's connections, so the pool never hands a broken one out again."""
+    try:
+        session.invalidate()
+    except Exception:
+        log.warning("could not invalidate the request's database session", exc_info=True)
 
 
 def commit() -> None:
-    """Commit the request's session; jobs registered with after_commit are enqueued now.
+    """Commit the request's session with its audit row; jobs registered with after_commit are
+    enqueued now.
 
-    A job that could not reach Redis is marked `error` (with its VM) and the caller gets 503.
+    A job Redis cannot take stays `queued` (api.queue's outbox): the answer is still a success.
     """
     session = db()
     write_success(session)
     session.commit()
     success_committed()  # only now: a failed commit leaves the request to be recorded refused
-    failures = take_failures(session)
-    if not failures:
-        return
-    for job_id, reason in failures:
-        vms.fail_unqueued(session, job_id, reason)
-    session.commit()
-
-    raise QueueUnavailable(details={"job_ids": [str(j) for j, _ in failures]})

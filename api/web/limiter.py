@@ -4,7 +4,8 @@ Views marked @throttle_failures (login, password change) share two moving-window
 per account (the username given, or the caller's) and one per client address. Only answers
 of INVALID_CREDENTIALS count (deduct_when), so successful logins never use up an address's
 allowance. Once a limit is reached every attempt on that account, or from that address, is
-refused with 429 RATE_LIMITED and Retry-After before any password is checked.
+refused with 429 RATE_LIMITED and Retry-After before any password is checked. With Redis
+down, the limits are kept in each process's memory until Redis answers again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask_jwt_extended import get_current_user
 from flask_limiter import Limit, Limiter, RateLimitExceeded
 
 from api.errors import InvalidCredentials, RateLimited
+from api.queue import redis_options
 from api.settings import Settings
 from api.web.errors import respond
 
@@ -115,10 +117,16 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         address_key,
         default_limits=_limits(settings),  # type: ignore[arg-type]
         storage_uri=settings.redis_url,
+        # limits passes these to redis.from_url: a hung Redis costs one timeout, then the
+        # limiter falls back to memory (rather than hold the login until gunicorn kills it).
+        storage_options=redis_options(settings),
         strategy="moving-window",
         key_prefix=settings.rate_limit_prefix or f"{settings.queue_name}:login-limit",
         # Redis down: keep limiting, per process, in memory rather than fail open.
         in_memory_fallback_enabled=True,
+        # Redis failing between a request's check and its count (after the view): that one
+        # failure goes uncounted, logged, rather than the answer becoming a 500.
+        swallow_errors=True,
     )
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter

@@ -1,18 +1,28 @@
-"""API test helpers: an admin, tenants with members, and a cheap inventory read."""
+"""API test helpers: an admin, tenants with members, a cheap inventory read, and dependencies
+that are down."""
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job
+from api.queue import JobQueue
 from api.services import inventory
+from api.settings import Settings
 from tests.conftest import Factory
+
+# Nothing listens on port 1: connecting is refused at once.
+CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"
 
 _INVENTORY_CACHE: dict[Path, dict[str, Any]] = {}
 
@@ -66,3 +76,21 @@ def create_vm(
     assert resp.status_code == 202, resp.get_json()
     data: dict[str, Any] = resp.get_json()["data"]
     return data
+
+
+@pytest.fixture
+def queue_unreachable(app: Flask, settings: Settings) -> None:
+    """The app's job queue points at a Redis that refuses connections (the rest of the app,
+    the login limiter included, keeps the shared Redis)."""
+    down = dataclasses.replace(settings, redis_url=CLOSED_REDIS_URL)
+    app.extensions["virtflow_queue"] = JobQueue(down)
+
+
+@pytest.fixture
+def hung_redis_url() -> Iterator[str]:
+    """A redis:// URL of a server that accepts connections and never answers, like a paused
+    (SIGSTOP) Redis: the kernel completes the handshake, nobody reads."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"

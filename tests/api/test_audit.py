@@ -10,18 +10,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from api.errors import PermissionDenied
 from api.models import VM, AuditLog, Tenant, TenantRole, User
-from api.queue import PendingJob
 from api.services import audit, vms
 from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
 from api.web.audit import MUTATING, declared_action, declared_success_status
+from api.web.resources.vm import routes as vm_routes
 from tests.api.conftest import count, create_vm, vm_body
 from tests.api.test_envelope import assert_error
 from tests.conftest import PASSWORD, Factory
@@ -292,27 +292,24 @@ def test_audit_vm_delete_refusals_are_recorded(
 
 
 def test_audit_answer_after_commit_is_recorded_too(
-    client: FlaskClient,
-    app: Flask,
-    make: Factory,
-    admin_headers: Headers,
-    monkeypatch: pytest.MonkeyPatch,
+    client: FlaskClient, make: Factory, admin_headers: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The delete commits (success row), then Redis is down: 503 gets a row of its own."""
+    """The delete commits (success row), then the database goes away before the answer is
+    made: the 503 gets a row of its own."""
     db, tenant = make.session, make.tenant()
     vm = create_vm(client, admin_headers, tenant.id)
 
-    def unreachable(pending: PendingJob) -> None:
-        raise RedisConnectionError("down")
+    def gone(_vm_id: object) -> None:
+        raise OperationalError("SELECT vm", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(app.extensions["virtflow_queue"], "enqueue", unreachable)
+    monkeypatch.setattr(vm_routes, "_reloaded", gone)
     resp = client.delete(f"/api/v1/vm/{vm['id']}/", headers=admin_headers)
-    assert_error(resp, 503, "QUEUE_UNAVAILABLE")
+    assert_error(resp, 503, "DEPENDENCY_UNAVAILABLE")
     committed, answered = rows_of(db, resp)
     assert (committed.outcome, committed.status_code) == ("success", 202)
     assert committed.changes["after"]["status"] == "deleting"
     assert (answered.outcome, answered.status_code) == ("failed", 503)
-    assert answered.error_code == "QUEUE_UNAVAILABLE"
+    assert answered.error_code == "DEPENDENCY_UNAVAILABLE"
     assert answered.changes == {"details": {"committed_status": 202}}
 
 

@@ -238,7 +238,7 @@ def test_errors_registry_codes_are_upper_snake_and_unique() -> None:
 
 def test_errors_registry_has_every_subclass_with_a_status_and_message() -> None:
     registry = errors.registry()
-    assert errors.QueueUnavailable in registry and errors.VirtFlowError in registry
+    assert errors.DependencyUnavailable in registry and errors.VirtFlowError in registry
     for cls in registry:
         assert 400 <= cls.status <= 599
         assert cls.message.strip()
@@ -247,7 +247,13 @@ def test_errors_registry_has_every_subclass_with_a_status_and_message() -> None:
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(400, "BAD_REQUEST"), (404, "NOT_FOUND"), (405, "METHOD_NOT_ALLOWED"), (418, "BAD_REQUEST")],
+    [
+        (400, "BAD_REQUEST"),
+        (404, "NOT_FOUND"),
+        (405, "METHOD_NOT_ALLOWED"),
+        (418, "BAD_REQUEST"),
+        (503, "DEPENDENCY_UNAVAILABLE"),
+    ],
 )
 def test_errors_by_status_maps_werkzeug_statuses(status: int, code: str) -> None:
     assert errors.by_status(status).code == code

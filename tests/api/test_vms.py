@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from rq.job import Job as RQJob
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import VM, Baremetal, Job, JobStatus, Tenant, TenantStatus, VMStatus
-from api.queue import PendingJob
 from api.settings import Settings
 from tests.api.conftest import counts, create_vm, vm_body
 from tests.api.test_envelope import assert_error
@@ -43,16 +40,6 @@ def other_tenant_id(make: Factory) -> uuid.UUID:
 def rq_queue(redis: Redis, settings: Settings) -> Queue:
     """The RQ queue the app enqueues on."""
     return Queue(settings.queue_name, connection=redis)
-
-
-@pytest.fixture
-def redis_down(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every enqueue fails as if Redis were unreachable."""
-
-    def unreachable(pending: PendingJob) -> None:
-        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(app.extensions["virtflow_queue"], "enqueue", unreachable)
 
 
 def member_headers(make: Factory, tenant_id: uuid.UUID, role: str) -> Headers:
@@ -146,36 +133,39 @@ def test_vm_create_longest_name_accepted(
     assert create_vm(client, admin_headers, tenant_id, name)["name"] == name
 
 
-def test_vm_create_redis_unreachable_is_503_and_marks_error(
-    client: FlaskClient, redis_down: None, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
+@pytest.mark.usefixtures("queue_unreachable")
+def test_vm_create_redis_unreachable_answers_202_and_job_stays_queued(
+    client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, rq_queue: Queue, db: Session
 ) -> None:
+    """The job row is the outbox: committed `queued`, enqueued later by the sweep."""
     resp = client.post("/api/v1/vm/", json=vm_body(tenant_id), headers=admin_headers)
-    body = assert_error(resp, 503, "QUEUE_UNAVAILABLE")
-    [job_id] = body["error"]["details"]["job_ids"]
-    job = job_row(db, job_id)
-    assert job.status == JobStatus.ERROR
-    assert job.finished_at is not None
-    assert "could not be queued" in (job.explanation or "")
-    assert "Connection refused" in (job.explanation or "")
-    vm = vm_row(db, job.vm_id)  # type: ignore[arg-type]
-    assert vm.status == VMStatus.ERROR
-    assert vm.status_reason == job.explanation
-    assert db.scalar(select(Job).where(Job.status == JobStatus.QUEUED)) is None
+    assert resp.status_code == 202, resp.get_json()
+    data = resp.get_json()["data"]
+    job = job_row(db, data["job_id"])
+    assert (job.status, job.finished_at, job.explanation) == (JobStatus.QUEUED, None, None)
+    assert vm_row(db, data["id"]).status == VMStatus.PENDING
+    assert data["job_id"] not in rq_queue.job_ids
 
 
-def test_vm_create_after_queue_failure_name_still_taken(
+@pytest.mark.usefixtures("queue_unreachable")
+def test_vm_create_redis_unreachable_logs_the_job(
     client: FlaskClient,
-    app: Flask,
     admin_headers: Headers,
     tenant_id: uuid.UUID,
-    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def unreachable(pending: PendingJob) -> None:
-        raise RedisConnectionError("down")
+    with caplog.at_level(logging.ERROR, logger="api.queue"):
+        resp = client.post("/api/v1/vm/", json=vm_body(tenant_id), headers=admin_headers)
+    job_id = resp.get_json()["data"]["job_id"]
+    assert f"Redis did not take job(s) ['{job_id}']; they stay queued for the sweep" in caplog.text
 
-    monkeypatch.setattr(app.extensions["virtflow_queue"], "enqueue", unreachable)
-    client.post("/api/v1/vm/", json=vm_body(tenant_id), headers=admin_headers)
-    monkeypatch.undo()
+
+@pytest.mark.usefixtures("queue_unreachable")
+def test_vm_create_after_queue_failure_name_still_taken(
+    client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID
+) -> None:
+    first = client.post("/api/v1/vm/", json=vm_body(tenant_id), headers=admin_headers)
+    assert first.status_code == 202, first.get_json()
     resp = client.post("/api/v1/vm/", json=vm_body(tenant_id), headers=admin_headers)
     assert_error(resp, 409, "NAME_TAKEN")
 
@@ -611,22 +601,17 @@ def test_vm_delete_unknown_is_404(client: FlaskClient, admin_headers: Headers) -
     )
 
 
-def test_vm_delete_redis_unreachable_marks_vm_error(
-    client: FlaskClient, app: Flask, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
+@pytest.mark.usefixtures("queue_unreachable")
+def test_vm_delete_redis_unreachable_answers_202_and_job_stays_queued(
+    client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, rq_queue: Queue, db: Session
 ) -> None:
     data = create_vm(client, admin_headers, tenant_id)
-    queue = app.extensions["virtflow_queue"]
-
-    def unreachable(pending: PendingJob) -> None:
-        raise RedisConnectionError("down")
-
-    queue.enqueue = unreachable  # this app is built per test; nothing to undo
     resp = client.delete(f"/api/v1/vm/{data['id']}/", headers=admin_headers)
-    [job_id] = assert_error(resp, 503, "QUEUE_UNAVAILABLE")["error"]["details"]["job_ids"]
-    assert job_row(db, job_id).status == JobStatus.ERROR
-    vm = vm_row(db, data["id"])
-    assert vm.status == VMStatus.ERROR
-    assert "could not be queued" in (vm.status_reason or "")
+    assert resp.status_code == 202, resp.get_json()
+    job_id = resp.get_json()["data"]["job_id"]
+    assert job_row(db, job_id).status == JobStatus.QUEUED
+    assert job_id not in rq_queue.job_ids
+    assert vm_row(db, data["id"]).status == VMStatus.DELETING
 
 
 # --- listing ----------------------------------------------------------------------------------

@@ -114,19 +114,6 @@ def test_apply_delete_result() -> None:
     assert stuck.deleted_at is None
 
 
-def test_fail_unqueued_only_touches_queued_jobs(db: Session, admin: User, tenant: Tenant) -> None:
-    vm, job = new_vm(db, admin, tenant)
-    job.status = JobStatus.RUNNING
-    db.flush()
-    vms.fail_unqueued(db, job.id, "redis down")
-    assert (job.status, vm.status) == (JobStatus.RUNNING, VMStatus.PENDING)
-    job.status = JobStatus.QUEUED
-    db.flush()
-    vms.fail_unqueued(db, job.id, "redis down")
-    assert job.status == JobStatus.ERROR
-    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, "could not be queued: redis down")
-
-
 @pytest.mark.parametrize("final", [VMStatus.DELETED, VMStatus.RUNNING])
 def test_apply_job_error_keeps_final_vm_states(
     db: Session, admin: User, tenant: Tenant, final: VMStatus

@@ -44,7 +44,12 @@ def _check_redis() -> str:
 @public
 class Health(MethodView):
     @blp.response(200, envelope(HealthSchema))
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="a dependency is down")
+    @blp.alt_response(
+        503,
+        schema=ErrorEnvelopeSchema,
+        description="a dependency is down",
+        headers={"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    )
     def get(self) -> dict[str, Any]:
         """Report whether the database and the queue are reachable (503 when one is not)"""
         checks = {"database": _check_database(), "redis": _check_redis()}
