@@ -80,14 +80,19 @@ def target(vm: VM) -> Target:
 
 
 def lock_active_tenant(
-    session: Session, tenant_id: uuid.UUID, allowed: tuple[str, ...] = (TenantStatus.ACTIVE,)
+    session: Session,
+    tenant_id: uuid.UUID,
+    allowed: tuple[str, ...] = (TenantStatus.ACTIVE,),
+    *,
+    exclusive: bool = False,
 ) -> Tenant:
     """Share-lock the tenant row for the rest of the transaction and require it active.
 
     Tenant deletion takes this row FOR UPDATE, so it waits for requests that are queuing work
     for the tenant, and they wait for it: its precondition check cannot miss a new job.
+    exclusive: FOR UPDATE, for a request that may end the tenant itself (force_delete.py).
     """
-    query = select(Tenant).where(Tenant.id == tenant_id).with_for_update(read=True)
+    query = select(Tenant).where(Tenant.id == tenant_id).with_for_update(read=not exclusive)
     # populate_existing: a Tenant already in the session must show the status read under the lock.
     tenant = session.scalar(query.execution_options(populate_existing=True))
     if tenant is None:
@@ -193,7 +198,8 @@ def vms_query(
     return query.order_by(VM.created_at.desc(), VM.id)
 
 
-def _unfinished_jobs(session: Session, vm: VM) -> list[Job]:
+def unfinished_jobs(session: Session, vm: VM) -> list[Job]:
+    """The VM's queued and running jobs, locked (the caller holds the VM row)."""
     return list(
         session.scalars(
             select(Job)
@@ -217,7 +223,7 @@ def request_delete(session: Session, user: User, vm_id: uuid.UUID, request_id: s
 
 def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | None) -> Job:
     """Cancel the VM's queued jobs, mark it deleting and add its delete job (VM row locked)."""
-    unfinished = _unfinished_jobs(session, vm)
+    unfinished = unfinished_jobs(session, vm)
     if any(job.status == JobStatus.RUNNING for job in unfinished):
         raise ResourceBusy(details={"job_ids": [str(j.id) for j in unfinished]})
     for job in unfinished:
@@ -249,7 +255,7 @@ def request_power(
             f"VM is {vm.status}; it must be {expect} to {kind.removeprefix('vm.')}",
             {"status": vm.status, "required": expect},
         )
-    if _unfinished_jobs(session, vm):
+    if unfinished_jobs(session, vm):
         raise ResourceBusy()
     vm.status = becomes
     spec: dict[str, Any] = {"name": vm.domain_name, "uuid": str(vm.id)}

@@ -61,13 +61,14 @@ def discard(session: Session) -> None:
         log.warning("could not invalidate the request's database session", exc_info=True)
 
 
-def commit() -> None:
+def commit(status: int | None = None) -> None:
     """Commit the request's session with its audit row; jobs registered with after_commit are
-    enqueued now.
+    enqueued now. status: the success status the audit row records, when the view answers one
+    other than its documented @blp.response (see audit.declared_success_status).
 
     A job Redis cannot take stays `queued` (api.queue's outbox): the answer is still a success.
     """
     session = db()
-    write_success(session)
+    write_success(session, status)
     session.commit()
     success_committed()  # only now: a failed commit leaves the request to be recorded refused

@@ -9,9 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.models import VM, JobKind
-from api.services import memberships, quotas, vms
+from api.services import force_delete, memberships, quotas, vms
 from api.services.permissions import Perm
-from api.web.audit import audited, note
+from api.web.audit import act_as, audited, note
 from api.web.auth import user
 from api.web.context import commit, db, inventory_watcher, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
@@ -19,6 +19,7 @@ from api.web.resources.tenant.routes import grant_view, revoke_view
 from api.web.resources.tenant.schemas import GrantSchema
 from api.web.resources.vm.schemas import (
     VMCreateSchema,
+    VMDeleteArgsSchema,
     VMGrantArgsSchema,
     VMQuerySchema,
     VMSchema,
@@ -84,10 +85,23 @@ class VMById(MethodView):
         """Show one VM with its status, host and libvirt domain"""
         return ok(vms.get_vm(db(), user(), vm_id, Perm.VM_VIEW))
 
+    @blp.arguments(VMDeleteArgsSchema, location="query")
     @blp.response(202, envelope(VMSchema))
+    @blp.alt_response(
+        200, schema=envelope(VMSchema), description="force=true: the VM is deleted already"
+    )
     @audited("vm.delete")
-    def delete(self, vm_id: uuid.UUID) -> dict[str, Any]:
-        """Delete a VM: stop and undefine the domain and remove its disk, by a queued job"""
+    def delete(
+        self, args: dict[str, Any], vm_id: uuid.UUID
+    ) -> dict[str, Any] | tuple[dict[str, Any], int]:
+        """Delete a VM: stop and undefine the domain and remove its disk, by a queued job
+
+        With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
+        not reached: for a VM whose host is unreachable or gone from the inventory. Its queued
+        jobs are canceled; a running job refuses it with 409 RESOURCE_BUSY.
+        """
+        if args["force"]:
+            return _force_delete(vm_id), 200
         session = db()
         note("vm", vm_id)
         job = vms.request_delete(session, user(), vm_id, request_id())
@@ -95,6 +109,24 @@ class VMById(MethodView):
         job_queue().after_commit(session, job)
         commit()
         return ok(_reloaded(vm_id))
+
+
+def _force_delete(vm_id: uuid.UUID) -> dict[str, Any]:
+    act_as("vm.force_delete")
+    note("vm", vm_id)
+    done = force_delete.force_delete(db(), user(), vm_id)
+    vm = done.vm
+    note(
+        "vm",
+        vm.id,
+        vm.tenant_id,
+        before={"status": done.before},
+        after={"status": vm.status, "status_reason": vm.status_reason},
+        canceled_job_ids=done.canceled,
+        tenant_deleted=done.tenant_deleted,
+    )
+    commit(status=200)
+    return ok(_reloaded(vm_id))
 
 
 def _power(vm_id: uuid.UUID, kind: JobKind, force: bool = False) -> dict[str, Any]:

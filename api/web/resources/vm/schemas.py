@@ -66,6 +66,21 @@ class VMStopSchema(ma.Schema):
     )
 
 
+class VMDeleteArgsSchema(ma.Schema):
+    force = ma.fields.Boolean(
+        load_default=False,
+        truthy={"true"},
+        falsy={"false"},
+        metadata={
+            "description": (
+                "true: platform admins only. Mark the VM deleted at once, without reaching "
+                "libvirt, for a VM whose host is unreachable or gone from the inventory; its "
+                "queued jobs are canceled, a running job refuses it (409). Answers 200"
+            )
+        },
+    )
+
+
 class VMStartSchema(ma.Schema):
     """No fields: an empty JSON object, or no body."""
 
