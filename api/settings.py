@@ -84,6 +84,9 @@ class Settings:
     # A running job renews its lease (job.heartbeat_at) every lease/3 seconds; a job whose
     # lease is older than this many seconds has lost its worker and is failed by the sweep.
     job_lease_seconds: int = 30
+    # A queued job older than this that RQ does not hold is queued again by the sweep (younger
+    # ones may still be between the API's commit and its enqueue).
+    queued_grace_seconds: int = 60
     # ansible-runner's private data dirs, one per job (<run_dir>/<job id>); empty: <state_dir>/runs.
     run_dir: Path | None = None
     # Client timeouts in seconds: no request waits on a paused dependency past these.
@@ -125,6 +128,7 @@ class Settings:
                 env, "VIRTFLOW_SWEEP_INTERVAL", base.sweep_interval_seconds
             ),
             job_lease_seconds=_int(env, "VIRTFLOW_JOB_LEASE", base.job_lease_seconds),
+            queued_grace_seconds=_int(env, "VIRTFLOW_QUEUED_GRACE", base.queued_grace_seconds),
             run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
             db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
             db_statement_timeout_ms=_int(

@@ -5,8 +5,8 @@ Every worker process runs it every VIRTFLOW_SWEEP_INTERVAL seconds from a thread
 keep its schedule, so a Redis restart cannot stop it. Each pass:
 - fails every `running` job whose lease (job.heartbeat_at) is older than VIRTFLOW_JOB_LEASE:
   its worker died, whatever RQ believes; the VM goes `error`, where the user can delete it;
-- queues again every `queued` job older than QUEUED_GRACE that RQ does not hold (the API could
-  not reach Redis after its commit, or Redis lost its queue in a restart);
+- queues again every `queued` job older than VIRTFLOW_QUEUED_GRACE that RQ does not hold (the
+  API could not reach Redis after its commit, or Redis lost its queue in a restart);
 - on this machine, kills the processes of jobs that are not running any more (the playbook a
   dead work horse left) and removes their run directories.
 The first two are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
@@ -36,8 +36,6 @@ from jobs import base, reaper
 
 log = logging.getLogger(__name__)
 
-# A queued job younger than this may still be between the API's commit and its enqueue.
-QUEUED_GRACE = dt.timedelta(seconds=60)
 # pg_try_advisory_xact_lock key of the fleet-wide part ("vfsweep").
 SWEEP_LOCK = 0x7666_7377_6565_70
 
@@ -58,10 +56,11 @@ def _rq_holds(connection: Redis, job_id: uuid.UUID) -> bool:
     return True
 
 
-def _lost_queued(session: Session) -> list[tuple[uuid.UUID, str, str | None]]:
+def _lost_queued(session: Session, grace: int) -> list[tuple[uuid.UUID, str, str | None]]:
     rows = session.execute(
         select(Job.id, Job.kind, Job.request_id).where(
-            Job.status == JobStatus.QUEUED, Job.created_at < utcnow() - QUEUED_GRACE
+            Job.status == JobStatus.QUEUED,
+            Job.created_at < utcnow() - dt.timedelta(seconds=grace),
         )
     ).all()
     return [(r[0], r[1], r[2]) for r in rows]
@@ -86,7 +85,7 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
         if not session.scalar(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))):
             return  # another worker is sweeping right now
         expired = jobs.expired_leases(session, settings.job_lease_seconds)
-        queued = _lost_queued(session)
+        queued = _lost_queued(session, settings.queued_grace_seconds)
         for job_id in expired:
             reason = (
                 f"the worker running this job stopped (no heartbeat for "
@@ -102,10 +101,10 @@ def local_pass(settings: Settings, result: SweepResult) -> None:
     """Kill processes and remove run directories of jobs that are not running any more."""
     tagged = reaper.tagged_processes(settings.runs_dir)
     dirs = reaper.run_dir_job_ids(settings.runs_dir)
-    candidates = {_uuid(t.job_id) for t in tagged} | {_uuid(d) for d in dirs}
-    candidates.discard(None)
+    ids = {t.job_id for t in tagged} | dirs
+    candidates = [u for u in map(_uuid, ids) if u is not None]
     with base.throwaway() as session:
-        running = {str(j) for j in jobs.running_among(session, candidates)}  # type: ignore[arg-type]
+        running = {str(j) for j in jobs.running_among(session, candidates)}
     orphans = [t.pid for t in tagged if t.job_id not in running]
     if orphans:
         log.warning("sweep: killing %d orphan playbook process(es)", len(orphans))

@@ -8,7 +8,8 @@
   of its own (jobs.base.throwaway), so no forked job inherits a socket.
 - A daemon thread runs jobs.reconcile.sweep every VIRTFLOW_SWEEP_INTERVAL seconds; it needs no
   RQ scheduler and no Redis to keep time, so a Redis restart or a dead worker holding RQ's
-  scheduler lock cannot stop it.
+  scheduler lock cannot stop it. A sweep and a fork never overlap (FORK_GUARD): a horse forked
+  mid-sweep would inherit whatever lock the sweep held in SQLAlchemy or psycopg, and hang.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rq import Queue, Worker
 from jobs import base, reaper, reconcile
 
 log = logging.getLogger(__name__)
+FORK_GUARD = threading.Lock()
 
 
 class VirtFlowWorker(Worker):
@@ -40,6 +42,10 @@ class VirtFlowWorker(Worker):
             super().execute_job(job, queue)
         finally:
             self._vf_job_id = None
+
+    def fork_work_horse(self, job: Any, queue: Queue) -> None:
+        with FORK_GUARD:
+            super().fork_work_horse(job, queue)
 
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
         super().kill_horse(sig)
@@ -74,7 +80,8 @@ class Sweeper(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                reconcile.sweep()
+                with FORK_GUARD:
+                    reconcile.sweep()
             except Exception:  # a dependency is down: log it and try again next time
                 log.exception("sweep failed")
             self.stopped.wait(self.interval)
