@@ -643,8 +643,8 @@ def test_auth_revocation_check_without_the_database_fails_closed(
             token = create_access_token(identity=str(user.id))
         resp = broken.test_client().get("/api/v1/auth/me/", headers=bearer(token))
         # The check is the request's first database read: it fails, the token never passes.
-        assert resp.status_code >= 500
-        assert resp.get_json()["status"] == "error"
+        body = assert_error(resp, 503, "DEPENDENCY_UNAVAILABLE")
+        assert body["error"]["details"] == {"dependency": "database"}
 
 
 # --- password change -------------------------------------------------------------------------
