@@ -1,14 +1,9 @@
 """Token sessions in PostgreSQL: logout and password changes revoke tokens in every API process.
 
-A login opens a session: its access and refresh tokens (and every access token later made
-from that refresh token) carry the session's id, `sid`, and its end, `sexp` (the refresh
-token's expiry; no token of the session outlives it). The `auth_session` row is the truth:
-a token of a session is valid while its row exists and is not revoked, so a sid the database
-never recorded is refused. Single tokens (those without a session) are revoked by their `jti`
-in `revoked_token`. Rows go once every token they judge has expired (prune_expired).
-
-Checks read the database: when it is unreachable the error propagates and the request fails,
-never "not revoked".
+A login's tokens (and those refreshed from them) carry its session id, `sid`, and end, `sexp`.
+They pass while the session's `auth_session` row exists and is not revoked: a sid the database
+never recorded is refused. Tokens without a session are revoked by `jti` in `revoked_token`.
+Database errors propagate, so a check that cannot run never answers "not revoked".
 """
 
 from __future__ import annotations
@@ -86,10 +81,10 @@ def end_user_sessions(session: Session, user_id: uuid.UUID, keep: str | None = N
 
 def prune_expired(session: Session, now: dt.datetime) -> int:
     """Delete the rows whose tokens have all expired by now; returns how many went."""
-    gone = session.scalars(
+    sessions_gone = session.scalars(
         delete(AuthSession).where(AuthSession.expires_at <= now).returning(AuthSession.id)
     ).all()
-    tokens = session.scalars(
+    tokens_gone = session.scalars(
         delete(RevokedToken).where(RevokedToken.expires_at <= now).returning(RevokedToken.jti)
     ).all()
-    return len(gone) + len(tokens)
+    return len(sessions_gone) + len(tokens_gone)
