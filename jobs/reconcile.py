@@ -7,9 +7,10 @@ keep its schedule, so a Redis restart cannot stop it. Each pass:
   its worker died, whatever RQ believes; the VM goes `error`, where the user can delete it;
 - queues again every `queued` job older than VIRTFLOW_QUEUED_GRACE that RQ does not hold (the
   API could not reach Redis after its commit, or Redis lost its queue in a restart);
+- deletes token sessions and revocations whose tokens have all expired;
 - on this machine, kills the processes of jobs that are not running any more (the playbook a
   dead work horse left) and removes their run directories.
-The first two are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
+The first three are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
 the last is per machine, since processes and run directories are.
 """
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.models import Job, JobStatus
 from api.queue import JOB_FUNCS, JobQueue, PendingJob
-from api.services import jobs
+from api.services import jobs, tokens
 from api.settings import Settings
 from jobs import base, reaper
 
@@ -44,6 +45,7 @@ SWEEP_LOCK = 0x7666_7377_6565_70
 class SweepResult:
     failed: int = 0
     requeued: int = 0
+    tokens_pruned: int = 0
     killed: int = 0
     dirs_removed: int = 0
 
@@ -94,6 +96,7 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
             )
             result.failed += base.record_crash(job_id, reason)
         result.requeued = _requeue(settings, queued)
+        result.tokens_pruned = tokens.prune_expired(session, utcnow())
         session.commit()
 
 

@@ -19,10 +19,12 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from jobs import base, reaper, reconcile
@@ -93,6 +95,34 @@ def build_worker(connection: Redis) -> VirtFlowWorker:
     return VirtFlowWorker([queue], connection=connection)
 
 
+def _stop_requested(current: Worker) -> bool:
+    # RQ's request_stop (SIGTERM, SIGINT) stamps this, busy or idle.
+    return getattr(current, "_shutdown_requested_date", None) is not None
+
+
+def work(connection: Redis, burst: bool) -> None:
+    """Run RQ workers one after another until one stops on request.
+
+    rq.Worker.work() quits on a Redis error met outside its dequeue (a Redis restart at the
+    wrong moment); the process must not die with it, or nothing would run the jobs that the
+    sweep queues again once Redis is back.
+    """
+    backoff = 1.0
+    while True:
+        current = build_worker(connection)
+        try:
+            current.work(burst=burst)
+        except RedisError:
+            log.exception("the worker lost Redis")
+        if burst or _stop_requested(current):
+            return
+        log.warning("the worker quit on an error; starting a new one in %.0fs", backoff)
+        time.sleep(backoff)
+        if _stop_requested(current):  # a SIGTERM during the pause
+            return
+        backoff = min(backoff * 2, 30.0)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="virtflow worker")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -110,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     sweeper = Sweeper(settings.sweep_interval_seconds)
     sweeper.start()
     try:
-        build_worker(connection).work(burst=args.burst)
+        work(connection, args.burst)
     finally:
         sweeper.stopped.set()
 

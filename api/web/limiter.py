@@ -128,6 +128,9 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         # failure goes uncounted, logged, rather than the answer becoming a 500.
         swallow_errors=True,
     )
+    # Requests to any other view never reach the limiter's storage: with Redis paused, a GET
+    # must not wait out a Redis timeout for a limit that does not apply to it.
+    limiter.request_filter(_not_throttled)
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, _rate_limited)

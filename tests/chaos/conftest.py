@@ -61,6 +61,12 @@ def ansible_dir(workdir: Path) -> Path:
     return root
 
 
+def roomy_localhost(inventory: Path) -> None:
+    """Room for a score of 64 MiB test VMs at once (the repo's localhost allows 8 vCPUs)."""
+    text = "---\nvirtflow_capacity_vcpus: 64\nvirtflow_capacity_ram_mb: 8192\n"
+    (inventory / "host_vars" / "localhost.yml").write_text(text + "virtflow_capacity_disk_gb: 50\n")
+
+
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path).start()
@@ -84,6 +90,7 @@ def chaos_stack(tmp_path: Path, redis_server: RedisServer) -> StackFactory:
             "VIRTFLOW_REDIS_URL": redis_server.url,
             "VIRTFLOW_ANSIBLE_DIR": str(ansible_dir(tmp_path)),
         }
+        kw.setdefault("edit_inventory", roomy_localhost)
         with running_stack(tmp_path, env=env, **kw) as stack:  # type: ignore[arg-type]
             stack.login()
             yield stack

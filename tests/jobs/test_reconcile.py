@@ -16,7 +16,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import VM, Job, JobStatus, User, VMStatus
+from api.models import VM, AuthSession, Job, JobStatus, User, VMStatus
+from api.services import tokens
 from api.services import vms as vm_service
 from api.settings import Settings
 from jobs import base, reaper, reconcile
@@ -130,6 +131,17 @@ def test_sweep_with_redis_down_keeps_lost_jobs_queued(
     assert reconcile.sweep()["requeued"] == 0
     db.expire_all()
     assert job.status == JobStatus.QUEUED
+
+
+def test_sweep_prunes_expired_token_sessions(db: Session, make: Factory) -> None:
+    user = make.user()
+    gone = tokens.open_session(db, user.id, dt.timedelta(seconds=-1)).id
+    live = tokens.open_session(db, user.id, dt.timedelta(days=1)).id
+    db.flush()
+    assert reconcile.sweep()["tokens_pruned"] == 1
+    db.expire_all()
+    assert db.get(AuthSession, gone) is None
+    assert db.get(AuthSession, live) is not None
 
 
 def test_sweep_kills_processes_of_a_job_that_ended(

@@ -83,3 +83,42 @@ def test_sweeper_runs_every_interval_and_survives_a_failing_sweep(
         sweeper.join(timeout=5)
     assert not sweeper.is_alive()
     assert len(calls) >= 3
+
+
+class FakeRQWorker:
+    """Stands in for rq.Worker.work(): quits on an error, or stops on request."""
+
+    def __init__(self, stop: bool, raises: Exception | None = None) -> None:
+        self._shutdown_requested_date = "now" if stop else None
+        self.raises = raises
+        self.worked = 0
+
+    def work(self, burst: bool = False) -> bool:
+        self.worked += 1
+        if self.raises:
+            raise self.raises
+        return False
+
+
+def test_work_starts_a_new_worker_after_a_redis_error_until_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    fakes = [
+        FakeRQWorker(stop=False, raises=RedisConnectionError("restarting")),
+        FakeRQWorker(stop=False),  # rq's "found an unhandled exception, quitting"
+        FakeRQWorker(stop=True),
+    ]
+    built = iter(fakes)
+    monkeypatch.setattr(worker, "build_worker", lambda _connection: next(built))
+    monkeypatch.setattr(worker.time, "sleep", lambda _seconds: None)
+    worker.work(connection=None, burst=False)  # type: ignore[arg-type]
+    assert [f.worked for f in fakes] == [1, 1, 1]
+
+
+def test_work_in_burst_mode_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeRQWorker(stop=False)
+    monkeypatch.setattr(worker, "build_worker", lambda _connection: fake)
+    worker.work(connection=None, burst=True)  # type: ignore[arg-type]
+    assert fake.worked == 1
