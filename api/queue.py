@@ -39,7 +39,6 @@ JOB_FUNCS = {
     "vm.stop": "jobs.vms.stop",
     "vm.start": "jobs.vms.start",
 }
-SWEEP_FUNC = "jobs.reconcile.sweep"
 RQ_TIMEOUT_MARGIN = 120
 
 

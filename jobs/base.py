@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from redis.exceptions import RedisError
+from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,8 +53,18 @@ def bind_request_id(request_id: str | None) -> None:
     logs.request_id_var.set(request_id or "-")
 
 
+def worker_gone(how: str) -> str:
+    """The explanation of a job whose worker stopped under it (how: what showed it)."""
+    return (
+        f"the worker running this job stopped ({how}); the VM may be half-changed: "
+        "delete it, or run the operation again"
+    )
+
+
 def crash_reason(exc: BaseException) -> str:
     """What a tenant may read about a crash: the kind of failure, never its SQL or parameters."""
+    if isinstance(exc, AbandonedJobError):  # RQ's clean-up of a dead worker's registry
+        return worker_gone("RQ found the job abandoned")
     if isinstance(exc, SQLAlchemyError):
         return "the job lost its connection to the database; the worker log has the details"
     if isinstance(exc, RedisError):

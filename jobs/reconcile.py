@@ -89,11 +89,7 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
         expired = jobs.expired_leases(session, settings.job_lease_seconds)
         queued = _lost_queued(session, settings.queued_grace_seconds)
         for job_id in expired:
-            reason = (
-                f"the worker running this job stopped (no heartbeat for "
-                f"{settings.job_lease_seconds}s); the VM may be half-changed: delete it, "
-                "or run the operation again"
-            )
+            reason = base.worker_gone(f"no heartbeat for {settings.job_lease_seconds}s")
             result.failed += base.record_crash(job_id, reason)
         result.requeued = _requeue(settings, queued)
         result.tokens_pruned = tokens.prune_expired(session, utcnow())

@@ -52,7 +52,8 @@ def test_worker_killed_mid_create_job_ends_error_after_restart(
         time.sleep(restart_after)  # the scenario: how long until a worker is back
         stack.start_worker("worker-2")
         job = _ended_in_error(stack, vm, DEAD_JOB_BOUND)
-        assert "no heartbeat" in job["explanation"], job
+        # Whichever sees it first: our lease sweep, or RQ's clean-up of the dead worker.
+        assert job["explanation"].startswith("the worker running this job stopped ("), job
         assert time.monotonic() - killed_at < restart_after + DEAD_JOB_BOUND
         assert_none_left(stack.runs_dir)
         _user_can_delete(stack, vm)

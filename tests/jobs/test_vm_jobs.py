@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from rq.exceptions import AbandonedJobError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -466,6 +467,18 @@ def test_on_rq_failure_marks_running_job_error(db: Session, queued: tuple[VM, Jo
     assert job.finished_at is not None
     assert vm.status == VMStatus.ERROR
     assert vm.status_reason == job.explanation
+
+
+def test_on_rq_failure_for_an_abandoned_job_says_the_worker_stopped(
+    db: Session, queued: tuple[VM, Job]
+) -> None:
+    job = queued[1]
+    job.status = JobStatus.RUNNING
+    db.flush()
+    exc = AbandonedJobError("abandoned")
+    base.on_rq_failure(SimpleNamespace(id=str(job.id)), None, AbandonedJobError, exc, None)
+    reload(db, job)
+    assert job.explanation == base.worker_gone("RQ found the job abandoned")
 
 
 def test_on_rq_failure_keeps_finished_job(
