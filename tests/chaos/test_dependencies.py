@@ -109,6 +109,7 @@ def test_redis_restart_without_persistence_loses_nothing(
         assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 120)
         assert stack.procs["worker"].poll() is None and stack.procs["worker"].pid == worker_pid
         delete_vm(stack, vm["id"])
+        assert_none_left(stack.runs_dir)
 
 
 def _terminate_backends(db_name: str) -> int:

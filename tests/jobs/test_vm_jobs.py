@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
 from api.services import vms as vm_service
-from jobs import base
+from api.settings import Settings
+from jobs import base, reaper
 from jobs import vms as vm_jobs
 from jobs.runner import PlaybookRun, RunOutcome
 from tests.conftest import Factory
@@ -350,6 +352,23 @@ def test_provision_records_its_worker_and_lease(
     reload(db, job)
     assert job.worker == base.worker_identity()
     assert job.heartbeat_at is not None and job.heartbeat_at >= job.started_at
+
+
+def test_provision_first_kills_an_earlier_playbook_of_the_same_vm(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner, settings: Settings
+) -> None:
+    vm, job = queued
+    tags = reaper.tags(settings.runs_dir, str(uuid.uuid4()), str(vm.id))  # a dead job's run
+    earlier = subprocess.Popen(["sleep", "120"], env=tags)
+    seen_alive: list[bool] = []
+    runner.during = lambda: seen_alive.append(earlier.poll() is None)
+    try:
+        vm_jobs.provision(str(job.id))
+        assert seen_alive == [False]  # gone before the new playbook started
+        assert earlier.wait(timeout=5) == -9
+    finally:
+        earlier.kill()
+        earlier.wait()
 
 
 @pytest.mark.parametrize(
