@@ -51,8 +51,12 @@ class VirtFlowWorker(Worker):
 
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
         super().kill_horse(sig)
-        if self._vf_job_id:  # a cold shutdown or RQ's own timeout kill
+        if not self._vf_job_id:
+            return
+        if _stop_requested(self):  # a second SIGTERM or SIGINT: the cold shutdown
             bury(self._vf_job_id, "the worker was stopped while this job ran (cold shutdown)")
+        else:  # RQ's monitor: the job outlived its RQ timeout
+            bury(self._vf_job_id, "the job ran past its time limit and was stopped")
 
     def handle_work_horse_killed(self, job: Any, retpid: Any, ret_val: Any, rusage: Any) -> None:
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)  # type: ignore[no-untyped-call]

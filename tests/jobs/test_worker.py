@@ -122,3 +122,32 @@ def test_work_in_burst_mode_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker, "build_worker", lambda _connection: fake)
     worker.work(connection=None, burst=True)  # type: ignore[arg-type]
     assert fake.worked == 1
+
+
+@pytest.mark.parametrize(
+    ("stopping", "reason"),
+    [
+        (True, "the worker was stopped while this job ran (cold shutdown)"),
+        (False, "the job ran past its time limit and was stopped"),
+    ],
+)
+def test_kill_horse_buries_the_current_job_with_the_cause(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, stopping: bool, reason: str
+) -> None:
+    from redis import Redis
+
+    buried: list[tuple[str, str]] = []
+    monkeypatch.setattr(worker, "bury", lambda job_id, why: buried.append((job_id, why)))
+    rq_worker = worker.build_worker(Redis.from_url(settings.redis_url))
+    horse = subprocess.Popen(["sleep", "120"], start_new_session=True)  # its own group
+    try:
+        rq_worker._horse_pid = horse.pid
+        rq_worker._vf_job_id = "job-1"
+        if stopping:
+            rq_worker._shutdown_requested_date = "now"  # type: ignore[assignment]
+        rq_worker.kill_horse()
+        assert horse.wait(timeout=5) == -9
+    finally:
+        horse.kill()
+        horse.wait()
+    assert buried == [("job-1", reason)]
