@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.models import VM, Job, VMStatus
+from api.services import jobs
+from api.services import vms as vm_service
 from api.settings import Settings
 from jobs import base
+from tests.conftest import Factory
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +21,17 @@ def job_env(
     monkeypatch.setattr(base, "sessions", lambda: sessions)
     monkeypatch.setattr(base, "throwaway", sessions)
     monkeypatch.setattr(base, "settings", lambda: settings)
+
+
+@pytest.fixture
+def claimed(db: Session, make: Factory) -> tuple[VM, Job]:
+    """A VM being provisioned by a create job that a worker ("host:1") has claimed."""
+    make.baremetal("bm-a")
+    admin = make.user(is_admin=True)
+    request = vm_service.VMRequest(make.tenant().id, "web", 1, 64, 1)
+    job = vm_service.create_vm(db, admin, request, "r-1")
+    jobs.claim(db, job.id, "host:1")
+    vm = db.get_one(VM, job.vm_id)
+    vm.status = VMStatus.PROVISIONING
+    db.flush()
+    return vm, job

@@ -9,21 +9,15 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
-from api.models import Job, JobStatus, User
+from api.models import VM, Job, JobStatus
 from api.services import jobs
-from api.services import vms as vm_service
 from jobs.lease import Lease
-from tests.conftest import Factory
 
 
 @pytest.fixture
-def running(db: Session, make: Factory) -> Job:
-    make.baremetal("bm-a")
-    admin: User = make.user(is_admin=True)
-    job = vm_service.create_vm(
-        db, admin, vm_service.VMRequest(make.tenant().id, "web", 1, 64, 1), "r-1"
-    )
-    jobs.claim(db, job.id, "host:1")
+def running(db: Session, claimed: tuple[VM, Job]) -> Job:
+    """A claimed job whose lease was last renewed ten minutes ago."""
+    job = claimed[1]
     job.heartbeat_at = utcnow() - dt.timedelta(seconds=600)
     db.flush()
     return job

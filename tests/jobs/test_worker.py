@@ -9,32 +9,15 @@ import time
 import pytest
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job, JobStatus, User, VMStatus
-from api.services import jobs
-from api.services import vms as vm_service
+from api.models import VM, Job, JobStatus, VMStatus
 from api.settings import Settings
 from jobs import reaper, reconcile, worker
-from tests.conftest import Factory
-
-
-@pytest.fixture
-def running(db: Session, make: Factory) -> tuple[VM, Job]:
-    make.baremetal("bm-a")
-    admin: User = make.user(is_admin=True)
-    job = vm_service.create_vm(
-        db, admin, vm_service.VMRequest(make.tenant().id, "web", 1, 64, 1), "r-1"
-    )
-    jobs.claim(db, job.id, "host:1")
-    vm = db.get_one(VM, job.vm_id)
-    vm.status = VMStatus.PROVISIONING
-    db.flush()
-    return vm, job
 
 
 def test_bury_records_error_kills_the_playbook_and_removes_the_run_dir(
-    db: Session, running: tuple[VM, Job], settings: Settings
+    db: Session, claimed: tuple[VM, Job], settings: Settings
 ) -> None:
-    vm, job = running
+    vm, job = claimed
     playbook = subprocess.Popen(
         ["sleep", "120"], env=reaper.tags(settings.runs_dir, str(job.id), str(vm.id))
     )
@@ -52,8 +35,8 @@ def test_bury_records_error_kills_the_playbook_and_removes_the_run_dir(
     assert not (settings.runs_dir / str(job.id)).exists()
 
 
-def test_bury_ignores_ids_that_are_not_virtflow_jobs(db: Session, running: tuple[VM, Job]) -> None:
-    _vm, job = running
+def test_bury_ignores_ids_that_are_not_virtflow_jobs(db: Session, claimed: tuple[VM, Job]) -> None:
+    _vm, job = claimed
     worker.bury("a-sweep-or-foreign-job", "died")
     db.expire_all()
     assert job.status == JobStatus.RUNNING
