@@ -13,14 +13,22 @@ DB_NAME ?= virtflow
 export VIRTFLOW_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(DB_NAME)
 # Debian packages the controller needs to build the virtualenv (libvirt-python for the tests).
 CONTROLLER_DEBS := libvirt-dev pkg-config libvirt-clients gcc python3-dev python3-venv redis-tools
+# What the simulated fleet needs on this machine: an sshd per host, ssh/ssh-keygen for the
+# controller, ip for the namespaces, and what a prepared host has (libvirt_host's package list).
+FLEET_DEBS := openssh-server openssh-client iproute2 libvirt-daemon libvirt-daemon-driver-qemu \
+    qemu-system-x86 qemu-utils libvirt-clients python3-libvirt python3-lxml procps
+FLEET ?= 3
 
-.PHONY: help setup system-deps services venv host db run test lint docs bench clean
+.PHONY: help setup system-deps services venv host db run test lint docs bench clean \
+    fleet-deps fleet-up fleet-down
 
 help:
 	@echo "make run    - set up everything, then serve the API on :8000 and run one worker"
 	@echo "make test   - set up everything, then run lint, type checks and the whole test suite"
 	@echo "make docs   - regenerate docs/api/openapi.json and docs/api/errors.md"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make fleet-up   - start FLEET (default 3) simulated baremetal hosts, in inventory/fleet.yml"
+	@echo "make fleet-down - remove the simulated hosts and everything they created"
 
 system-deps:
 	@missing=$$(for p in $(CONTROLLER_DEBS); do \
@@ -71,7 +79,7 @@ lint: venv
 	$(BIN)/virtflow docs openapi --check
 	$(BIN)/virtflow docs errors --check
 
-test: setup lint
+test: setup lint fleet-deps
 	$(BIN)/virtflow db check
 	$(BIN)/pytest
 
@@ -81,6 +89,21 @@ docs: venv
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+fleet-deps:
+	@missing=$$(for p in $(FLEET_DEBS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Simulated baremetal hosts on this machine (docs/adr/0008-simulated-fleet.md); both idempotent.
+fleet-up: venv fleet-deps
+	$(BIN)/python -m tests.helpers.fleet up --hosts $(FLEET)
+
+fleet-down: venv
+	$(BIN)/python -m tests.helpers.fleet down
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
