@@ -1,10 +1,19 @@
-"""Choose the baremetal host for a new VM."""
+"""Choose the baremetal host for a new VM: rank every host in one query, lock only the one chosen.
+
+The ranking reads allocations with one GROUP BY and takes no locks. The claim then locks the
+best candidate's row and checks it again, in a savepoint: a candidate that filled up meanwhile
+is released at once (rolling back to the savepoint drops its row lock) and the next one is
+tried. So a placement holds at most one host lock at a time, which cannot deadlock, and two
+creates on different hosts never wait for each other: a host another placement holds is
+skipped first (SKIP LOCKED) and waited for only when no free candidate fits.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
@@ -18,7 +27,43 @@ class Request:
     disk_gb: int
 
 
-def _allocated(session: Session, host: Baremetal) -> tuple[int, int, int]:
+def _allocations() -> Subquery:
+    """Per host: the vCPUs, RAM and disk of its VMs that are not deleted."""
+    return (
+        select(
+            VM.baremetal_id.label("host_id"),
+            func.sum(VM.vcpus).label("vcpus"),
+            func.sum(VM.ram_mb).label("ram_mb"),
+            func.sum(VM.disk_gb).label("disk_gb"),
+        )
+        .where(VM.status != VMStatus.DELETED, VM.baremetal_id.is_not(None))
+        .group_by(VM.baremetal_id)
+        .subquery()
+    )
+
+
+def _ranked(session: Session, request: Request) -> tuple[list[uuid.UUID], int]:
+    """Hosts that fit the request now, most free RAM first (ties by name); and how many exist."""
+    used = _allocations()
+    free_ram = Baremetal.capacity_ram_mb - func.coalesce(used.c.ram_mb, 0)
+    rows = session.execute(
+        select(
+            Baremetal.id,
+            Baremetal.capacity_vcpus - func.coalesce(used.c.vcpus, 0),
+            free_ram,
+            Baremetal.capacity_disk_gb - func.coalesce(used.c.disk_gb, 0),
+        )
+        .outerjoin(used, used.c.host_id == Baremetal.id)
+        .where(Baremetal.in_inventory.is_(True))
+        .order_by(free_ram.desc(), Baremetal.name)
+    ).all()
+    wanted = (request.vcpus, request.ram_mb, request.disk_gb)
+    fitting = [row[0] for row in rows if all(f >= w for f, w in zip(row[1:], wanted, strict=True))]
+    return fitting, len(rows)
+
+
+def _fits(session: Session, host: Baremetal, request: Request) -> bool:
+    """Re-check one locked host against allocations committed up to now."""
     row = session.execute(
         select(
             func.coalesce(func.sum(VM.vcpus), 0),
@@ -26,32 +71,43 @@ def _allocated(session: Session, host: Baremetal) -> tuple[int, int, int]:
             func.coalesce(func.sum(VM.disk_gb), 0),
         ).where(VM.baremetal_id == host.id, VM.status != VMStatus.DELETED)
     ).one()
-    return int(row[0]), int(row[1]), int(row[2])
+    return bool(
+        host.in_inventory
+        and row[0] + request.vcpus <= host.capacity_vcpus
+        and row[1] + request.ram_mb <= host.capacity_ram_mb
+        and row[2] + request.disk_gb <= host.capacity_disk_gb
+    )
+
+
+def _claim(
+    session: Session, host_id: uuid.UUID, request: Request, *, wait: bool
+) -> Baremetal | None:
+    """Lock host_id and keep it if the request still fits; otherwise release it again.
+
+    None when the host is full by now, or, with wait=False, being placed on by another caller.
+    """
+    savepoint = session.begin_nested()
+    lock = select(Baremetal).where(Baremetal.id == host_id)
+    host = session.scalar(lock.with_for_update(skip_locked=not wait))
+    if host is not None and _fits(session, host, request):
+        savepoint.commit()
+        return host
+    savepoint.rollback()  # releases the row lock this savepoint took
+    return None
 
 
 def choose_host(session: Session, request: Request) -> Baremetal:
-    """The in-inventory host with the most free RAM that fits the request.
+    """The fitting in-inventory host with the most free RAM, locked until the caller commits.
 
-    Candidate rows are locked FOR UPDATE in a fixed order, so two concurrent placements
-    cannot both take the last free slot of a host.
+    Raises NoCapacity when no host fits. Concurrent callers never take the same last slot.
     """
-    hosts = session.scalars(
-        select(Baremetal)
-        .where(Baremetal.in_inventory.is_(True))
-        .order_by(Baremetal.name)
-        .with_for_update()
-    ).all()
-    best: tuple[int, Baremetal] | None = None
-    for host in hosts:
-        vcpus, ram, disk = _allocated(session, host)
-        free_ram = host.capacity_ram_mb - ram
-        fits = (
-            vcpus + request.vcpus <= host.capacity_vcpus
-            and ram + request.ram_mb <= host.capacity_ram_mb
-            and disk + request.disk_gb <= host.capacity_disk_gb
-        )
-        if fits and (best is None or free_ram > best[0]):
-            best = (free_ram, host)
-    if best is None:
-        raise NoCapacity(details={"hosts_considered": len(hosts)})
-    return best[1]
+    candidates, considered = _ranked(session, request)
+    for host_id in candidates:  # first pass: hosts nobody else is placing on right now
+        host = _claim(session, host_id, request, wait=False)
+        if host is not None:
+            return host
+    for host_id in candidates:  # then wait our turn on the busy ones, one at a time
+        host = _claim(session, host_id, request, wait=True)
+        if host is not None:
+            return host
+    raise NoCapacity(details={"hosts_considered": considered})

@@ -33,6 +33,7 @@ from tests.conftest import ADMIN_URL, drop_database, migrate, recreate_database
 VENV_BIN = Path(sys.executable).parent
 LIBVIRT_URI = "qemu:///system"
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
+FLEET_INVENTORY = "fleet.yml"
 
 
 def free_port() -> int:
@@ -166,10 +167,15 @@ def wait_healthy(stack: Stack, timeout: float = 60) -> None:
     raise RuntimeError(f"API not healthy after {timeout}s\n{stack.logs()}")
 
 
-def copy_inventory(workdir: Path) -> Path:
-    """A copy of the repo's inventory that tests may edit by hand, as ops would."""
+def copy_inventory(workdir: Path, *, with_fleet: bool = False) -> Path:
+    """A copy of the repo's inventory that tests may edit by hand, as ops would.
+
+    A simulated fleet that happens to be up (`make fleet-up` writes inventory/fleet.yml) is
+    left out unless the stack asks for it, so a stack's placement never depends on it.
+    """
     inventory = workdir / "inventory"
-    shutil.copytree(REPO_ROOT / "inventory", inventory)
+    ignore = None if with_fleet else shutil.ignore_patterns(FLEET_INVENTORY)
+    shutil.copytree(REPO_ROOT / "inventory", inventory, ignore=ignore)
     return inventory
 
 

@@ -1,4 +1,4 @@
-"""Placement: the fitting host with most free RAM, under row locks that serialise callers."""
+"""Placement: the fitting host with most free RAM, claimed by locking that host's row only."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
 from api.models import VM, Baremetal, Tenant, VMStatus
-from api.services.placement import Request, choose_host
+from api.services.placement import Request, _claim, choose_host
 from tests.conftest import Factory
 
 
@@ -95,28 +95,47 @@ def test_placement_without_hosts_is_no_capacity(db: Session) -> None:
 
 
 @pytest.fixture
-def committed_host(engine: Engine) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
-    """A committed tenant and a one-slot host (other connections must see them); removed after."""
-    name = f"lock-{uuid.uuid4().hex[:8]}"
+def committed(engine: Engine) -> Iterator[Any]:
+    """commit(vcpus=[...]): a committed tenant and one host per entry with that many 1-vCPU
+    slots (other connections must see them); all removed afterwards."""
+    made: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
+
+    def commit(
+        vcpus: list[int], ram_mb: list[int] | None = None
+    ) -> tuple[uuid.UUID, list[uuid.UUID]]:
+        prefix = f"lock-{uuid.uuid4().hex[:8]}"
+        with Session(engine) as session:
+            tenant = Tenant(name=prefix)
+            hosts = [
+                Baremetal(
+                    name=f"{prefix}-{i}",
+                    libvirt_uri="qemu:///system",
+                    capacity_vcpus=cpus,
+                    capacity_ram_mb=(ram_mb or [1024] * len(vcpus))[i],
+                    capacity_disk_gb=10,
+                    synced_at=text("now()"),
+                )
+                for i, cpus in enumerate(vcpus)
+            ]
+            session.add_all([tenant, *hosts])
+            session.commit()
+            made.append((tenant.id, [h.id for h in hosts]))
+        return made[-1]
+
+    yield commit
     with Session(engine) as session:
-        tenant = Tenant(name=name)
-        host = Baremetal(
-            name=name,
-            libvirt_uri="qemu:///system",
-            capacity_vcpus=1,
-            capacity_ram_mb=1024,
-            capacity_disk_gb=10,
-            synced_at=text("now()"),
-        )
-        session.add_all([tenant, host])
+        for tenant_id, host_ids in made:
+            session.execute(delete(VM).where(VM.tenant_id == tenant_id))
+            session.execute(delete(Tenant).where(Tenant.id == tenant_id))
+            session.execute(delete(Baremetal).where(Baremetal.id.in_(host_ids)))
         session.commit()
-        ids = (tenant.id, host.id)
-    yield ids
-    with Session(engine) as session:
-        session.execute(delete(VM).where(VM.tenant_id == ids[0]))
-        session.execute(delete(Tenant).where(Tenant.id == ids[0]))
-        session.execute(delete(Baremetal).where(Baremetal.id == ids[1]))
-        session.commit()
+
+
+@pytest.fixture
+def committed_host(committed: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    """A committed tenant and a one-slot host."""
+    tenant_id, (host_id,) = committed([1])
+    return tenant_id, host_id
 
 
 def test_placement_locks_hosts_until_the_placing_transaction_ends(
@@ -162,3 +181,61 @@ def test_placement_concurrent_callers_cannot_share_the_last_slot(
     assert not thread.is_alive()
     [result] = outcome
     assert isinstance(result, NoCapacity), result
+
+
+def test_placement_on_another_host_does_not_wait_for_a_busy_one(
+    engine: Engine, committed: Any
+) -> None:
+    _tenant, (roomier, other) = committed([1, 1], ram_mb=[2048, 1024])
+    with Session(engine) as first, Session(engine) as second:
+        assert choose_host(first, Request(1, 64, 1)).id == roomier  # held until first ends
+        second.execute(text("SET LOCAL lock_timeout = '100ms'"))  # waiting would fail
+        assert choose_host(second, Request(1, 64, 1)).id == other
+        first.rollback()
+        second.rollback()
+
+
+def test_placement_claim_of_a_host_that_filled_up_releases_its_lock(
+    engine: Engine, committed: Any
+) -> None:
+    tenant_id, (host_id,) = committed([1])
+    with Session(engine) as filler:
+        add_vm(filler, filler.get_one(Tenant, tenant_id), filler.get_one(Baremetal, host_id))
+        filler.commit()
+    with Session(engine) as late, Session(engine) as third:
+        # `late` ranked the host as free before the filler committed, then claims it.
+        assert _claim(late, host_id, Request(1, 64, 1), wait=True) is None
+        locked_now = third.execute(
+            select(Baremetal.id).where(Baremetal.id == host_id).with_for_update(nowait=True)
+        ).scalar_one()
+        assert locked_now == host_id  # late's transaction is open, but it holds no lock
+        third.rollback()
+        late.rollback()
+
+
+def test_placement_parallel_creates_admit_exactly_the_room_there_is(
+    engine: Engine, committed: Any
+) -> None:
+    tenant_id, _hosts = committed([2, 3])  # room for exactly 5 one-vCPU VMs
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def create() -> None:
+        with Session(engine) as session:
+            session.execute(text("SET LOCAL lock_timeout = '20s'"))
+            start.wait(10)
+            try:
+                host = choose_host(session, Request(1, 64, 1))
+            except NoCapacity:
+                outcomes.append("no capacity")
+                return
+            add_vm(session, session.get_one(Tenant, tenant_id), host)
+            session.commit()
+            outcomes.append("placed")
+
+    threads = [threading.Thread(target=create) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["no capacity"] * 7 + ["placed"] * 5
