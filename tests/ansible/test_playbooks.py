@@ -424,3 +424,25 @@ def test_power_operations_refuse_an_invalid_spec_before_any_change(
         assert images() == before_images
     finally:
         remove_guest(str(invalid["name"]))
+
+
+@pytest.mark.parametrize("playbook", [p for p in PLAYBOOKS if p.startswith("vm_")])
+@pytest.mark.parametrize("limit", ["baremetal", "all"])
+def test_vm_playbooks_refuse_a_limit_matching_several_hosts(
+    tmp_path: Path, playbook: str, limit: str
+) -> None:
+    # A second host in baremetal that is never contacted: the refusal comes first.
+    extra = tmp_path / "other.yml"
+    extra.write_text(
+        "all:\n  children:\n    baremetal:\n      hosts:\n"
+        "        other-host:\n          ansible_host: 192.0.2.1\n"
+    )
+    name = f"vf-t-{secrets.token_hex(4)}"
+    spec = {"name": name, **TINY} if playbook == "vm_create.yml" else {"name": name}
+    proc = run_playbook(
+        playbook, "-i", "inventory", "-i", str(extra), "-l", limit, guests=[spec], timeout=120
+    )
+    assert proc.returncode != 0, output(proc)
+    assert "Run on exactly one host" in proc.stdout, output(proc)
+    assert "TASK [libvirt_guest" not in proc.stdout, output(proc)
+    assert recap(proc, "other-host")["unreachable"] == 0, output(proc)
