@@ -8,6 +8,7 @@ database refuses UPDATE, DELETE and TRUNCATE on audit_log.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from api.services.permissions import Perm, objects_clause
 
 # A key containing one of these is never stored, at any depth, whatever a caller passes in.
 SECRET_MARKERS = ("password", "passwd", "secret", "token", "hash", "credential", "private_key")
+# What PostgreSQL cannot store: NUL (in text and JSONB) and lone surrogates (not UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -58,9 +61,19 @@ def is_secret(key: object) -> bool:
     return any(marker in name for marker in SECRET_MARKERS)
 
 
+def escape_unstorable(text: str) -> str:
+    """text with each character PostgreSQL cannot store written as its escape (NUL as the six
+    characters \\u0000): a hostile path or body still leaves its audit row."""
+    return UNSTORABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def scrub(values: dict[str, Any]) -> dict[str, Any]:
     """Drop anything that looks like a secret, at any depth; stringify what JSON cannot hold."""
-    return {str(key): _clean(value) for key, value in values.items() if not is_secret(key)}
+    return {
+        escape_unstorable(str(key)): _clean(value)
+        for key, value in values.items()
+        if not is_secret(key)
+    }
 
 
 def _clean(value: Any) -> Any:
@@ -68,9 +81,9 @@ def _clean(value: Any) -> Any:
         return scrub(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_clean(item) for item in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
-    return str(value)
+    return escape_unstorable(str(value))
 
 
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -91,7 +104,7 @@ def record(
         actor_id=entry.actor_id,
         actor_username=_fit(entry.actor_username, 64),
         tenant_id=entry.tenant_id,
-        action=entry.action[:64],
+        action=escape_unstorable(entry.action)[:64],
         object_type=_fit(entry.object_type, 32),
         object_id=_fit(entry.object_id, 64),
         outcome=outcome,
@@ -128,8 +141,8 @@ def resolve_tenant(session: Session, entry: Entry) -> None:
 
 
 def _fit(value: str | None, length: int) -> str | None:
-    """Cut to the column's length: an over-long value must not cost the row."""
-    return value[:length] if value is not None else None
+    """Escaped and cut to the column's length: an odd or over-long value must not cost the row."""
+    return escape_unstorable(value)[:length] if value is not None else None
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import logs
-from api.errors import UnsupportedMediaType, ValidationFailed
 from api.queue import JobQueue
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
-from api.web import audit, auth, errors, routing
+from api.web import audit, auth, body, errors
 from api.web.context import close_db
 from api.web.envelope import REQUEST_ID_HEADER, ErrorEnvelopeSchema, bind_request_id, request_id
 from api.web.resources import BLUEPRINTS
@@ -52,20 +51,6 @@ def _openapi_config() -> dict[str, Any]:
     }
 
 
-def require_json_body() -> None:
-    """A body must be JSON (415), and only routes that declare one take one (422).
-
-    Refusing a body nobody reads keeps mass assignment visible: fields sent to a route that
-    takes none are an error, never silently ignored (an empty object `{}` is fine).
-    """
-    if request.endpoint is None or not request.content_length:
-        return
-    if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
-        raise UnsupportedMediaType()
-    if not routing.takes_json_body() and request.get_json(silent=True) != {}:
-        raise ValidationFailed(details={"fields": {"json": ["This endpoint takes no body."]}})
-
-
 def _stamp_request_id(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = request_id()
     return response
@@ -77,6 +62,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.check_serving()
     logs.configure(settings.log_level)
     app = Flask("virtflow")
+    app.json = body.BoundedJSONProvider(app)
+    app.wsgi_app = body.ChunkedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     if settings.trusted_proxies:
         # Only the hops we run ourselves: a client cannot forge its address past them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
@@ -88,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(bind_request_id)
     app.before_request(audit.begin)  # before any check, so refusals are audited too
     auth.init_jwt(app, settings)
-    app.before_request(require_json_body)  # after the token check: a 415 row names its actor
+    app.before_request(body.check_request)  # after the token check: a 415 row names its actor
     api = VirtFlowApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -23,7 +23,7 @@ from api.settings import Settings
 from api.web.audit import MUTATING, declared_action, declared_success_status
 from api.web.resources.vm import routes as vm_routes
 from tests.api.conftest import count, create_vm, vm_body
-from tests.api.test_envelope import assert_error
+from tests.api.test_envelope import assert_error, chunked
 from tests.conftest import PASSWORD, Factory
 
 Headers = dict[str, str]
@@ -371,6 +371,51 @@ def test_audit_unrouted_mutating_requests_are_recorded(
     row = only_row(db, resp)
     assert (row.action, row.outcome, row.actor_id) == (action, "denied", None)
     assert row.changes == {"details": {"path": path}}
+
+
+def test_audit_nul_in_an_unrouted_path_is_recorded_escaped(
+    client: FlaskClient, db: Session, admin_headers: Headers
+) -> None:
+    resp = client.post("/api/v1/nowhere%00x/", json={}, headers=admin_headers)
+    assert_error(resp, 404, "NOT_FOUND")
+    row = only_row(db, resp)
+    assert (row.action, row.outcome, row.error_code) == ("unrouted.post", "denied", "NOT_FOUND")
+    assert row.changes == {"details": {"path": "/api/v1/nowhere\\u0000x/"}}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"username": "a\\u0000b", "password": "whatever-it-is"}',
+        '{"username": "\\ud800", "password": "whatever-it-is"}',
+        "[" * 30_000 + "]" * 30_000,
+    ],
+)
+def test_audit_hostile_login_bodies_are_recorded(
+    client: FlaskClient, db: Session, raw: str
+) -> None:
+    resp = client.post("/api/v1/auth/login/", data=raw, content_type="application/json")
+    assert resp.status_code in (400, 422)
+    row = only_row(db, resp)
+    assert row.action == "auth.login"
+    assert_refused(row, resp, None)
+
+
+def test_audit_chunked_body_refusals_are_recorded(
+    client: FlaskClient, db: Session, make: Factory, settings: Settings
+) -> None:
+    tenant = make.tenant()
+    admin = make.user(is_admin=True)
+    fresh = make.headers(admin, fresh=True)
+    resp = chunked(client, "DELETE", f"/api/v1/tenant/{tenant.id}/", b'{"a": 1}', fresh)
+    assert_error(resp, 422, "VALIDATION_ERROR")
+    row = only_row(db, resp)
+    assert (row.action, row.object_type, row.tenant_id) == ("tenant.delete", "tenant", tenant.id)
+    assert_refused(row, resp, admin)
+    too_big = b'{"name": "' + b"x" * settings.max_body_bytes + b'"}'
+    resp = chunked(client, "POST", "/api/v1/tenant/", too_big, fresh)
+    assert_error(resp, 413, "PAYLOAD_TOO_LARGE")
+    assert_refused(only_row(db, resp), resp, admin)
 
 
 def test_audit_reads_are_not_recorded(

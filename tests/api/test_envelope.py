@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from werkzeug.test import TestResponse
 from api import errors
 from api.models import Tenant
 from api.settings import Settings
+from api.web import body
 from api.web.app import create_app
 from api.web.auth import public
 from api.web.context import db
@@ -202,6 +206,200 @@ def test_envelope_body_under_limit_is_read(
     resp = client.post("/api/v1/vm/", json=body, headers=admin_headers)
     fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
     assert "padding" in fields["json"]
+
+
+# --- hostile inputs: every one a 4xx envelope, never a 500 ------------------------------------
+
+DEEP = "[" * 30_000 + "]" * 30_000  # 60 KB, under the size limit
+
+
+def chunked(
+    client: FlaskClient,
+    method: str,
+    path: str,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    content_type: str | None = "application/json",
+) -> TestResponse:
+    """A request framed as gunicorn passes a chunked body on: Transfer-Encoding, a terminated
+    input stream (the test client adds a Content-Length, which chunked framing overrides)."""
+    sent = {"Transfer-Encoding": "chunked", **(headers or {})}
+    if content_type:
+        sent["Content-Type"] = content_type
+    return client.open(
+        path,
+        method=method,
+        input_stream=io.BytesIO(data),
+        headers=sent,
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login/", "/api/v1/vm/"])
+def test_envelope_deeply_nested_body_is_400(
+    client: FlaskClient, admin_headers: dict[str, str], path: str
+) -> None:
+    resp = client.post(path, data=DEEP, content_type="application/json", headers=admin_headers)
+    body = assert_error(resp, 400, "BAD_REQUEST")
+    assert body["error"]["details"] == {"fields": {"json": ["Nested deeper than 32 levels."]}}
+
+
+def test_envelope_body_nested_just_past_the_depth_limit_is_400(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    deep = "[" * 33 + "]" * 33
+    resp = client.post(
+        "/api/v1/vm/", data=deep, content_type="application/json", headers=admin_headers
+    )
+    assert_error(resp, 400, "BAD_REQUEST")
+    shallow = json.dumps({"name": [[["x"]]]})
+    resp = client.post(
+        "/api/v1/vm/", data=shallow, content_type="application/json", headers=admin_headers
+    )
+    assert_error(resp, 422, "VALIDATION_ERROR")
+
+
+def test_envelope_deeply_nested_body_on_a_route_without_body_is_422(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    path = f"/api/v1/job/{uuid.uuid4()}/cancel/"
+    resp = client.post(path, data=DEEP, content_type="application/json", headers=admin_headers)
+    body = assert_error(resp, 422, "VALIDATION_ERROR")
+    assert body["error"]["details"] == {"fields": {"json": ["This endpoint takes no body."]}}
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "\ud800", "\x00"])
+def test_envelope_unstorable_text_in_a_body_is_422(client: FlaskClient, username: str) -> None:
+    raw = json.dumps({"username": username, "password": "whatever-it-is"})
+    resp = client.post("/api/v1/auth/login/", data=raw, content_type="application/json")
+    body = assert_error(resp, 422, "VALIDATION_ERROR")
+    assert body["error"]["details"]["fields"]["json"] == {
+        "username": ["Must not contain NUL characters or lone surrogates."]
+    }
+
+
+def test_envelope_unstorable_key_in_a_body_is_422_and_named_escaped(
+    client: FlaskClient, admin_headers: dict[str, str], make: Factory
+) -> None:
+    raw = json.dumps({**vm_body(make.tenant().id), "bad\x00key": 1})
+    resp = client.post(
+        "/api/v1/vm/", data=raw, content_type="application/json", headers=admin_headers
+    )
+    fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert fields == {
+        "json": {"bad\\u0000key": ["Must not contain NUL characters or lone surrogates."]}
+    }
+
+
+@pytest.mark.parametrize("name", ["action", "object_type", "object_id", "request_id"])
+def test_envelope_nul_in_an_audit_filter_is_422(
+    client: FlaskClient, admin_headers: dict[str, str], name: str
+) -> None:
+    resp = client.get(f"/api/v1/audit/?{name}=a%00b", headers=admin_headers)
+    fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert fields == {"query": {name: ["Must not contain NUL characters or lone surrogates."]}}
+
+
+@pytest.mark.parametrize("name", ["host", "event"])
+def test_envelope_nul_in_a_job_event_filter_is_422(
+    client: FlaskClient, admin_headers: dict[str, str], name: str
+) -> None:
+    # Checked before the view looks the job up: the answer does not depend on the job.
+    resp = client.get(f"/api/v1/job/{uuid.uuid4()}/events/?{name}=%00", headers=admin_headers)
+    fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert list(fields["query"]) == [name]
+
+
+def test_envelope_audit_id_past_bigint_is_404(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    for audit_id in (2**63, 2**63 - 1, 10**40):
+        resp = client.get(f"/api/v1/audit/{audit_id}/", headers=admin_headers)
+        assert_error(resp, 404, "NOT_FOUND")
+
+
+def test_envelope_nul_in_an_unrouted_path_is_404(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    assert_error(client.post("/api/v1/nowhere%00x/", headers=admin_headers), 404, "NOT_FOUND")
+
+
+# --- chunked bodies get the checks a Content-Length body gets -----------------------------------
+
+
+def test_envelope_chunked_body_over_limit_is_413(
+    client: FlaskClient, admin_headers: dict[str, str], make: Factory, settings: Settings
+) -> None:
+    body = vm_body(make.tenant().id, padding="x" * settings.max_body_bytes)
+    resp = chunked(client, "POST", "/api/v1/vm/", json.dumps(body).encode(), admin_headers)
+    assert_error(resp, 413, "PAYLOAD_TOO_LARGE")
+    big_login = json.dumps({"username": "u" * settings.max_body_bytes, "password": "p"})
+    assert_error(
+        chunked(client, "POST", "/api/v1/auth/login/", big_login.encode()), 413, "PAYLOAD_TOO_LARGE"
+    )
+
+
+def test_envelope_chunked_body_at_the_limit_is_read(
+    client: FlaskClient, admin_headers: dict[str, str], make: Factory, settings: Settings
+) -> None:
+    body = vm_body(make.tenant().id, padding="")
+    raw = json.dumps(body)
+    raw = json.dumps({**body, "padding": "x" * (settings.max_body_bytes - len(raw))})
+    assert len(raw) == settings.max_body_bytes
+    resp = chunked(client, "POST", "/api/v1/vm/", raw.encode(), admin_headers)
+    fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert "padding" in fields["json"]
+
+
+def test_envelope_chunked_body_that_is_not_json_is_415(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    resp = chunked(
+        client, "POST", "/api/v1/vm/", b'{"a": 1}', admin_headers, content_type="text/plain"
+    )
+    assert_error(resp, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+def test_envelope_chunked_body_on_a_route_without_body_is_422(
+    client: FlaskClient, make: Factory, db: Session
+) -> None:
+    tenant = make.tenant()
+    headers = make.headers(make.user(is_admin=True), fresh=True)
+    resp = chunked(client, "DELETE", f"/api/v1/tenant/{tenant.id}/", b'{"a": 1}', headers)
+    body = assert_error(resp, 422, "VALIDATION_ERROR")
+    assert body["error"]["details"] == {"fields": {"json": ["This endpoint takes no body."]}}
+    db.refresh(tenant)
+    assert tenant.status == "active"
+
+
+def test_envelope_empty_chunked_body_is_no_body(client: FlaskClient, make: Factory) -> None:
+    headers = make.headers(make.user())
+    resp = chunked(client, "POST", "/api/v1/auth/logout/", b"", headers, content_type=None)
+    assert resp.status_code == 200, resp.get_json()
+
+
+def test_envelope_chunked_body_is_read_like_a_declared_one(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    resp = chunked(client, "POST", "/api/v1/tenant/", b'{"name": "chunky"}', admin_headers)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["data"]["name"] == "chunky"
+
+
+def test_body_read_at_most_stops_one_past_what_it_needs() -> None:
+    assert body.read_at_most(io.BytesIO(b"x" * 10), 4) == b"xxxx"
+    assert body.read_at_most(io.BytesIO(b"x" * 3), 4) == b"xxx"
+    assert body.read_at_most(io.BytesIO(b"x" * 200_000), 150_001) == b"x" * 150_001
+
+
+def test_body_json_depth_counts_without_recursion() -> None:
+    assert body.json_depth("x") == 0
+    assert body.json_depth({"a": [1, {"b": []}]}) == 4
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    assert body.json_depth(deep) > body.MAX_JSON_DEPTH
 
 
 def test_envelope_unexpected_exception_is_500_without_trace(throwaway_app: Flask) -> None:

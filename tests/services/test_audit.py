@@ -99,6 +99,31 @@ def test_record_cuts_overlong_values_to_their_columns(db: Session) -> None:
     assert (len(row.error_code or ""), len(row.client_addr or "")) == (64, 64)
 
 
+def test_record_stores_unstorable_text_escaped(db: Session) -> None:
+    """NUL (refused by text and JSONB) and lone surrogates (not UTF-8) never cost the row."""
+    entry = audit.Entry(action="unrouted.post", request_id="r\x00", client_addr="c\x00")
+    entry.target("v\x00m", "id\x00", None)
+    entry.actor_username = "bob\ud800"
+    entry.details.update({"path": "/api/v1/x\x00y/", "k\x00": ["\x00", {"n\x00": "\udfff"}]})
+    row = audit.record(db, entry, AuditOutcome.DENIED, 404, "NOT\x00FOUND")
+    db.expire(row)
+    assert (row.request_id, row.client_addr) == ("r\\u0000", "c\\u0000")
+    assert (row.object_type, row.object_id) == ("v\\u0000m", "id\\u0000")
+    assert (row.actor_username, row.error_code) == ("bob\\ud800", "NOT\\u0000FOUND")
+    assert row.changes == {
+        "details": {
+            "path": "/api/v1/x\\u0000y/",
+            "k\\u0000": ["\\u0000", {"n\\u0000": "\\udfff"}],
+        }
+    }
+
+
+def test_escape_unstorable_leaves_other_text_alone() -> None:
+    text = "plain ünïcode \\u0000 tab\t 😀"
+    assert audit.escape_unstorable(text) == text
+    assert audit.escape_unstorable("a\x00b\ud800") == "a\\u0000b\\ud800"
+
+
 # --- who may read what --------------------------------------------------------------------------
 
 

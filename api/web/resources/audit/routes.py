@@ -13,6 +13,8 @@ from api.web.context import db
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
 from api.web.resources.audit.schemas import AuditEntrySchema, AuditQuerySchema
 
+BIGINT_MAX = 2**63 - 1
+
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="API audit log")
 
 
@@ -27,7 +29,8 @@ class AuditEntries(MethodView):
         return paginate(db(), query, **page)
 
 
-@blp.route("/<int:audit_id>/")
+# Ids are PostgreSQL bigints: a larger number cannot name a row (404, not a database error).
+@blp.route(f"/<int(max={BIGINT_MAX}):audit_id>/")
 class AuditEntryById(MethodView):
     @blp.response(200, envelope(AuditEntrySchema))
     def get(self, audit_id: int) -> dict[str, Any]:
