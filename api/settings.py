@@ -70,9 +70,12 @@ class Settings:
     job_stdout_limit: int = 1024 * 1024
     log_level: str = "INFO"
     quota_defaults: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
-    # Failed logins (and wrong current passwords) allowed per window, per account and per address.
-    login_fails_per_account: int = 5
+    # Failed logins (and wrong current passwords) allowed per window (api/web/limiter.py): per
+    # account from one address; per address over all accounts; per account over all addresses
+    # but those it logged in from lately (so much higher: strangers must not lock it out).
+    login_fails_per_pair: int = 5
     login_fails_per_address: int = 20
+    login_fails_per_account: int = 100
     login_fail_window_seconds: int = 300
     # Redis key prefix of the login limiter; empty means "<queue_name>:login-limit".
     rate_limit_prefix: str = ""
@@ -134,6 +137,9 @@ class Settings:
             db_statement_timeout_ms=_int(
                 env, "VIRTFLOW_DB_STATEMENT_TIMEOUT_MS", base.db_statement_timeout_ms
             ),
+            login_fails_per_pair=_int(
+                env, "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT_ADDRESS", base.login_fails_per_pair
+            ),
             login_fails_per_account=_int(
                 env, "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT", base.login_fails_per_account
             ),
@@ -164,14 +170,15 @@ class Settings:
                 f"of at least {MIN_SECRET_BYTES} bytes"
             )
         limits = (
+            self.login_fails_per_pair,
             self.login_fails_per_account,
             self.login_fails_per_address,
             self.login_fail_window_seconds,
         )
         if min(limits) < 1:
             raise SettingsError(
-                "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT, VIRTFLOW_LOGIN_FAILS_PER_ADDRESS and "
-                "VIRTFLOW_LOGIN_FAIL_WINDOW must be positive"
+                "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT_ADDRESS, VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT, "
+                "VIRTFLOW_LOGIN_FAILS_PER_ADDRESS and VIRTFLOW_LOGIN_FAIL_WINDOW must be positive"
             )
         if self.trusted_proxies < 0:
             raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")

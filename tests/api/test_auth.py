@@ -4,12 +4,15 @@ accepts."""
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 import datetime as dt
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,21 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.models import AuditLog, AuthSession, RevokedToken
+from api.db import engine_for, session_factory
+from api.models import AuditLog, AuthSession, RevokedToken, User
 from api.services import tokens
 from api.services.permissions import ALL_PERMS, ROLE_PERMS, TENANT_SCOPED, Perm, Target, assign_perm
 from api.settings import Settings, SettingsError
 from api.web.app import create_app
 from tests.api.test_envelope import assert_error
-from tests.conftest import PASSWORD, Factory
+from tests.conftest import (
+    PASSWORD,
+    Factory,
+    drop_database,
+    migrate,
+    password_hash,
+    recreate_database,
+)
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -66,16 +77,19 @@ def app(settings: Settings, sessions: sessionmaker[Session], redis: Redis) -> It
 def limited(
     settings: Settings, sessions: sessionmaker[Session], redis: Redis
 ) -> Iterator[Callable[..., FlaskClient]]:
-    """A client of an app with small login limits: limited(per_account=3, per_address=5)."""
+    """A client of an app with small login limits: limited(per_pair=3, per_address=5)."""
     apps: list[Iterator[Flask]] = []
 
-    def make_client(per_account: int = 100, per_address: int = 100) -> FlaskClient:
+    def make_client(
+        per_pair: int = 100, per_address: int = 100, per_account: int = 100
+    ) -> FlaskClient:
         gen = build_app(
             settings,
             sessions,
             redis,
-            login_fails_per_account=per_account,
+            login_fails_per_pair=per_pair,
             login_fails_per_address=per_address,
+            login_fails_per_account=per_account,
         )
         apps.append(gen)
         return next(gen).test_client()
@@ -826,30 +840,61 @@ def assert_rate_limited(resp: Any, window: int = 300) -> int:
     return retry_after
 
 
-def test_login_throttled_per_account_even_from_other_addresses(
+def test_login_throttled_per_account_and_address(
     limited: Callable[..., FlaskClient], make: Factory
 ) -> None:
-    client = limited(per_account=3)
+    client = limited(per_pair=3)
     make.user("alice")
-    for n in range(3):
-        assert_error(
-            login(client, "alice", "wrong", addr=f"10.0.0.{n}"), 401, "INVALID_CREDENTIALS"
-        )
-    # Blocked before the password is checked: the right password from a new address too.
-    assert_rate_limited(login(client, "alice", addr="10.0.1.1"))
-    assert_rate_limited(login(client, "alice", "wrong", addr="10.0.1.2"))
+    for _ in range(3):
+        assert_error(login(client, "alice", "wrong", addr="10.0.0.1"), 401, "INVALID_CREDENTIALS")
+    # Refused before the password is checked: the right password from that address too ...
+    assert_rate_limited(login(client, "alice", addr="10.0.0.1"))
+    assert_rate_limited(login(client, "alice", "wrong", addr="10.0.0.1"))
+    # ... but a stranger's failures do not lock the owner out of another address.
+    assert login(client, "alice", addr="10.0.0.2").status_code == 200
 
 
 def test_login_throttled_account_leaves_other_accounts_on_that_address(
     limited: Callable[..., FlaskClient], make: Factory
 ) -> None:
-    client = limited(per_account=2)
+    client = limited(per_pair=2)
     make.user("alice")
     make.user("bob")
     for _ in range(2):
         login(client, "alice", "wrong", addr="10.0.0.9")
     assert_rate_limited(login(client, "alice", addr="10.0.0.9"))
     assert login(client, "bob", addr="10.0.0.9").status_code == 200
+
+
+def test_login_throttled_per_account_over_many_addresses(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    """A guess spread over addresses meets the account's ceiling (far above the pair limit)."""
+    client = limited(per_pair=3, per_account=6)
+    make.user("alice")
+    for n in range(6):
+        assert_error(
+            login(client, "alice", "wrong", addr=f"10.0.1.{n}"), 401, "INVALID_CREDENTIALS"
+        )
+    assert_rate_limited(login(client, "alice", "wrong", addr="10.0.1.99"))
+    assert_rate_limited(login(client, "alice", addr="10.0.1.100"))
+
+
+def test_login_account_ceiling_spares_addresses_the_owner_logged_in_from(
+    limited: Callable[..., FlaskClient], make: Factory
+) -> None:
+    """Strangers who fill the account's window lock out new addresses, not the owner's."""
+    client = limited(per_pair=3, per_account=4)
+    make.user("alice")
+    assert login(client, "alice", addr="192.0.2.10").status_code == 200
+    for n in range(4):
+        login(client, "alice", "wrong", addr=f"198.51.100.{n}")
+    assert_rate_limited(login(client, "alice", addr="198.51.100.200"))
+    assert login(client, "alice", addr="192.0.2.10").status_code == 200
+    # The known address still has its own window of the pair limit.
+    for _ in range(3):
+        login(client, "alice", "wrong", addr="192.0.2.10")
+    assert_rate_limited(login(client, "alice", addr="192.0.2.10"))
 
 
 def test_login_throttled_per_address(limited: Callable[..., FlaskClient], make: Factory) -> None:
@@ -866,7 +911,7 @@ def test_login_throttled_per_address(limited: Callable[..., FlaskClient], make: 
 def test_login_unknown_accounts_are_throttled_like_known_ones(
     limited: Callable[..., FlaskClient],
 ) -> None:
-    client = limited(per_account=2)
+    client = limited(per_pair=2)
     for _ in range(2):
         assert_error(login(client, "nobody", "wrong"), 401, "INVALID_CREDENTIALS")
     assert_rate_limited(login(client, "nobody", "wrong"))
@@ -875,7 +920,7 @@ def test_login_unknown_accounts_are_throttled_like_known_ones(
 def test_login_successes_from_one_address_are_never_throttled(
     limited: Callable[..., FlaskClient], make: Factory
 ) -> None:
-    client = limited(per_account=2, per_address=3)
+    client = limited(per_pair=2, per_address=3)
     names = [make.user(f"user-{n:02d}").username for n in range(30)]
     for name in names:
         assert login(client, name, addr="10.0.0.5").status_code == 200
@@ -890,7 +935,7 @@ def test_login_successes_from_one_address_are_never_throttled(
 def test_login_validation_errors_do_not_count(
     limited: Callable[..., FlaskClient], make: Factory
 ) -> None:
-    client = limited(per_account=1, per_address=1)
+    client = limited(per_pair=1, per_address=1, per_account=1)
     make.user("alice")
     for _ in range(3):
         resp = client.post("/api/v1/auth/login/", json={"username": "alice"})
@@ -901,7 +946,7 @@ def test_login_validation_errors_do_not_count(
 def test_login_throttle_counts_wrong_current_passwords(
     limited: Callable[..., FlaskClient], make: Factory
 ) -> None:
-    client = limited(per_account=2)
+    client = limited(per_pair=2)
     make.user("alice")
     data = tokens_of(client, "alice")
     headers = bearer(data["access_token"])
@@ -911,13 +956,13 @@ def test_login_throttle_counts_wrong_current_passwords(
         )
         assert_error(resp, 401, "INVALID_CREDENTIALS")
     assert_rate_limited(change_password(client, headers))
-    assert_rate_limited(login(client, "alice", addr="10.9.9.9"))
+    assert_rate_limited(login(client, "alice"))  # the same account, from the same address
 
 
 def test_login_throttle_refusal_is_enveloped_and_audited(
     limited: Callable[..., FlaskClient], make: Factory, db: Session
 ) -> None:
-    client = limited(per_account=1)
+    client = limited(per_pair=1)
     make.user("alice")
     login(client, "alice", "wrong")
     resp = login(client, "alice")
@@ -942,7 +987,7 @@ def test_login_throttle_counts_in_shared_redis_across_processes(
     common = dataclasses.replace(
         settings,
         rate_limit_prefix=f"virtflow-test-limit-{uuid.uuid4().hex}",
-        login_fails_per_account=2,
+        login_fails_per_pair=2,
     )
     first, second = create_app(common), create_app(common)
     try:
@@ -954,6 +999,49 @@ def test_login_throttle_counts_in_shared_redis_across_processes(
     finally:
         for key in redis.scan_iter(f"*{common.rate_limit_prefix}*"):
             redis.delete(key)
+
+
+@pytest.fixture
+def committing_app(settings: Settings, redis: Redis) -> Iterator[Flask]:
+    """An app on a database of its own whose requests really commit (the test's savepoint
+    connection cannot serve parallel threads), with login-limit counters of its own and a user
+    alice; its database and counters are removed afterwards."""
+    name = f"virtflow_limits_{uuid.uuid4().hex[:8]}"
+    url = recreate_database(name)
+    own = dataclasses.replace(
+        settings,
+        database_url=url,
+        rate_limit_prefix=f"virtflow-test-limit-{uuid.uuid4().hex}",
+        login_fails_per_pair=5,
+    )
+    try:
+        migrate(url)
+        with session_factory(url)() as session:
+            session.add(User(username="alice", password_hash=password_hash()))
+            session.commit()
+        yield create_app(own)
+    finally:
+        engine_for(url, own.db_timeouts).dispose()
+        engine_for(url).dispose()
+        drop_database(name)
+        for key in redis.scan_iter(f"*{own.rate_limit_prefix}*"):
+            redis.delete(key)
+
+
+def test_login_limit_holds_under_parallel_wrong_passwords(committing_app: Flask) -> None:
+    """24 wrong passwords at once on one account from one address, limit 5: the attempts are
+    counted before the password is checked, in one atomic step, so exactly 5 are checked."""
+    start = threading.Barrier(24)
+
+    def attempt(_n: int) -> int:
+        client = committing_app.test_client()
+        start.wait()
+        return int(login(client, "alice", "wrong-password").status_code)
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        statuses = collections.Counter(pool.map(attempt, range(24)))
+    assert statuses == {401: 5, 429: 19}
+    assert_rate_limited(login(committing_app.test_client(), "alice"))
 
 
 # --- settings the limiter and the JWT secret depend on ----------------------------------------
@@ -970,7 +1058,13 @@ def test_create_app_accepts_a_32_byte_secret(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize(
-    "field", ["login_fails_per_account", "login_fails_per_address", "login_fail_window_seconds"]
+    "field",
+    [
+        "login_fails_per_pair",
+        "login_fails_per_account",
+        "login_fails_per_address",
+        "login_fail_window_seconds",
+    ],
 )
 def test_settings_check_serving_refuses_non_positive_login_limits(field: str) -> None:
     with pytest.raises(SettingsError, match="must be positive"):
@@ -981,14 +1075,20 @@ def test_settings_from_env_parses_login_limits(tmp_path: Path) -> None:
     s = Settings.from_env(
         {
             "VIRTFLOW_STATE_DIR": str(tmp_path),
+            "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT_ADDRESS": "3",
             "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT": "7",
             "VIRTFLOW_LOGIN_FAILS_PER_ADDRESS": "70",
             "VIRTFLOW_LOGIN_FAIL_WINDOW": "600",
             "VIRTFLOW_RATE_LIMIT_PREFIX": "vf-limits",
         }
     )
-    assert (s.login_fails_per_account, s.login_fails_per_address) == (7, 70)
+    assert (s.login_fails_per_pair, s.login_fails_per_account, s.login_fails_per_address) == (
+        3,
+        7,
+        70,
+    )
     assert (s.login_fail_window_seconds, s.rate_limit_prefix) == (600, "vf-limits")
     base = Settings.from_env({"VIRTFLOW_STATE_DIR": str(tmp_path)})
-    assert (base.login_fails_per_account, base.login_fails_per_address) == (5, 20)
+    assert (base.login_fails_per_pair, base.login_fails_per_address) == (5, 20)
+    assert base.login_fails_per_account == 100
     assert (base.login_fail_window_seconds, base.rate_limit_prefix) == (300, "")
