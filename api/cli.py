@@ -170,6 +170,20 @@ def serve(bind: str, workers: int) -> None:
     os.execv(sys.executable, [sys.executable, *_gunicorn_args(bind, workers)])
 
 
+# What gunicorn refuses itself, before the app sees the request (so outside the envelope, with
+# its own HTML body): a request line over 4094 bytes (414), more than 50 header fields or one
+# over 8190 bytes (431), a malformed request line or header (400). The longest request line
+# the API needs (every audit filter set) is under 1 KB; a bearer token under 1 KB.
+GUNICORN_LIMITS = (
+    "--limit-request-line",
+    "4094",
+    "--limit-request-fields",
+    "50",
+    "--limit-request-field_size",
+    "8190",
+)
+
+
 def _gunicorn_args(bind: str, workers: int) -> list[str]:
     return [
         "-m",
@@ -181,6 +195,7 @@ def _gunicorn_args(bind: str, workers: int) -> list[str]:
         "--access-logfile",
         "-",
         "--no-control-socket",  # several gunicorns on one host must not share one socket
+        *GUNICORN_LIMITS,
         "api.wsgi:app",
     ]
 

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from api import errors
+from api import cli, errors
 from api.models import Tenant
-from api.settings import Settings
+from api.settings import REPO_ROOT, Settings
 from api.web import body
 from api.web.app import create_app
 from api.web.auth import public
 from api.web.context import db
 from tests.api.conftest import vm_body
 from tests.conftest import Factory
+from tests.helpers.stack import free_port, wait_for
 
 UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 
@@ -385,6 +393,108 @@ def test_envelope_chunked_body_is_read_like_a_declared_one(
     resp = chunked(client, "POST", "/api/v1/tenant/", b'{"name": "chunky"}', admin_headers)
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["data"]["name"] == "chunky"
+
+
+# --- behind gunicorn: what it refuses itself, and chunked bodies as it passes them on ------------
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API under gunicorn with the arguments `virtflow serve` uses; its base URL.
+
+    Only requests that write nothing are sent to it (GETs, refusals gunicorn answers itself).
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "VIRTFLOW_JWT_SECRET": "g" * 48,
+        "VIRTFLOW_QUEUE": f"virtflow-test-{uuid.uuid4().hex[:8]}",
+        "VIRTFLOW_STATE_DIR": str(tmp_path_factory.mktemp("gunicorn-state")),
+    }
+    argv = [sys.executable, *cli._gunicorn_args(f"127.0.0.1:{port}", 1)]
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for("gunicorn serving", lambda: _answers(base), timeout=30)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _answers(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/api/v1/nowhere/", timeout=2).status_code == 404
+    except requests.ConnectionError:
+        return False
+
+
+def raw_request(base: str, data: bytes) -> bytes:
+    """Send bytes as they are and read the whole answer (gunicorn closes after an error)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        parts = []
+        while part := sock.recv(65536):
+            parts.append(part)
+    return b"".join(parts)
+
+
+def test_gunicorn_passes_requests_to_the_enveloping_app(gunicorn: str) -> None:
+    resp = requests.get(f"{gunicorn}/api/v1/nowhere/", timeout=10)
+    assert resp.status_code == 404
+    assert resp.json()["error"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /api/v1/" + b"x" * 4100 + b"/ HTTP/1.1\r\nHost: a\r\n\r\n", b"414"),
+        (
+            b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % n for n in range(51)) + b"\r\n",
+            b"431",
+        ),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"v" * 8200 + b"\r\n\r\n", b"431"),
+        (b"NOT AN HTTP REQUEST\r\n\r\n", b"400"),
+    ],
+    ids=["request-line-over-4094", "51-header-fields", "header-over-8190", "malformed"],
+)
+def test_gunicorn_refuses_oversized_or_malformed_requests_itself(
+    gunicorn: str, request_bytes: bytes, status: bytes
+) -> None:
+    """gunicorn answers these before the app: HTML, outside the envelope (documented)."""
+    answer = raw_request(gunicorn, request_bytes)
+    head, _, page = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == status, head
+    assert b"Content-Type: text/html" in head
+    assert page.startswith(b"<html>")
+
+
+def test_gunicorn_admits_what_the_api_needs(gunicorn: str) -> None:
+    long_query = "&".join(f"f{n}={'v' * 30}" for n in range(100))  # about 3.5 KB
+    headers = {f"X-Header-{n}": "v" for n in range(40)}
+    headers["Authorization"] = "Bearer " + "t" * 4000
+    resp = requests.get(f"{gunicorn}/api/v1/nowhere/?{long_query}", headers=headers, timeout=10)
+    assert resp.status_code == 404 and resp.json()["status"] == "error"
+
+
+def test_gunicorn_chunked_bodies_get_the_size_and_no_body_checks(gunicorn: str) -> None:
+    url = f"{gunicorn}/api/v1/openapi.json"  # a GET: nothing is written
+    sent = {"Content-Type": "application/json"}
+    resp = requests.get(url, data=iter([b'{"a": ', b"1}"]), headers=sent, timeout=10)
+    assert resp.status_code == 422
+    assert resp.json()["error"]["details"] == {"fields": {"json": ["This endpoint takes no body."]}}
+    chunks = iter([b"x" * 32_768] * 3)  # 96 KiB, past the 64 KiB limit
+    resp = requests.get(url, data=chunks, headers=sent, timeout=10)
+    assert resp.status_code == 413
+    assert resp.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert requests.get(url, data=iter([b""]), timeout=10).status_code == 200
+
+
+def test_gunicorn_limits_are_the_same_in_docker_compose() -> None:
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    command = " ".join(compose["services"]["api"]["command"])
+    assert " ".join(cli.GUNICORN_LIMITS) in command
 
 
 def test_body_read_at_most_stops_one_past_what_it_needs() -> None:
