@@ -53,18 +53,19 @@ $(VENV)/.installed: pyproject.toml | system-deps
 
 venv: $(VENV)/.installed
 
-# The local machine is the first baremetal host: it is prepared by the same playbook ops run.
-host: venv
-	$(BIN)/ansible-playbook playbooks/host_prepare.yml --limit localhost
+# The local machine is the first baremetal host: prepared by the same host.prepare job the
+# API runs (host_prepare.yml, recorded with its events), after which it is placeable.
+host: db
+	$(BIN)/virtflow inventory sync
+	$(BIN)/virtflow host prepare localhost
 
 db: venv services
 	@psql "$(PG_ADMIN_DSN)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DB_NAME)'" | grep -q 1 \
 	    || psql "$(PG_ADMIN_DSN)" -qc 'CREATE DATABASE "$(DB_NAME)"'
 	$(BIN)/virtflow db upgrade
 
-setup: venv host db
+setup: venv db host
 	$(BIN)/virtflow init
-	$(BIN)/virtflow inventory sync
 	$(BIN)/virtflow admin ensure
 
 run: setup

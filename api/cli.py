@@ -219,6 +219,18 @@ def jobs_sweep() -> None:
     os.execv(sys.executable, [sys.executable, "-m", "jobs.worker", "--sweep-once"])
 
 
+@main.group()
+def host() -> None:
+    """Baremetal host lifecycle."""
+
+
+@host.command("prepare")
+@click.argument("name")
+def host_prepare(name: str) -> None:
+    """Run host_prepare.yml on one inventory host as a recorded job, here and now (no worker)."""
+    os.execv(sys.executable, [sys.executable, "-m", "jobs.hosts", "prepare", name])
+
+
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 def run(bind: str) -> None:

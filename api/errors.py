@@ -146,7 +146,7 @@ class TenantNotEmpty(VirtFlowError):
 class NoCapacity(VirtFlowError):
     code = "NO_CAPACITY"
     status = 409
-    message = "No baremetal host in the inventory has room for this request."
+    message = "No active baremetal host in the inventory has room for this request."
 
 
 class PayloadTooLarge(VirtFlowError):

@@ -38,6 +38,7 @@ JOB_FUNCS = {
     "vm.delete": "jobs.vms.destroy",
     "vm.stop": "jobs.vms.stop",
     "vm.start": "jobs.vms.start",
+    "host.prepare": "jobs.hosts.prepare",
 }
 RQ_TIMEOUT_MARGIN = 120
 

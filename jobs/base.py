@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import logs
 from api.db import session_factory, throwaway_session
 from api.models import JobStatus
-from api.services import jobs, vms
+from api.services import hosts, jobs, vms
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def record_crash(job_id: uuid.UUID, reason: str) -> bool:
             return False
         job = jobs.finish(session, job_id, JobStatus.ERROR, explanation=reason)
         vms.apply_job_error(session, job, job.explanation or reason)
+        hosts.apply_job_error(session, job, job.explanation or reason)
         session.commit()
     log.warning("job %s recorded as error: %s", job_id, reason)
     return True

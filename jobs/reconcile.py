@@ -8,9 +8,10 @@ keep its schedule, so a Redis restart cannot stop it. Each pass:
 - queues again every `queued` job older than VIRTFLOW_QUEUED_GRACE that RQ does not hold (the
   API could not reach Redis after its commit, or Redis lost its queue in a restart);
 - deletes token sessions and revocations whose tokens have all expired;
+- syncs the baremetal hosts from the inventory when ops edited it (never on a request's path);
 - on this machine, kills the processes of jobs that are not running any more (the playbook a
   dead work horse left) and removes their run directories.
-The first three are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
+The first four are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
 the last is per machine, since processes and run directories are.
 """
 
@@ -32,6 +33,7 @@ from api.db import utcnow
 from api.models import Job, JobStatus
 from api.queue import JOB_FUNCS, JobQueue, PendingJob
 from api.services import jobs, tokens
+from api.services.inventory import InventoryWatcher
 from api.settings import Settings
 from jobs import base, reaper
 
@@ -93,6 +95,7 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
             result.failed += base.record_crash(job_id, reason)
         result.requeued = _requeue(settings, queued)
         result.tokens_pruned = tokens.prune_expired(session, utcnow())
+        InventoryWatcher(settings.inventory_path).refresh(session)
         session.commit()
 
 

@@ -17,33 +17,17 @@ from sqlalchemy.orm import Session
 from api.models import VM, Job, JobKind, JobStatus, VMStatus
 from api.services import jobs, tenants, vms
 from api.services.permissions import drop_object_grants
-from jobs import base, reaper
-from jobs.events import EventSink
-from jobs.lease import Lease
-from jobs.runner import PlaybookRun, RunOutcome, run_playbook
+from jobs import base
+from jobs.execution import Finished, execute, finished
+from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
-
-RUNNER_STATUS = {
-    "successful": JobStatus.SUCCESSFUL,
-    "failed": JobStatus.FAILED,
-    "timeout": JobStatus.FAILED,
-    "canceled": JobStatus.CANCELED,
-    "error": JobStatus.ERROR,
-}
 
 
 @dataclass(frozen=True)
 class Started:
     run: PlaybookRun
     domain_name: str
-
-
-@dataclass(frozen=True)
-class Finished:
-    status: JobStatus
-    explanation: str | None
-    artifacts: dict[str, object]
 
 
 def _start(job_id: uuid.UUID, expect: VMStatus, becomes: VMStatus) -> Started | None:
@@ -74,41 +58,6 @@ def _locked_vm(session: Session, job: Job) -> VM | None:
     return session.scalar(select(VM).where(VM.id == job.vm_id).with_for_update(of=VM))
 
 
-def _execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink]:
-    settings = base.settings()
-    sink = EventSink(
-        base.sessions(),
-        job_id,
-        stdout_limit=settings.event_stdout_limit,
-        job_stdout_limit=settings.job_stdout_limit,
-    )
-    if run.vm_id:  # an earlier job of this VM whose worker died may still be running
-        reaper.kill_vm_playbooks(settings.runs_dir, run.vm_id, keep_job=run.ident)
-    lease = Lease(base.sessions(), job_id, every=max(1.0, settings.job_lease_seconds / 3))
-    try:
-        with lease:
-            outcome = run_playbook(settings, run, sink, should_cancel=lambda: lease.lost)
-    finally:
-        sink.flush()
-        reaper.kill_job(
-            settings.runs_dir, run.ident
-        )  # nothing of this run outlives it, whatever happened
-    return outcome, sink
-
-
-def _finished(outcome: RunOutcome, sink: EventSink) -> Finished:
-    status = RUNNER_STATUS.get(outcome.status, JobStatus.ERROR)
-    explanation = None
-    if status != JobStatus.SUCCESSFUL:
-        explanation = (
-            sink.first_failure
-            or f"ansible-runner ended {outcome.status} (rc={outcome.rc}): {sink.last_error_line()}"
-        )
-        if outcome.status == "timeout":
-            explanation = f"timed out after {base.settings().job_timeout_seconds}s; {explanation}"
-    return Finished(status, jobs.bounded(explanation), sink.artifacts)
-
-
 def _guest_state(artifacts: dict[str, object], domain: str) -> dict[str, str]:
     guests = artifacts.get("virtflow_guests")
     state = guests.get(domain) if isinstance(guests, dict) else None
@@ -126,8 +75,8 @@ def _run_job(
     if started is None:
         return "skipped"
     try:
-        outcome, sink = _execute(jid, started.run)
-        result = _finished(outcome, sink)
+        outcome, sink = execute(jid, started.run)
+        result = finished(outcome, sink)
         with base.sessions()() as session:
             job = jobs.finish(
                 session,
@@ -195,8 +144,9 @@ def destroy(job_id: str) -> str:
     status = _run_job(job_id, VMStatus.DELETING, VMStatus.DELETING, _apply_delete)
     with base.sessions()() as session:
         job = session.get(Job, uuid.UUID(job_id))
-        if job is not None and tenants.finish_deletion_if_empty(session, job.tenant_id):
-            log.info("tenant %s deleted with its last VM", job.tenant_id)
+        tenant_id = job.tenant_id if job is not None else None
+        if tenant_id is not None and tenants.finish_deletion_if_empty(session, tenant_id):
+            log.info("tenant %s deleted with its last VM", tenant_id)
         session.commit()
     return status
 

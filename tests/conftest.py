@@ -26,7 +26,7 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
-from api.models import Baremetal, Membership, Quota, Tenant, User
+from api.models import Baremetal, HostState, Membership, Quota, Tenant, User
 from api.services.users import hash_password
 from api.settings import REPO_ROOT, Settings
 from api.web.app import create_app
@@ -192,6 +192,8 @@ class Factory:
             "capacity_ram_mb": 16384,
             "capacity_disk_gb": 200,
             "synced_at": utcnow(),
+            "state": HostState.ACTIVE,
+            "prepared_at": utcnow(),
         }
         values.update(kw)
         host = Baremetal(name=name, **values)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, String
+from sqlalchemy import CheckConstraint, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, created_at, uuid_pk
+from api.models._types import enum_check
+
+
+class HostState(StrEnum):
+    NEW = "new"  # in the inventory, never prepared: not placeable
+    PREPARING = "preparing"  # a host.prepare job runs host_prepare.yml on it
+    ACTIVE = "active"  # placeable
+    MAINTENANCE = "maintenance"  # set by an admin: no new placements, existing VMs still managed
+    OFFLINE = "offline"  # failed its health checks: not placeable until they pass again
+    MISSING = "missing"  # removed from the inventory while VMs still live on it
 
 
 class Baremetal(Base):
@@ -17,6 +28,7 @@ class Baremetal(Base):
             "capacity_vcpus >= 0 AND capacity_ram_mb >= 0 AND capacity_disk_gb >= 0",
             name="capacity_non_negative",
         ),
+        enum_check("state", HostState, "state"),
     )
 
     id: Mapped[uuid_pk]
@@ -30,6 +42,15 @@ class Baremetal(Base):
     )
     synced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
+    state: Mapped[str] = mapped_column(
+        String(16), default=HostState.NEW, server_default=HostState.NEW, index=True
+    )
+    state_reason: Mapped[str | None] = mapped_column(
+        Text, comment="why the host is in its state (a failed prepare's explanation ...)"
+    )
+    prepared_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="last successful host.prepare; null: never prepared"
+    )
 
 
 class InventorySync(Base):

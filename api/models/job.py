@@ -7,7 +7,16 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +41,7 @@ class JobKind(StrEnum):
     VM_DELETE = "vm.delete"
     VM_STOP = "vm.stop"
     VM_START = "vm.start"
+    HOST_PREPARE = "host.prepare"
 
 
 class Job(Base):
@@ -39,12 +49,19 @@ class Job(Base):
     __table_args__ = (
         enum_check("status", JobStatus, "status"),
         enum_check("kind", JobKind, "kind"),
+        # A job belongs to a tenant (VM jobs) or to a host (host jobs, visible to admins only).
+        CheckConstraint("tenant_id IS NOT NULL OR baremetal_id IS NOT NULL", name="owner"),
     )
 
     id: Mapped[uuid_pk] = mapped_column(comment="also the RQ job id")
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED, index=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tenant.id"), index=True, comment="null for host jobs"
+    )
+    baremetal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("baremetal.id"), index=True, comment="the host of a host job"
+    )
     vm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vm.id"), index=True)
     playbook: Mapped[str] = mapped_column(String(255))
     limit: Mapped[str] = mapped_column(String(255), comment="inventory host the playbook targets")

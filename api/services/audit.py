@@ -167,7 +167,7 @@ def visible(user: User) -> Select[AuditLog]:
     if not user.is_admin:
         query = query.where(
             AuditLog.tenant_id.is_not(None),
-            objects_clause(user, Perm.AUDIT_VIEW, AuditLog.tenant_id),  # type: ignore[arg-type]
+            objects_clause(user, Perm.AUDIT_VIEW, AuditLog.tenant_id),
         )
     return query
 

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Baremetal, InventorySync
+from api.models import VM, Baremetal, HostState, InventorySync, VMStatus
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +119,23 @@ def sync(session: Session, entries: list[HostEntry]) -> list[Baremetal]:
         stmt = stmt.on_conflict_do_update(index_elements=[Baremetal.name], set_=values)
         session.execute(stmt)
     names = [e.name for e in entries]
+    # Back in the inventory: a host that went missing was prepared before.
     session.execute(
         update(Baremetal)
-        .where(Baremetal.name.not_in(names), Baremetal.in_inventory.is_(True))
-        .values(in_inventory=False, synced_at=now)
+        .where(Baremetal.name.in_(names), Baremetal.state == HostState.MISSING)
+        .values(state=HostState.ACTIVE, state_reason=None)
     )
+    live_vms = select(VM.id).where(VM.baremetal_id == Baremetal.id, VM.status != VMStatus.DELETED)
+    gone = Baremetal.name.not_in(names) & Baremetal.in_inventory.is_(True)
+    session.execute(
+        update(Baremetal)
+        .where(gone, live_vms.exists())
+        .values(
+            state=HostState.MISSING,
+            state_reason="removed from the inventory while VMs still live on it",
+        )
+    )
+    session.execute(update(Baremetal).where(gone).values(in_inventory=False, synced_at=now))
     session.flush()
     log.info("inventory synced: %d baremetal host(s)", len(entries))
     return list(session.scalars(select(Baremetal).order_by(Baremetal.name)))
@@ -151,11 +163,11 @@ class InventoryWatcher:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def refresh(self, session: Session) -> None:
-        """Sync if the files differ from the state the baremetal rows reflect."""
+    def refresh(self, session: Session, *, force: bool = False) -> None:
+        """Sync if the files differ from the state the baremetal rows reflect (or if forced)."""
         fingerprint = digest(self.path)
         synced = session.get(InventorySync, str(self.path))
-        if synced is not None and synced.fingerprint == fingerprint:
+        if not force and synced is not None and synced.fingerprint == fingerprint:
             return
         try:
             entries = baremetal_hosts(read_inventory(self.path))

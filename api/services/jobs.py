@@ -14,7 +14,7 @@ from api.db import utcnow
 from api.errors import NotFound
 from api.models import VM, Job, JobEvent, JobStatus, User
 from api.services.filters import narrow
-from api.services.permissions import Perm, Target, effective_perms, objects_clause
+from api.services.permissions import ALL_PERMS, Perm, Target, effective_perms, objects_clause
 
 # Explanations are shown to tenants: short, and never SQL, parameters or tracebacks (those
 # go to the worker's log).
@@ -38,9 +38,16 @@ def get_job(session: Session, user: User, job_id: uuid.UUID) -> Job:
     return job
 
 
+def job_perms(session: Session, user: User, job: Job) -> frozenset[Perm]:
+    """What user may do on job. A host job has no tenant: it is the platform admins' alone."""
+    if job.tenant_id is None:
+        return ALL_PERMS if user.is_admin else frozenset()
+    return effective_perms(session, user, Target(job.tenant_id, job.vm_id))
+
+
 def can_view_job(session: Session, user: User, job: Job) -> bool:
     """job.view in the job's tenant, or a view grant on the job's VM (its jobs are part of it)."""
-    perms = effective_perms(session, user, Target(job.tenant_id, job.vm_id))
+    perms = job_perms(session, user, job)
     return Perm.JOB_VIEW in perms or Perm.VM_VIEW in perms
 
 

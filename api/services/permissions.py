@@ -168,7 +168,7 @@ def _granting(perm: Perm) -> list[str]:
 def objects_clause(
     user: User,
     perm: Perm,
-    tenant_column: InstrumentedAttribute[uuid.UUID],
+    tenant_column: InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None],
     vm_column: InstrumentedAttribute[uuid.UUID]
     | InstrumentedAttribute[uuid.UUID | None]
     | None = None,

@@ -17,7 +17,7 @@ from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
-from api.models import VM, Baremetal, VMStatus
+from api.models import VM, Baremetal, HostState, VMStatus
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def _ranked(session: Session, request: Request) -> tuple[list[uuid.UUID], int]:
             Baremetal.capacity_disk_gb - func.coalesce(used.c.disk_gb, 0),
         )
         .outerjoin(used, used.c.host_id == Baremetal.id)
-        .where(Baremetal.in_inventory.is_(True))
+        .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
         .order_by(free_ram.desc(), Baremetal.name)
     ).all()
     wanted = (request.vcpus, request.ram_mb, request.disk_gb)
@@ -73,6 +73,7 @@ def _fits(session: Session, host: Baremetal, request: Request) -> bool:
     ).one()
     return bool(
         host.in_inventory
+        and host.state == HostState.ACTIVE
         and row[0] + request.vcpus <= host.capacity_vcpus
         and row[1] + request.ram_mb <= host.capacity_ram_mb
         and row[2] + request.disk_gb <= host.capacity_disk_gb
@@ -97,7 +98,8 @@ def _claim(
 
 
 def choose_host(session: Session, request: Request) -> Baremetal:
-    """The fitting in-inventory host with the most free RAM, locked until the caller commits.
+    """The fitting active in-inventory host with the most free RAM, locked until the caller
+    commits.
 
     Raises NoCapacity when no host fits. Concurrent callers never take the same last slot.
     """

@@ -21,7 +21,6 @@ from api.services.permissions import (
     Target,
     assign_perm,
     drop_object_grants,
-    effective_perms,
     objects_clause,
     require,
 )
@@ -275,7 +274,7 @@ def cancel_job(
     Returns the job and its VM's (status before, status after), None when it has no VM.
     """
     seen = jobs.get_job(session, user, job_id)
-    if Perm.JOB_CANCEL not in effective_perms(session, user, Target(seen.tenant_id, seen.vm_id)):
+    if Perm.JOB_CANCEL not in jobs.job_perms(session, user, seen):
         raise PermissionDenied("missing permission job.cancel", {"permission": Perm.JOB_CANCEL})
     job = jobs.locked(session, job_id)
     if job is None:

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job
+from api.db import utcnow
+from api.models import VM, Baremetal, HostState, Job
 from api.queue import JobQueue
 from api.services import inventory
 from api.settings import Settings
@@ -38,6 +39,20 @@ def cached_inventory(monkeypatch: pytest.MonkeyPatch) -> None:
         return _INVENTORY_CACHE[path]
 
     monkeypatch.setattr(inventory, "read_inventory", read)
+
+
+def sync_prepared(session: Session, path: Path) -> None:
+    """The hosts of the inventory at path as the sweep's sync and a host.prepare job leave
+    them: in the database and `active`. Requests never sync the inventory themselves."""
+    inventory.sync(session, inventory.baremetal_hosts(inventory.read_inventory(path)))
+    session.execute(update(Baremetal).values(state=HostState.ACTIVE, prepared_at=utcnow()))
+    session.flush()
+
+
+@pytest.fixture(autouse=True)
+def inventory_hosts(db: Session, settings: Settings, cached_inventory: None) -> None:
+    """The test inventory's hosts (bm-a, bm-b), synced and prepared."""
+    sync_prepared(db, settings.inventory_path)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from api.services import audit, inventory, quotas, vms
 from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
 from api.web.app import create_app
+from tests.api.conftest import sync_prepared
 from tests.conftest import PASSWORD, ROOMY_QUOTA, Factory
 
 Headers = dict[str, str]
@@ -119,6 +120,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/job/<uuid:job_id>/events/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): answers(401, 200, 200, 403, 404, 403),
     ("/api/v1/baremetal/", "GET"): answers(401, 200, 403, 403, 403, 403),
+    ("/api/v1/baremetal/sync/", "POST"): answers(401, 200, 403, 403, 403, 403),
+    ("/api/v1/baremetal/<uuid:host_id>/", "GET"): answers(401, 200, 403, 403, 403, 403),
+    ("/api/v1/baremetal/<uuid:host_id>/prepare/", "POST"): answers(401, 202, 403, 403, 403, 403),
+    ("/api/v1/baremetal/<uuid:host_id>/maintenance/", "POST"): answers(
+        401, 200, 403, 403, 403, 403
+    ),
     ("/api/v1/audit/", "GET"): answers(401, 200, 200, 200, 200, 200),
     ("/api/v1/audit/<int:audit_id>/", "GET"): answers(401, 200, 404, 404, 404, 404),
 }
@@ -171,11 +178,11 @@ class World:
 
 
 def sync_inventory(session: Session, app: Flask) -> None:
-    """The baremetal hosts of the test inventory, as a request's inventory refresh makes them."""
+    """The baremetal hosts of the test inventory, as the sweep's inventory sync makes them."""
     path = app.extensions["virtflow_settings"].inventory_path
     fingerprint = inventory.digest(path)
-    inventory.sync(session, inventory.baremetal_hosts(inventory.read_inventory(path)))
-    # The rows now reflect these files: requests do not re-sync.
+    sync_prepared(session, path)
+    # The rows now reflect these files: the sweep does not re-sync them.
     inventory.record_synced(session, path, fingerprint)
 
 
@@ -317,6 +324,7 @@ def default_path(world: World) -> dict[str, object]:
         "job_id": world.job_a.id,
         "user_id": world.users["member_x"].id,
         "audit_id": world.audit_a,
+        "host_id": world.vm_a.baremetal_id,
     }
 
 
@@ -340,6 +348,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("/api/v1/user/", "POST"): Call(
         body=lambda w: {"username": "new-user", "password": "a-new-long-passphrase"}
+    ),
+    ("/api/v1/baremetal/<uuid:host_id>/maintenance/", "POST"): Call(
+        body=lambda w: {"enabled": True}
     ),
     ("/api/v1/user/<uuid:user_id>/", "PATCH"): Call(body=lambda w: {"is_active": False}),
     ("/api/v1/tenant/", "POST"): Call(body=lambda w: {"name": "tenant-new"}),

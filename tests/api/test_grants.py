@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.models import VM, AuditLog, Job, JobStatus, ObjectPermission, VMStatus
 from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
-from jobs import base
+from jobs import base, execution
 from jobs import vms as vm_jobs
 from tests.api.conftest import count
 from tests.api.test_envelope import assert_error
@@ -58,7 +58,7 @@ def fake_worker(
     monkeypatch.setattr(base, "sessions", lambda: sessions)
     monkeypatch.setattr(base, "settings", lambda: settings)
     fake = FakeRunner()
-    monkeypatch.setattr(vm_jobs, "run_playbook", fake)
+    monkeypatch.setattr(execution, "run_playbook", fake)
     return fake
 
 

@@ -24,7 +24,10 @@ from sqlalchemy.orm import Session
 from api.models import (
     VM,
     AuditOutcome,
+    Baremetal,
+    HostState,
     Job,
+    JobKind,
     JobStatus,
     Membership,
     ObjectPermission,
@@ -251,6 +254,18 @@ def after_vm_revoke(db: Session, w: World, path: dict[str, object]) -> None:
     assert grants(db, w.id("grantee")) == {"quota.view"}
 
 
+def after_host_prepare(db: Session, w: World, path: dict[str, object]) -> None:
+    host = db.get_one(Baremetal, w.vm_a.baremetal_id)
+    assert host.state == HostState.PREPARING  # not any state sent
+    job = db.scalars(select(Job).where(Job.baremetal_id == host.id)).one()
+    assert (job.kind, job.tenant_id, job.status) == (JobKind.HOST_PREPARE, None, JobStatus.QUEUED)
+
+
+def after_inventory_sync(db: Session, w: World, path: dict[str, object]) -> None:
+    hosts = db.scalars(select(Baremetal).where(Baremetal.in_inventory.is_(True)))
+    assert sorted((h.name, h.state) for h in hosts) == [("bm-a", "active"), ("bm-b", "active")]
+
+
 def nothing(db: Session, w: World, path: dict[str, object]) -> None:
     """Redis holds sessions: no row changes."""
 
@@ -258,6 +273,8 @@ def nothing(db: Session, w: World, path: dict[str, object]) -> None:
 # Mutating routes that read no JSON body -> what they must have done (and nothing else).
 BODYLESS: dict[Key, Callable[[Session, World, dict[str, object]], None]] = {
     ("/api/v1/auth/logout/", "POST"): nothing,
+    ("/api/v1/baremetal/sync/", "POST"): after_inventory_sync,
+    ("/api/v1/baremetal/<uuid:host_id>/prepare/", "POST"): after_host_prepare,
     ("/api/v1/auth/refresh/", "POST"): nothing,
     ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): after_cancel,
     ("/api/v1/tenant/<uuid:tenant_id>/", "DELETE"): after_tenant_delete,

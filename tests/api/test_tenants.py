@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from api.models import Baremetal, Tenant
 from api.services.inventory import InventoryWatcher
@@ -101,25 +102,25 @@ def test_baremetal_is_admin_only(client: FlaskClient, make: Factory) -> None:
     )
 
 
-def test_baremetal_inventory_edit_survives_a_refused_vm_request(
-    client: FlaskClient,
-    app: Flask,
-    make: Factory,
-    admin_headers: Headers,
-    tmp_path: Path,
+def test_baremetal_sync_reads_a_hand_edit_and_new_hosts_wait_for_prepare(
+    client: FlaskClient, app: Flask, make: Factory, admin_headers: Headers, tmp_path: Path
 ) -> None:
-    # The first request after an inventory edit syncs it; a refusal must not undo the sync,
-    # or the watcher, which already saw the edit, would never sync it again.
     inventory_dir = tmp_path / "inventory"
     inventory_dir.mkdir()
     (inventory_dir / "hosts.yml").write_text(NEW_HOST_INVENTORY, encoding="utf-8")
     app.extensions["virtflow_inventory"] = InventoryWatcher(inventory_dir)
     tenant = make.tenant()
-    viewer = make.user()
-    make.member(viewer, tenant, "viewer")
-    body = vm_body(tenant.id)
-    refused = client.post("/api/v1/vm/", json=body, headers=make.headers(viewer))
-    assert_error(refused, 403, "PERMISSION_DENIED")
-    resp = client.post("/api/v1/vm/", json=body, headers=admin_headers)
-    assert resp.status_code == 202, resp.get_json()
-    assert resp.get_json()["data"]["baremetal"] == "bm-new"
+    # A request never reads the inventory: the new host is unknown until a sync.
+    assert "bm-new" not in names(client.get("/api/v1/baremetal/", headers=admin_headers))
+    synced = client.post("/api/v1/baremetal/sync/", headers=admin_headers)
+    assert synced.status_code == 200, synced.get_json()
+    hosts = {h["name"]: h for h in synced.get_json()["data"]}
+    assert (hosts["bm-new"]["state"], hosts["bm-new"]["in_inventory"]) == ("new", True)
+    assert hosts["bm-a"]["in_inventory"] is False  # not in the edited inventory
+    # Only bm-new is in the inventory now, and a `new` host takes no VM.
+    refused = client.post("/api/v1/vm/", json=vm_body(tenant.id), headers=admin_headers)
+    assert_error(refused, 409, "NO_CAPACITY")
+
+
+def names(resp: TestResponse) -> set[str]:
+    return {h["name"] for h in resp.get_json()["data"]}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Stack, domain_disks, virsh
+from tests.helpers.flows import wait_status
 
 pytestmark = pytest.mark.e2e
 
@@ -96,48 +97,55 @@ def test_vm_create_run_and_delete_on_real_kvm(admin: Stack, cleanup_domains: lis
     assert delete_job["kind"] == "vm.delete" and delete_job["status"] == "successful"
 
 
-def test_vm_on_unreachable_host_ends_error_with_reason(admin: Stack, unreachable_host: str) -> None:
-    tenant_id = create_tenant(admin)
-    # The hand-edited inventory reaches the API without a restart.
-    hosts = {h["name"]: h for h in admin.call("GET", "/api/v1/baremetal/").json()["data"]}
-    assert hosts[unreachable_host]["in_inventory"] is True
-    local = hosts["localhost"]
-    # More RAM than localhost offers: only the unreachable host can take it.
+def _sync(stack: Stack) -> dict[str, Any]:
+    r = stack.call("POST", "/api/v1/baremetal/sync/")
+    assert r.status_code == 200, r.text
+    return {h["name"]: h for h in r.json()["data"]}
+
+
+def _too_big_for_localhost(stack: Stack, hosts: dict[str, Any], name: str) -> Any:
     body = {
-        "name": "lost",
+        "name": name,
         "vcpus": 1,
-        "ram_mb": local["capacity_ram_mb"] + 64,
+        "ram_mb": hosts["localhost"]["capacity_ram_mb"] + 64,
         "disk_gb": 1,
-        "tenant_id": tenant_id,
+        "tenant_id": create_tenant(stack),
     }
-    r = admin.call("POST", "/api/v1/vm/", json=body)
+    return stack.call("POST", "/api/v1/vm/", json=body)
+
+
+def test_host_added_by_hand_is_placeable_only_once_prepared(
+    admin: Stack, unreachable_host: str
+) -> None:
+    hosts = _sync(admin)
+    added = hosts[unreachable_host]
+    assert (added["in_inventory"], added["state"]) == (True, "new")
+    # Only the new host has this much RAM, and a `new` host takes no VM.
+    r = _too_big_for_localhost(admin, hosts, "early")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "NO_CAPACITY", r.text
+
+    r = admin.call("POST", f"/api/v1/baremetal/{added['id']}/prepare/")
     assert r.status_code == 202, r.text
-    assert r.json()["data"]["baremetal"] == unreachable_host
-    vm = wait_vm(admin, r.json()["data"]["id"], {"error"})
-    assert unreachable_host in vm["status_reason"]
-    job = admin.call("GET", f"/api/v1/job/{vm['job_id']}/").json()["data"]
-    assert job["status"] == "failed"
-    assert job["explanation"] == vm["status_reason"]
+    job = wait_status(admin, f"/api/v1/job/{r.json()['data']['id']}/", {"failed", "error"}, 120)
+    assert (job["kind"], job["baremetal_id"], job["tenant_id"]) == (
+        "host.prepare",
+        added["id"],
+        None,
+    )
+    assert unreachable_host in job["explanation"] and "unreachable" in job["explanation"]
+    host = admin.call("GET", f"/api/v1/baremetal/{added['id']}/").json()["data"]
+    assert (host["state"], host["state_reason"]) == ("new", job["explanation"])
+    r = _too_big_for_localhost(admin, hosts, "still-early")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "NO_CAPACITY", r.text
 
 
 def test_host_removed_from_inventory_by_hand_takes_no_new_vms(
     admin: Stack, unreachable_host: str
 ) -> None:
-    assert any(
-        h["name"] == unreachable_host
-        for h in admin.call("GET", "/api/v1/baremetal/").json()["data"]
-    )
+    assert unreachable_host in _sync(admin)
     (Path(admin.env["VIRTFLOW_INVENTORY"]) / "zz-e2e-unreachable.yml").unlink()
-    hosts = {h["name"]: h for h in admin.call("GET", "/api/v1/baremetal/").json()["data"]}
+    hosts = _sync(admin)
     assert hosts[unreachable_host]["in_inventory"] is False
-    assert hosts["localhost"]["in_inventory"] is True
-    # Only the removed host had this much RAM: nothing can take the VM now.
-    body = {
-        "name": "nowhere",
-        "vcpus": 1,
-        "ram_mb": hosts["localhost"]["capacity_ram_mb"] + 64,
-        "disk_gb": 1,
-        "tenant_id": create_tenant(admin),
-    }
-    r = admin.call("POST", "/api/v1/vm/", json=body)
+    assert (hosts["localhost"]["in_inventory"], hosts["localhost"]["state"]) == (True, "active")
+    r = _too_big_for_localhost(admin, hosts, "nowhere")
     assert r.status_code == 409 and r.json()["error"]["code"] == "NO_CAPACITY"

@@ -203,12 +203,13 @@ def running_stack(
     gunicorn_workers: int = 2,
     edit_inventory: Callable[[Path], None] | None = None,
     env: dict[str, str] | None = None,
+    prepare: tuple[str, ...] = ("localhost",),
 ) -> Iterator[Stack]:
     """gunicorn (and one RQ worker unless with_worker=False) on a fresh database and queue.
 
     edit_inventory may change the stack's copy of the inventory before anything reads it; env
-    overrides VIRTFLOW_* settings. Afterwards every process is stopped, the database dropped
-    and the queue's keys removed.
+    overrides VIRTFLOW_* settings; the hosts in prepare get a real host.prepare job first.
+    Afterwards every process is stopped, the database dropped and the queue's keys removed.
     """
     db_name = f"virtflow_e2e_{uuid.uuid4().hex[:8]}"
     db_url = recreate_database(db_name)
@@ -239,12 +240,13 @@ def running_stack(
         db_name,
     )
     try:
-        subprocess.run(
-            [str(VENV_BIN / "virtflow"), "admin", "ensure"],
-            env=stack_env,
-            check=True,
-            cwd=REPO_ROOT,
-        )
+        virtflow = str(VENV_BIN / "virtflow")
+        for command in (["admin", "ensure"], ["inventory", "sync"]):
+            subprocess.run([virtflow, *command], env=stack_env, check=True, cwd=REPO_ROOT)
+        for host in prepare:  # as `make setup` does: a host is placeable once prepared
+            subprocess.run(
+                [virtflow, "host", "prepare", host], env=stack_env, check=True, cwd=REPO_ROOT
+            )
         stack.start("gunicorn", gunicorn_argv(port, gunicorn_workers))
         if with_worker:
             stack.start_worker()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
 from api.services import vms as vm_service
 from api.settings import Settings
-from jobs import base, reaper
+from jobs import base, execution, reaper
 from jobs import vms as vm_jobs
 from jobs.runner import PlaybookRun, RunOutcome
 from tests.conftest import Factory
@@ -126,7 +126,7 @@ class FakeRunner:
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
     fake = FakeRunner()
-    monkeypatch.setattr(vm_jobs, "run_playbook", fake)
+    monkeypatch.setattr(execution, "run_playbook", fake)
     return fake
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
-from api.models import VM, Baremetal, Tenant, VMStatus
+from api.models import VM, Baremetal, HostState, Tenant, VMStatus
 from api.services.placement import Request, _claim, choose_host
 from tests.conftest import Factory
 
@@ -114,6 +114,7 @@ def committed(engine: Engine) -> Iterator[Any]:
                     capacity_ram_mb=(ram_mb or [1024] * len(vcpus))[i],
                     capacity_disk_gb=10,
                     synced_at=text("now()"),
+                    state=HostState.ACTIVE,
                 )
                 for i, cpus in enumerate(vcpus)
             ]

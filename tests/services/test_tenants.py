@@ -21,6 +21,7 @@ from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, Tena
 from api.models import (
     VM,
     Baremetal,
+    HostState,
     Job,
     JobEvent,
     JobStatus,
@@ -64,6 +65,7 @@ class World:
                 capacity_ram_mb=1_000_000,
                 capacity_disk_gb=100_000,
                 synced_at=utcnow(),
+                state=HostState.ACTIVE,
             )
             session.add_all([tenant, admin, host])
             session.flush()

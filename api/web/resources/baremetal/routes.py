@@ -1,7 +1,8 @@
-"""Baremetal hosts as the inventory declares them, with what is allocated on each."""
+"""Baremetal hosts: as the inventory declares them, with their lifecycle state (admins only)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import marshmallow as ma
@@ -9,11 +10,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from api.errors import PermissionDenied
-from api.models import Baremetal
+from api.errors import NotFound
+from api.models import Baremetal, HostState
+from api.services import hosts
+from api.web.audit import audited, note
 from api.web.auth import user
-from api.web.context import db, inventory_watcher
-from api.web.envelope import PageArgsSchema, envelope, paginate
+from api.web.context import commit, db, inventory_watcher, job_queue
+from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
+from api.web.resources.common import enum_out
+from api.web.resources.job.schemas import JobSchema
 
 blp = Blueprint(
     "baremetal", __name__, url_prefix="/api/v1/baremetal", description="Baremetal KVM hosts"
@@ -23,6 +28,9 @@ blp = Blueprint(
 class BaremetalSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     name = ma.fields.String(dump_only=True)
+    state = enum_out(HostState)
+    state_reason = ma.fields.String(dump_only=True, allow_none=True)
+    prepared_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     libvirt_uri = ma.fields.String(dump_only=True)
     capacity_vcpus = ma.fields.Integer(dump_only=True)
     capacity_ram_mb = ma.fields.Integer(dump_only=True)
@@ -31,14 +39,77 @@ class BaremetalSchema(ma.Schema):
     synced_at = ma.fields.DateTime(dump_only=True)
 
 
+class MaintenanceSchema(ma.Schema):
+    enabled = ma.fields.Boolean(required=True)
+
+
 @blp.route("/")
 class BaremetalHosts(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(BaremetalSchema, many=True))
     def get(self, page: dict[str, int]) -> dict[str, Any]:
-        """List baremetal hosts, re-read from the inventory if ops edited it (admins only)"""
-        if not user().is_admin:
-            raise PermissionDenied("only platform admins see baremetal hosts")
-        inventory_watcher().refresh(db())
-        db().commit()
+        """List baremetal hosts with their state (admins only)"""
+        hosts.require_admin(user())
         return paginate(db(), select(Baremetal).order_by(Baremetal.name), **page)
+
+
+@blp.route("/sync/")
+class BaremetalSync(MethodView):
+    @audited("baremetal.sync")
+    @blp.response(200, envelope(BaremetalSchema, many=True))
+    def post(self) -> dict[str, Any]:
+        """Read the inventory now: new hosts appear as `new`, removed ones leave (admins only)"""
+        hosts.require_admin(user())
+        note("baremetal")
+        inventory_watcher().refresh(db(), force=True)
+        commit()
+        return ok(list(db().scalars(select(Baremetal).order_by(Baremetal.name))))
+
+
+@blp.route("/<uuid:host_id>/")
+class BaremetalById(MethodView):
+    @blp.response(200, envelope(BaremetalSchema))
+    def get(self, host_id: uuid.UUID) -> dict[str, Any]:
+        """Show one baremetal host (admins only)"""
+        hosts.require_admin(user())
+        host = db().get(Baremetal, host_id)
+        if host is None:
+            raise NotFound()
+        return ok(host)
+
+
+@blp.route("/<uuid:host_id>/prepare/")
+class BaremetalPrepare(MethodView):
+    @audited("baremetal.prepare")
+    @blp.response(202, envelope(JobSchema))
+    def post(self, host_id: uuid.UUID) -> dict[str, Any]:
+        """Run host_prepare.yml on the host as a job; it is placeable once that succeeds"""
+        hosts.require_admin(user())
+        session = db()
+        note("baremetal", host_id)
+        host = hosts.locked_host(session, host_id)
+        before = host.state
+        job = hosts.request_prepare(session, host, request_id())
+        note("baremetal", host_id, before={"state": before}, after={"state": host.state})
+        note(job_id=job.id)
+        job_queue().after_commit(session, job)
+        commit()
+        return ok(job)
+
+
+@blp.route("/<uuid:host_id>/maintenance/")
+class BaremetalMaintenance(MethodView):
+    @audited("baremetal.maintenance")
+    @blp.arguments(MaintenanceSchema)
+    @blp.response(200, envelope(BaremetalSchema))
+    def post(self, args: dict[str, Any], host_id: uuid.UUID) -> dict[str, Any]:
+        """Take the host out of placement, or give it back (existing VMs are still managed)"""
+        hosts.require_admin(user())
+        session = db()
+        note("baremetal", host_id)
+        host = hosts.locked_host(session, host_id)
+        before = host.state
+        hosts.set_maintenance(session, host, args["enabled"])
+        note("baremetal", host_id, before={"state": before}, after={"state": host.state})
+        commit()
+        return ok(host)

@@ -16,8 +16,11 @@ class JobSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     kind = enum_out(JobKind)
     status = enum_out(JobStatus)
-    tenant_id = ma.fields.UUID(dump_only=True)
+    tenant_id = ma.fields.UUID(dump_only=True, allow_none=True)
     vm_id = ma.fields.UUID(dump_only=True, allow_none=True)
+    baremetal_id = ma.fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "the host of a host job"}
+    )
     playbook = ma.fields.String(dump_only=True)
     host = ma.fields.String(attribute="limit", dump_only=True)
     rc = ma.fields.Integer(dump_only=True, allow_none=True)

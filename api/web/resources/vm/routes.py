@@ -13,7 +13,7 @@ from api.services import force_delete, memberships, quotas, vms
 from api.services.permissions import Perm
 from api.web.audit import act_as, audited, note
 from api.web.auth import user
-from api.web.context import commit, db, inventory_watcher, job_queue, settings
+from api.web.context import commit, db, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
 from api.web.resources.tenant.routes import grant_view, revoke_view
 from api.web.resources.tenant.schemas import GrantSchema
@@ -32,9 +32,6 @@ blp = Blueprint("vm", __name__, url_prefix="/api/v1/vm", description="Virtual ma
 
 def _create(args: dict[str, Any]) -> dict[str, Any]:
     session = db()
-    inventory_watcher().refresh(session)
-    # The watcher has now seen the files: keep the sync even if this request is refused below.
-    session.commit()
     defaults = quotas.Amounts(**settings().quota_defaults)
     note("vm", None, args["tenant_id"])  # a refusal is recorded against the tenant it targeted
     job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id(), defaults)
