@@ -26,6 +26,7 @@ from api.services.permissions import Perm, objects_clause
 SECRET_MARKERS = ("password", "passwd", "secret", "token", "hash", "credential", "private_key")
 # What PostgreSQL cannot store: NUL (in text and JSONB) and lone surrogates (not UTF-8).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+BIGINT_MAX = 2**63 - 1  # audit_log.id
 
 
 @dataclass
@@ -197,6 +198,8 @@ def audit_query(user: User, flt: AuditFilter) -> Select[AuditLog]:
 
 def get_entry(session: Session, user: User, entry_id: int) -> AuditLog:
     """One audit row, 404 unless the caller may read it (no existence leak)."""
+    if entry_id > BIGINT_MAX:  # no row has such an id; PostgreSQL would refuse the number
+        raise NotFound()
     row = session.scalar(visible(user).where(AuditLog.id == entry_id))
     if row is None:
         raise NotFound()
