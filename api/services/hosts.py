@@ -6,6 +6,7 @@
 | prepared (job)   | preparing                         | active; new with the reason if not  |
 | maintenance on   | new, active, offline              | maintenance                         |
 | maintenance off  | maintenance                       | active if ever prepared, else new   |
+| prepare canceled | preparing                         | active if ever prepared, else new   |
 
 Inventory sync (api.services.inventory) adds hosts as `new` and moves a host removed from the
 inventory while VMs still live on it to `missing`. Only `active` hosts in the inventory are
@@ -129,4 +130,15 @@ def apply_job_error(session: Session, job: Job, reason: str) -> None:
     )
     if host is not None:
         apply_prepare_result(host, False, reason)
+        session.flush()
+
+
+def undo_prepare(session: Session, job: Job) -> None:
+    """A queued host.prepare was canceled: the host goes back (active if ever prepared)."""
+    if job.baremetal_id is None:
+        return
+    host = locked_host(session, job.baremetal_id)
+    if host.state == HostState.PREPARING:
+        host.state = HostState.ACTIVE if host.prepared_at else HostState.NEW
+        host.state_reason = None
         session.flush()

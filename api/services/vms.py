@@ -13,7 +13,7 @@ from api.db import utcnow
 from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, ResourceBusy
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import jobs, placement, quotas
+from api.services import hosts, jobs, placement, quotas
 from api.services.filters import narrow
 from api.services.permissions import (
     CREATOR_PERMS,
@@ -288,6 +288,7 @@ def cancel_job(
     job.status = JobStatus.CANCELED
     job.explanation = f"canceled by {user.username} before it started"
     job.finished_at = utcnow()
+    hosts.undo_prepare(session, job)
     vm = session.get(VM, job.vm_id, populate_existing=True) if job.vm_id else None
     change = None
     if vm is not None:

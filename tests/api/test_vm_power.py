@@ -21,7 +21,7 @@ from tests.api.test_envelope import assert_error
 from tests.api.test_grants import fake_worker
 from tests.api.test_members import Personas, build_personas
 from tests.conftest import Factory
-from tests.jobs.test_vm_jobs import FakeRunner
+from tests.helpers.runner_fakes import FakeRunner
 
 Headers = dict[str, str]
 CODE = {403: "PERMISSION_DENIED", 404: "NOT_FOUND"}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,107 +18,16 @@ from api.services import vms as vm_service
 from api.settings import Settings
 from jobs import base, execution, reaper
 from jobs import vms as vm_jobs
-from jobs.runner import PlaybookRun, RunOutcome
+from jobs.runner import PlaybookRun
 from tests.conftest import Factory
-
-LIBVIRT_UUID = "6f1c9a3e-6a55-4d1e-9d0b-3f5a8c2e7b10"
-
-
-def event(counter: int, name: str, *, stdout: str = "", **data: Any) -> dict[str, Any]:
-    """An ansible-runner event as the event_handler receives it."""
-    return {
-        "uuid": str(uuid.uuid4()),
-        "counter": counter,
-        "event": name,
-        "stdout": stdout,
-        "created": f"2026-01-01T00:00:{counter:02d}.000000",
-        "event_data": {"play": "Create VirtFlow guests", **data},
-    }
-
-
-def stats(counter: int, guests: dict[str, Any] | None) -> dict[str, Any]:
-    artifact = {"virtflow_guests": guests} if guests is not None else {}
-    return event(counter, "playbook_on_stats", stdout="PLAY RECAP", artifact_data=artifact)
-
-
-def success_events(domain: str, state: str = "running") -> list[dict[str, Any]]:
-    guest: dict[str, Any] = {"state": state, "host": "bm-a"}
-    if state == "running":
-        guest["uuid"] = LIBVIRT_UUID
-    return [
-        event(1, "playbook_on_start"),
-        event(2, "playbook_on_play_start", stdout="PLAY [Create VirtFlow guests]"),
-        event(3, "playbook_on_task_start", task="Define the domain"),
-        event(
-            4,
-            "runner_on_ok",
-            stdout="changed: [bm-a]",
-            task="Define the domain",
-            host="bm-a",
-            res={"changed": True, "msg": "defined"},
-        ),
-        event(5, "playbook_on_task_start", task="Start the domain"),
-        event(
-            6,
-            "runner_on_ok",
-            stdout="ok: [bm-a]",
-            task="Start the domain",
-            host="bm-a",
-            res={"changed": False},
-        ),
-        stats(7, {domain: guest}),
-    ]
-
-
-def failed_events() -> list[dict[str, Any]]:
-    return [
-        event(1, "playbook_on_start"),
-        event(2, "playbook_on_task_start", task="Create the disk"),
-        event(
-            3,
-            "runner_on_failed",
-            stdout="fatal: [bm-a]: FAILED! => no space left",
-            task="Create the disk",
-            host="bm-a",
-            res={"failed": True, "msg": "No space left on device", "rc": 1},
-        ),
-        event(
-            4,
-            "runner_on_failed",
-            task="Later task",
-            host="bm-a",
-            res={"failed": True, "msg": "second failure"},
-        ),
-        stats(5, {}),
-    ]
-
-
-@dataclass
-class FakeRunner:
-    """Stands in for jobs.runner.run_playbook: feeds events, then returns or raises."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "successful"
-    rc: int | None = 0
-    raises: Exception | None = None
-    runs: list[PlaybookRun] = field(default_factory=list)
-    during: Callable[[], None] | None = None
-
-    def __call__(
-        self,
-        settings: Any,
-        run: PlaybookRun,
-        on_event: Callable[[dict[str, Any]], bool],
-        should_cancel: Callable[[], bool] | None = None,
-    ) -> RunOutcome:
-        self.runs.append(run)
-        for item in self.events:
-            assert on_event(item) is True
-        if self.during:
-            self.during()
-        if self.raises:
-            raise self.raises
-        return RunOutcome(self.status, self.rc)
+from tests.helpers.runner_fakes import (
+    LIBVIRT_UUID,
+    FakeRunner,
+    event,
+    failed_events,
+    stats,
+    success_events,
+)
 
 
 @pytest.fixture
