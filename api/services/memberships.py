@@ -3,6 +3,10 @@
 Members are managed by platform admins and holders of `tenant.admin` on the tenant; anyone who
 can view the tenant can list them. Grants follow `permissions.check_can_grant`: the caller must
 hold the object's MANAGE permission and the permission it grants or revokes.
+
+Revoking a grant, or removing a member, also revokes what was delegated from it, transitively
+(`delegation.plan_revocation`). Unless the caller is a platform admin, neither may take the
+last `tenant.admin` grant of a tenant, nor the caller's own authority for the change.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from api.errors import AlreadyExists, InvalidState, NotFound
-from api.models import VM, Membership, ObjectPermission, User, VMStatus
+from api.errors import AlreadyExists, InvalidState, NotFound, PermissionDenied
+from api.models import VM, Membership, ObjectPermission, TenantStatus, User, VMStatus
+from api.services.delegation import Revocation, delete_grants, needed_to_grant, plan_revocation
 from api.services.permissions import (
     Perm,
     Target,
@@ -78,13 +83,15 @@ def add_member(
 
 def remove_member(
     session: Session, caller: User, tenant_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[Membership, int]:
-    """End a membership and drop the user's grants inside the tenant (creator grants included).
+) -> tuple[Membership, Revocation]:
+    """End a membership and drop the user's grants inside the tenant (creator grants included),
+    with what was delegated from them or from its role.
 
-    Returns the removed membership and how many grants went with it: leaving a tenant means
-    losing every access to its objects.
+    Returns the removed membership and the revoked grants: leaving a tenant means losing every
+    access to its objects.
     """
     get_tenant(session, caller, tenant_id, Perm.TENANT_ADMIN)
+    _lock_grants(session, tenant_id)
     membership = session.scalar(
         select(Membership)
         .where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
@@ -92,14 +99,42 @@ def remove_member(
     )
     if membership is None:
         raise NotFound("the user is not a member of this tenant", {"user_id": str(user_id)})
-    session.delete(membership)
-    dropped = session.execute(
-        delete(ObjectPermission).where(
+    own = session.scalars(
+        select(ObjectPermission).where(
             ObjectPermission.tenant_id == tenant_id, ObjectPermission.user_id == user_id
         )
-    )
+    ).all()
+    plan = plan_revocation(session, tenant_id, own, leaving=user_id)
+    _check_revocation(caller, plan, {Perm.TENANT_VIEW, Perm.TENANT_ADMIN}, Target(tenant_id))
+    session.delete(membership)
+    delete_grants(session, plan.named + plan.delegated)
     session.flush()
-    return membership, int(dropped.rowcount)  # type: ignore[attr-defined]
+    return membership, plan
+
+
+def _lock_grants(session: Session, tenant_id: uuid.UUID) -> None:
+    """Revocations of one tenant run one at a time, and not while a grant is being written
+    (grant() share-locks the row): each plans on grants that cannot change under it."""
+    lock_active_tenant(session, tenant_id, tuple(TenantStatus), exclusive=True)
+
+
+def _check_revocation(caller: User, plan: Revocation, needed: set[Perm], target: Target) -> None:
+    """403 unless a platform admin asks, when the revocation takes the tenant's last
+    tenant.admin grant, or the caller's own authority for this change (delegated from it)."""
+    if caller.is_admin:
+        return
+    if any(g.user_id == caller.id for g in plan.delegated) and not plan.leaves_able(
+        caller.id, needed, target
+    ):
+        raise PermissionDenied(
+            "this would revoke your own access to this object: it was delegated from it",
+            {"rule": "own_access"},
+        )
+    if plan.ends_tenant_admins():
+        raise PermissionDenied(
+            "only a platform admin can remove the last tenant.admin of a tenant",
+            {"rule": "last_tenant_admin"},
+        )
 
 
 def grant_target(
@@ -163,17 +198,21 @@ def _lock_live(session: Session, target: Target) -> None:
 
 def revoke(
     session: Session, caller: User, target: Target, user_id: uuid.UUID, perm: Perm
-) -> ObjectPermission:
-    """Revoke one grant and return it; 404 when the user does not hold it on this object."""
+) -> tuple[ObjectPermission, Revocation]:
+    """Revoke one grant and what was delegated from it; 404 when the user does not hold it on
+    this object. Returns the grant and the revocation (with the delegated grants it took)."""
     check_can_grant(session, caller, perm, target)
+    _lock_grants(session, target.tenant_id)
     found = _find(session, target, user_id, perm)
     if found is None:
         raise NotFound(
             "no such grant on this object", {"user_id": str(user_id), "permission": perm.value}
         )
-    session.delete(found)
+    plan = plan_revocation(session, target.tenant_id, [found])
+    _check_revocation(caller, plan, needed_to_grant(perm, target), target)
+    delete_grants(session, plan.named + plan.delegated)
     session.flush()
-    return found
+    return found, plan
 
 
 def _find(

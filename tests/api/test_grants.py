@@ -325,3 +325,141 @@ def test_grants_vanish_when_their_vm_is_deleted(
     assert_error(
         client.post(vm_url(cast), json=body, headers=cast.h("admin")), 409, "INVALID_STATE"
     )
+
+
+# --- revocation takes what was delegated from it; the last tenant.admin stays -------------------
+
+
+def give(client: FlaskClient, url: str, headers: Headers, user_id: object, perm: str) -> None:
+    resp = client.post(url, json=grant(user_id, perm), headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+
+
+def take(client: FlaskClient, url: str, headers: Headers, user_id: object, perm: str) -> Any:
+    query = {"user_id": str(user_id), "permission": perm}
+    return client.delete(url, query_string=query, headers=headers)
+
+
+@pytest.fixture
+def chain(client: FlaskClient, cast: Personas, make: Factory) -> dict[str, Any]:
+    """tenant.admin from the platform admin to alice, from alice to bob, from bob vm.view on a
+    VM to carol; alice also gives dave audit.view. Every token fresh."""
+    people = {name: make.user(name) for name in ("alice", "bob", "carol", "dave")}
+    hdr = {name: make.headers(u, fresh=True) for name, u in people.items()}
+    give(client, tenant_url(cast), cast.h("admin"), people["alice"].id, "tenant.admin")
+    give(client, tenant_url(cast), hdr["alice"], people["bob"].id, "tenant.admin")
+    give(client, vm_url(cast), hdr["bob"], people["carol"].id, "vm.view")
+    give(client, tenant_url(cast), hdr["alice"], people["dave"].id, "audit.view")
+    return {"users": people, "headers": hdr}
+
+
+def test_grants_revoking_takes_what_was_delegated_transitively(
+    client: FlaskClient, cast: Personas, db: Session, chain: dict[str, Any]
+) -> None:
+    people = chain["users"]
+    resp = take(client, tenant_url(cast), cast.h("admin"), people["alice"].id, "tenant.admin")
+    assert resp.status_code == 200, resp.get_json()
+    for name in ("alice", "bob", "carol", "dave"):
+        assert held(db, people[name].id) == set(), name
+    vm_of_a = f"/api/v1/vm/{cast.vm_a}/"
+    assert_error(client.get(vm_of_a, headers=chain["headers"]["carol"]), 404, "NOT_FOUND")
+    row = db.scalars(
+        select(AuditLog).where(AuditLog.request_id == resp.headers["X-Request-ID"])
+    ).one()
+    revoked = row.changes["details"]["delegated_grants_revoked"]
+    assert sorted((r["user_id"], r["permission"], r["granted_by_id"]) for r in revoked) == sorted(
+        [
+            (str(people["bob"].id), "tenant.admin", str(people["alice"].id)),
+            (str(people["carol"].id), "vm.view", str(people["bob"].id)),
+            (str(people["dave"].id), "audit.view", str(people["alice"].id)),
+        ]
+    )
+
+
+def test_grants_revoking_a_vm_grant_takes_what_was_delegated_from_it(
+    client: FlaskClient, cast: Personas, db: Session, make: Factory
+) -> None:
+    erin, frank = make.user("erin"), make.user("frank")
+    give(client, vm_url(cast), cast.h("admin"), erin.id, "vm.view")
+    give(client, vm_url(cast), cast.h("admin"), erin.id, "vm.change")
+    give(client, vm_url(cast), make.headers(erin, fresh=True), frank.id, "vm.view")
+    resp = take(client, vm_url(cast), cast.h("admin"), erin.id, "vm.change")
+    assert resp.status_code == 200, resp.get_json()
+    assert held(db, erin.id) == {("vm.view", cast.vm_a)}  # not delegated from vm.change
+    assert held(db, frank.id) == set()
+
+
+def test_grants_revoking_keeps_what_the_grantor_could_give_anyway(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    """user_a's role (tenant_user) manages VM grants by itself: what it gave stays when its
+    tenant.admin grant goes."""
+    user_a = cast.users["user_a"]
+    give(client, tenant_url(cast), cast.h("admin"), user_a.id, "tenant.admin")
+    give(client, vm_url(cast), cast.h("user_a"), cast.id("nobody"), "vm.view")
+    give(client, tenant_url(cast), cast.h("user_a"), cast.id("viewer_a"), "audit.view")
+    resp = take(client, tenant_url(cast), cast.h("admin"), user_a.id, "tenant.admin")
+    assert resp.status_code == 200, resp.get_json()
+    assert held(db, cast.users["nobody"].id) == {("vm.view", cast.vm_a)}
+    assert held(db, cast.users["viewer_a"].id) == set()  # audit.view needed tenant.admin
+
+
+def test_grants_delegated_tenant_admin_cannot_revoke_its_origin(
+    client: FlaskClient, cast: Personas, db: Session, chain: dict[str, Any]
+) -> None:
+    people, hdr = chain["users"], chain["headers"]
+    before = count(db, ObjectPermission)
+    resp = take(client, tenant_url(cast), hdr["bob"], people["alice"].id, "tenant.admin")
+    body = assert_error(resp, 403, "PERMISSION_DENIED")
+    assert body["error"]["details"] == {"rule": "own_access"}
+    assert count(db, ObjectPermission) == before
+    # The origin may revoke what it delegated.
+    resp = take(client, tenant_url(cast), hdr["alice"], people["bob"].id, "tenant.admin")
+    assert resp.status_code == 200, resp.get_json()
+    assert held(db, people["carol"].id) == set()
+    assert held(db, people["alice"].id) == {("tenant.admin", cast.a.id)}
+
+
+def test_grants_last_tenant_admin_is_removed_only_by_a_platform_admin(
+    client: FlaskClient, cast: Personas, db: Session, make: Factory
+) -> None:
+    alice = make.user("alice")
+    alice_headers = make.headers(alice, fresh=True)
+    give(client, tenant_url(cast), cast.h("admin"), alice.id, "tenant.admin")
+    resp = take(client, tenant_url(cast), alice_headers, alice.id, "tenant.admin")
+    body = assert_error(resp, 403, "PERMISSION_DENIED")
+    assert body["error"]["details"] == {"rule": "last_tenant_admin"}
+    assert held(db, alice.id) == {("tenant.admin", cast.a.id)}
+    resp = take(client, tenant_url(cast), cast.h("admin"), alice.id, "tenant.admin")
+    assert resp.status_code == 200, resp.get_json()
+    assert held(db, alice.id) == set()
+
+
+def test_grants_a_tenant_admin_may_step_down_while_another_remains(
+    client: FlaskClient, cast: Personas, db: Session, chain: dict[str, Any], make: Factory
+) -> None:
+    people, hdr = chain["users"], chain["headers"]
+    other = make.user("other-admin")
+    give(client, tenant_url(cast), cast.h("admin"), other.id, "tenant.admin")
+    resp = take(client, tenant_url(cast), hdr["alice"], people["alice"].id, "tenant.admin")
+    assert resp.status_code == 200, resp.get_json()
+    # What alice delegated went with her grant; the other origin stays.
+    assert [held(db, people[n].id) for n in ("alice", "bob", "carol", "dave")] == [set()] * 4
+    assert held(db, other.id) == {("tenant.admin", cast.a.id)}
+
+
+def test_grants_revocation_refusals_are_audited(
+    client: FlaskClient, cast: Personas, db: Session, chain: dict[str, Any]
+) -> None:
+    people, hdr = chain["users"], chain["headers"]
+    resp = take(client, tenant_url(cast), hdr["bob"], people["alice"].id, "tenant.admin")
+    row = db.scalars(
+        select(AuditLog).where(AuditLog.request_id == resp.headers["X-Request-ID"])
+    ).one()
+    assert (row.action, row.outcome, row.status_code, row.error_code) == (
+        "permission.revoke",
+        "denied",
+        403,
+        "PERMISSION_DENIED",
+    )
+    assert (row.actor_id, row.tenant_id) == (people["bob"].id, cast.a.id)

@@ -210,6 +210,59 @@ def test_members_removal_drops_the_users_grants_in_that_tenant(
     assert_error(client.get(f"/api/v1/vm/{vm['id']}/", headers=cast.h("user_a")), 404, "NOT_FOUND")
 
 
+def grant_on(client: FlaskClient, url: str, headers: Headers, user_id: object, perm: str) -> None:
+    resp = client.post(url, json={"user_id": str(user_id), "permission": perm}, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+
+
+def test_members_removal_takes_the_grants_delegated_from_the_member(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    """user_a gave nobody vm.view by its role (tenant_user): the grant goes when user_a does."""
+    vm_grants = f"/api/v1/vm/{cast.vm_a}/permission/"
+    grant_on(client, vm_grants, cast.h("user_a"), cast.id("nobody"), "vm.view")
+    resp = client.delete(member_url(cast.a, cast.id("user_a")), headers=cast.h("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["data"]["delegated_grants_revoked"] == 1
+    assert_error(client.get(f"/api/v1/vm/{cast.vm_a}/", headers=cast.h("nobody")), 404, "NOT_FOUND")
+    # The admin's own grant to `granted` did not come from user_a: it stays.
+    assert client.get(f"/api/v1/vm/{cast.vm_a}/", headers=cast.h("granted")).status_code == 200
+
+
+def test_members_delegated_tenant_admin_cannot_remove_its_origin(
+    client: FlaskClient, cast: Personas, db: Session, make: Factory
+) -> None:
+    grants = f"/api/v1/tenant/{cast.a.id}/permission/"
+    viewer = cast.users["viewer_a"]
+    bob = make.user("bob")
+    bob_headers = make.headers(bob, fresh=True)
+    grant_on(client, grants, cast.h("admin"), viewer.id, "tenant.admin")
+    grant_on(client, grants, cast.h("viewer_a"), bob.id, "tenant.admin")
+    before = memberships(db, cast.a)
+    resp = client.delete(member_url(cast.a, viewer.id), headers=bob_headers)
+    body = assert_error(resp, 403, "PERMISSION_DENIED")
+    assert body["error"]["details"] == {"rule": "own_access"}
+    assert memberships(db, cast.a) == before
+    # Other members are still bob's to remove.
+    resp = client.delete(member_url(cast.a, cast.id("user_a")), headers=bob_headers)
+    assert resp.status_code == 200, resp.get_json()
+
+
+def test_members_last_tenant_admin_leaves_only_by_a_platform_admin(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    grants = f"/api/v1/tenant/{cast.a.id}/permission/"
+    viewer = cast.users["viewer_a"]
+    grant_on(client, grants, cast.h("admin"), viewer.id, "tenant.admin")
+    resp = client.delete(member_url(cast.a, viewer.id), headers=cast.h("viewer_a"))
+    body = assert_error(resp, 403, "PERMISSION_DENIED")
+    assert body["error"]["details"] == {"rule": "last_tenant_admin"}
+    assert (viewer.id, "viewer") in memberships(db, cast.a)
+    resp = client.delete(member_url(cast.a, viewer.id), headers=cast.h("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["data"]["grants_dropped"] == 1
+
+
 def test_members_of_a_deleted_tenant_cannot_be_added(
     client: FlaskClient, cast: Personas, make: Factory
 ) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound, PermissionDenied
-from api.models import VM, Job, Tenant
-from api.services import jobs, vms
+from api.models import VM, Job, ObjectPermission, Tenant, TenantRole
+from api.services import delegation, jobs, vms
 from api.services.permissions import (
     PLATFORM_ONLY,
     ROLE_PERMS,
@@ -275,3 +277,80 @@ def test_job_list_and_job_detail_agree_for_vm_view_grants(
     assert listed == viewable
     expected = {one.id, two.id} if grant_on == "tenant" else {one.id}
     assert {job.vm_id for job in all_jobs if job.id in listed} == expected
+
+
+# --- delegation: revoking takes what was delegated from it ---------------------------------------
+
+
+def a_grant(
+    holder: uuid.UUID, perm: Perm, target: Target, by: uuid.UUID | None
+) -> ObjectPermission:
+    """A grant row that never reaches the database (the rules are pure)."""
+    return ObjectPermission(
+        id=uuid.uuid4(),
+        user_id=holder,
+        permission=perm.value,
+        object_type=target.object_type.value,
+        object_id=target.object_id,
+        tenant_id=target.tenant_id,
+        granted_by_id=by,
+    )
+
+
+def test_delegation_grants_that_only_support_each_other_are_not_grounded() -> None:
+    """a and b gave each other vm.change on a VM while a was tenant.admin: once a's tenant.admin
+    goes, the cycle holds itself up only, and goes too."""
+    platform, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    tenant = Target(uuid.uuid4())
+    vm = Target(tenant.tenant_id, uuid.uuid4())
+    root = a_grant(a, Perm.TENANT_ADMIN, tenant, platform)
+    cycle = [
+        a_grant(b, Perm.VM_VIEW, vm, a),
+        a_grant(b, Perm.VM_CHANGE, vm, a),
+        a_grant(a, Perm.VM_VIEW, vm, b),
+        a_grant(a, Perm.VM_CHANGE, vm, b),
+    ]
+    standing = delegation.Standing({}, frozenset({platform}))
+    assert delegation.grounded([root, *cycle], standing) == {g.id for g in [root, *cycle]}
+    assert delegation.grounded(cycle, standing) == set()
+    dropped = delegation.abandoned([root, *cycle], {root.id}, standing, {a})
+    assert {g.id for g in dropped} == {g.id for g in cycle}
+
+
+def test_delegation_only_what_lost_its_grantor_goes() -> None:
+    """An ungrounded grant whose grantor lost nothing now is not this revocation's business."""
+    platform, a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    tenant = Target(uuid.uuid4())
+    revoked = a_grant(a, Perm.AUDIT_VIEW, tenant, platform)
+    unrelated = a_grant(b, Perm.AUDIT_VIEW, tenant, c)  # c holds nothing (e.g. left earlier)
+    standing = delegation.Standing({}, frozenset({platform}))
+    assert delegation.abandoned([revoked, unrelated], {revoked.id}, standing, {a}) == []
+
+
+def test_delegation_a_role_is_authority_of_its_own() -> None:
+    platform, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    tenant = Target(uuid.uuid4())
+    vm = Target(tenant.tenant_id, uuid.uuid4())
+    admin_grant = a_grant(a, Perm.TENANT_ADMIN, tenant, platform)
+    given = a_grant(b, Perm.VM_VIEW, vm, a)
+    as_member = delegation.Standing({a: TenantRole.TENANT_USER}, frozenset({platform}))
+    assert delegation.abandoned([admin_grant, given], {admin_grant.id}, as_member, {a}) == []
+    alone = delegation.Standing({}, frozenset({platform}))
+    assert delegation.abandoned([admin_grant, given], {admin_grant.id}, alone, {a}) == [given]
+
+
+def test_delegation_plan_reads_roles_and_platform_admins(db: Session, make: Factory) -> None:
+    tenant = make.tenant()
+    platform, alice, bob, carol = (make.user(is_admin=True), make.user(), make.user(), make.user())
+    make.member(carol, tenant, TenantRole.TENANT_USER)
+    t = Target(tenant.id)
+    root = assign_perm(db, alice.id, Perm.TENANT_ADMIN, t, platform)
+    delegated = assign_perm(db, bob.id, Perm.TENANT_ADMIN, t, alice)
+    by_role = assign_perm(db, bob.id, Perm.VM_VIEW, Target(tenant.id, uuid.uuid4()), carol)
+    plan = delegation.plan_revocation(db, tenant.id, [root])
+    assert [g.id for g in plan.delegated] == [delegated.id]
+    assert {g.id for g in plan.kept} == {by_role.id}
+    assert plan.ends_tenant_admins()
+    # carol leaving takes what her role let her give.
+    plan = delegation.plan_revocation(db, tenant.id, [], leaving=carol.id)
+    assert [g.id for g in plan.delegated] == [by_role.id]

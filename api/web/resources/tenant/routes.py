@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.errors import InvalidState, PermissionDenied
-from api.models import Membership, Tenant, TenantStatus
+from api.models import Membership, ObjectPermission, Tenant, TenantStatus
 from api.services import memberships, quotas, tenants
 from api.services.permissions import Perm, Target
 from api.web.audit import audited, note
@@ -160,10 +160,17 @@ class MemberById(MethodView):
     @blp.response(200, envelope(MemberRemovedSchema))
     @audited("member.remove")
     def delete(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
-        """Remove a member (platform admin or tenant.admin); their grants in the tenant go too"""
+        """Remove a member (platform admin or tenant.admin); their grants in the tenant go too
+
+        So do the grants delegated from them (or from the member's role), transitively. 403
+        unless a platform admin asks, when that would take the tenant's last tenant.admin grant
+        or the caller's own tenant.admin.
+        """
         note("member", user_id, tenant_id)
-        membership, dropped = memberships.remove_member(db(), user(), tenant_id, user_id)
+        membership, plan = memberships.remove_member(db(), user(), tenant_id, user_id)
+        dropped = len(plan.named)
         note(before={"user_id": user_id, "role": membership.role}, grants_dropped=dropped)
+        note(delegated_grants_revoked=_grant_rows(plan.delegated))
         commit()
         return ok(
             {
@@ -171,6 +178,7 @@ class MemberById(MethodView):
                 "tenant_id": tenant_id,
                 "role": membership.role,
                 "grants_dropped": dropped,
+                "delegated_grants_revoked": len(plan.delegated),
             }
         )
 
@@ -196,7 +204,12 @@ class TenantGrants(MethodView):
     @blp.response(200, envelope(GrantSchema))
     @audited("permission.revoke")
     def delete(self, args: dict[str, Any], tenant_id: uuid.UUID) -> dict[str, Any]:
-        """Revoke a grant on the tenant, named by the query ?user_id=&permission= (fresh token)"""
+        """Revoke a grant on the tenant, named by the query ?user_id=&permission= (fresh token)
+
+        The grants delegated from it go too, transitively (the audit row lists them). 403 unless
+        a platform admin asks, when that would take the tenant's last tenant.admin grant or the
+        caller's own authority for this change.
+        """
         return revoke_view(args, tenant_id=tenant_id)
 
 
@@ -218,10 +231,27 @@ def revoke_view(args: dict[str, Any], **where: uuid.UUID) -> dict[str, Any]:
     session = db()
     target = memberships.grant_target(session, user(), **where)
     _note_grant(target, args)
-    revoked = memberships.revoke(session, user(), target, args["user_id"], Perm(args["permission"]))
+    revoked, plan = memberships.revoke(
+        session, user(), target, args["user_id"], Perm(args["permission"])
+    )
     note(before={"grant": _grant_fields(args)})
+    note(delegated_grants_revoked=_grant_rows(plan.delegated))
     commit()
     return ok(revoked)
+
+
+def _grant_rows(grants: list[ObjectPermission]) -> list[dict[str, str]]:
+    """Grants for an audit row: who held what on which object, and who had given it."""
+    return [
+        {
+            "user_id": str(g.user_id),
+            "permission": g.permission,
+            "object_type": g.object_type,
+            "object_id": str(g.object_id),
+            "granted_by_id": str(g.granted_by_id),
+        }
+        for g in grants
+    ]
 
 
 def _note_grant(target: Target, args: dict[str, Any]) -> None:

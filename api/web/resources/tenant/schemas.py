@@ -57,6 +57,13 @@ class MemberRemovedSchema(ma.Schema):
     grants_dropped = ma.fields.Integer(
         dump_only=True, metadata={"description": "the user's grants inside the tenant, removed"}
     )
+    delegated_grants_revoked = ma.fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": "other users' grants that were delegated from the user's grants or "
+            "role (transitively), revoked with them; the audit row lists them"
+        },
+    )
 
 
 def grant_args_schema(object_type: ObjectType) -> type[ma.Schema]:
