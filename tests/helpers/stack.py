@@ -204,17 +204,19 @@ def running_stack(
     edit_inventory: Callable[[Path], None] | None = None,
     env: dict[str, str] | None = None,
     prepare: tuple[str, ...] = ("localhost",),
+    with_fleet: bool = False,
 ) -> Iterator[Stack]:
     """gunicorn (and one RQ worker unless with_worker=False) on a fresh database and queue.
 
     edit_inventory may change the stack's copy of the inventory before anything reads it; env
-    overrides VIRTFLOW_* settings; the hosts in prepare get a real host.prepare job first.
+    overrides VIRTFLOW_* settings; the hosts in prepare get a real host.prepare job first;
+    with_fleet keeps a simulated fleet's hosts (inventory/fleet.yml) in the stack's inventory.
     Afterwards every process is stopped, the database dropped and the queue's keys removed.
     """
     db_name = f"virtflow_e2e_{uuid.uuid4().hex[:8]}"
     db_url = recreate_database(db_name)
     migrate(db_url)
-    inventory = copy_inventory(workdir)
+    inventory = copy_inventory(workdir, with_fleet=with_fleet)
     if edit_inventory is not None:
         edit_inventory(inventory)
     stack_env = {
