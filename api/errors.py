@@ -167,6 +167,13 @@ class RateLimited(VirtFlowError):
     message = "Too many failed attempts; retry after the number of seconds in Retry-After."
 
 
+class SchedulerUnavailable(VirtFlowError):
+    code = "SCHEDULER_UNAVAILABLE"
+    status = 503
+    message = "The external scheduler did not answer usably; the VM was not created."
+    retry_after = 5
+
+
 class DependencyUnavailable(VirtFlowError):
     code = "DEPENDENCY_UNAVAILABLE"
     status = 503

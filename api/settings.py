@@ -13,6 +13,7 @@ from api.models.quota import DEFAULT_LIMITS
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
 MIN_SECRET_BYTES = 32
+SCHEDULER_POLICIES = frozenset({"spread", "pack"})  # api.services.scheduler.BUILT_IN
 
 
 class SettingsError(ValueError):
@@ -82,6 +83,10 @@ class Settings:
     # Reverse proxies in front of the API whose X-Forwarded-For is trusted (0: none, the
     # peer address is the client's). Client addresses feed the audit log and login limits.
     trusted_proxies: int = 0
+    # Placement policy of the built-in scheduler (spread or pack), or an external scheduler's
+    # URL (api/services/scheduler.py documents its protocol), which then decides instead.
+    scheduler_policy: str = "spread"
+    scheduler_url: str = ""
     # Seconds between two sweeps of lost jobs (jobs/reconcile.py), run by every worker process.
     sweep_interval_seconds: int = 15
     # A running job renews its lease (job.heartbeat_at) every lease/3 seconds; a job whose
@@ -134,6 +139,8 @@ class Settings:
             queued_grace_seconds=_int(env, "VIRTFLOW_QUEUED_GRACE", base.queued_grace_seconds),
             run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
             db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
+            scheduler_policy=_str(env, "VIRTFLOW_SCHEDULER", base.scheduler_policy),
+            scheduler_url=_str(env, "VIRTFLOW_SCHEDULER_URL", base.scheduler_url),
             db_statement_timeout_ms=_int(
                 env, "VIRTFLOW_DB_STATEMENT_TIMEOUT_MS", base.db_statement_timeout_ms
             ),
@@ -182,3 +189,5 @@ class Settings:
             )
         if self.trusted_proxies < 0:
             raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")
+        if self.scheduler_policy not in SCHEDULER_POLICIES:
+            raise SettingsError(f"VIRTFLOW_SCHEDULER must be one of {sorted(SCHEDULER_POLICIES)}")

@@ -1,11 +1,13 @@
-"""Choose the baremetal host for a new VM: rank every host in one query, lock only the one chosen.
+"""Choose the baremetal host for a new VM: filter hosts in one query, lock only the chosen one.
 
-The ranking reads allocations with one GROUP BY and takes no locks. The claim then locks the
-best candidate's row and checks it again, in a savepoint: a candidate that filled up meanwhile
-is released at once (rolling back to the savepoint drops its row lock) and the next one is
-tried. So a placement holds at most one host lock at a time, which cannot deadlock, and two
-creates on different hosts never wait for each other: a host another placement holds is
-skipped first (SKIP LOCKED) and waited for only when no free candidate fits.
+The filter reads allocations with one GROUP BY and takes no locks; the scheduler
+(api.services.scheduler: spread, pack, or an external service) orders what fits. The claim
+then locks the best candidate's row and checks it again, in a savepoint: a candidate that
+filled up meanwhile is released at once (rolling back to the savepoint drops its row lock)
+and the next one is tried. So a placement holds at most one host lock at a time, which
+cannot deadlock, and two creates on different hosts never wait for each other: a host
+another placement holds is skipped first (SKIP LOCKED) and waited for only when no free
+candidate fits.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
 from api.models import VM, Baremetal, HostState, VMStatus
+from api.services.scheduler import DEFAULT, Ask, Candidate, Scheduler
 
 
 @dataclass(frozen=True)
@@ -42,24 +45,29 @@ def _allocations() -> Subquery:
     )
 
 
-def _ranked(session: Session, request: Request) -> tuple[list[uuid.UUID], int]:
-    """Hosts that fit the request now, most free RAM first (ties by name); and how many exist."""
+def _candidates(session: Session, request: Request) -> tuple[list[Candidate], int]:
+    """Hosts that fit the request now, with what they have free; and how many were looked at."""
     used = _allocations()
-    free_ram = Baremetal.capacity_ram_mb - func.coalesce(used.c.ram_mb, 0)
     rows = session.execute(
         select(
             Baremetal.id,
+            Baremetal.name,
             Baremetal.capacity_vcpus - func.coalesce(used.c.vcpus, 0),
-            free_ram,
+            Baremetal.capacity_ram_mb - func.coalesce(used.c.ram_mb, 0),
             Baremetal.capacity_disk_gb - func.coalesce(used.c.disk_gb, 0),
         )
         .outerjoin(used, used.c.host_id == Baremetal.id)
         .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
-        .order_by(free_ram.desc(), Baremetal.name)
     ).all()
-    wanted = (request.vcpus, request.ram_mb, request.disk_gb)
-    fitting = [row[0] for row in rows if all(f >= w for f, w in zip(row[1:], wanted, strict=True))]
-    return fitting, len(rows)
+    hosts = [Candidate(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+    fitting = [
+        c
+        for c in hosts
+        if c.free_vcpus >= request.vcpus
+        and c.free_ram_mb >= request.ram_mb
+        and c.free_disk_gb >= request.disk_gb
+    ]
+    return fitting, len(hosts)
 
 
 def _fits(session: Session, host: Baremetal, request: Request) -> bool:
@@ -97,18 +105,25 @@ def _claim(
     return None
 
 
-def choose_host(session: Session, request: Request) -> Baremetal:
-    """The fitting active in-inventory host with the most free RAM, locked until the caller
-    commits.
+def choose_host(
+    session: Session,
+    request: Request,
+    scheduler: Scheduler = DEFAULT,
+    tenant_id: uuid.UUID | None = None,
+) -> Baremetal:
+    """The fitting active in-inventory host the scheduler ranks first, locked until the caller
+    commits; the next one in its order when that one filled up meanwhile.
 
     Raises NoCapacity when no host fits. Concurrent callers never take the same last slot.
     """
-    candidates, considered = _ranked(session, request)
-    for host_id in candidates:  # first pass: hosts nobody else is placing on right now
+    fitting, considered = _candidates(session, request)
+    ask = Ask(tenant_id, request.vcpus, request.ram_mb, request.disk_gb)
+    ranked = [c.id for c in scheduler.rank(ask, fitting)] if fitting else []
+    for host_id in ranked:  # first pass: hosts nobody else is placing on right now
         host = _claim(session, host_id, request, wait=False)
         if host is not None:
             return host
-    for host_id in candidates:  # then wait our turn on the busy ones, one at a time
+    for host_id in ranked:  # then wait our turn on the busy ones, one at a time
         host = _claim(session, host_id, request, wait=True)
         if host is not None:
             return host

@@ -13,7 +13,7 @@ from api.db import utcnow
 from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, ResourceBusy
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import hosts, jobs, placement, quotas
+from api.services import hosts, jobs, placement, quotas, scheduler
 from api.services.filters import narrow
 from api.services.permissions import (
     CREATOR_PERMS,
@@ -107,6 +107,8 @@ def create_vm(
     req: VMRequest,
     request_id: str | None,
     quota_defaults: quotas.Amounts = quotas.DEFAULTS,
+    *,
+    chooser: scheduler.Scheduler = scheduler.DEFAULT,
 ) -> Job:
     """Record a pending VM and its queued create job; the caller commits, then enqueues.
 
@@ -123,7 +125,8 @@ def create_vm(
     if session.scalar(taken) is not None:
         raise NameTaken(f"a VM named {req.name!r} exists in this tenant", {"field": "name"})
     quotas.admit(session, tenant.id, req.amounts(), quota_defaults)
-    host = placement.choose_host(session, placement.Request(req.vcpus, req.ram_mb, req.disk_gb))
+    sizes = placement.Request(req.vcpus, req.ram_mb, req.disk_gb)
+    host = placement.choose_host(session, sizes, chooser, tenant.id)
     vm_id = uuid.uuid4()
     vm = VM(
         id=vm_id,

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.models import VM, JobKind
-from api.services import force_delete, memberships, quotas, vms
+from api.services import force_delete, memberships, quotas, scheduler, vms
 from api.services.permissions import Perm
 from api.web.audit import act_as, audited, note
 from api.web.auth import user
@@ -34,7 +34,10 @@ def _create(args: dict[str, Any]) -> dict[str, Any]:
     session = db()
     defaults = quotas.Amounts(**settings().quota_defaults)
     note("vm", None, args["tenant_id"])  # a refusal is recorded against the tenant it targeted
-    job = vms.create_vm(session, user(), vms.VMRequest(**args), request_id(), defaults)
+    chooser = scheduler.configured(settings().scheduler_policy, settings().scheduler_url)
+    job = vms.create_vm(
+        session, user(), vms.VMRequest(**args), request_id(), defaults, chooser=chooser
+    )
     note("vm", job.vm_id, job.tenant_id, after={**args, "status": "pending", "job_id": job.id})
     job_queue().after_commit(session, job)
     commit()
