@@ -173,7 +173,7 @@ class InventoryWatcher:
             entries = baremetal_hosts(read_inventory(self.path))
         except InventoryError:
             # A half-saved hand edit must not make every host look removed: keep the last
-            # good sync and try again on the next request.
+            # good sync and try again at the next sweep or sync.
             log.exception("inventory unreadable; keeping the last synced hosts")
             return
         sync(session, entries)
