@@ -2,9 +2,9 @@
 
 A grant records its grantor (`granted_by_id`). The grantor's authority is its membership role,
 the platform role, or grants that are themselves *grounded*: they lead back the same way to a
-role, the platform role or a grant made by nobody (the creator grants). Revoking grants revokes
-every grant given by someone who lost authority with them and no longer grounded, transitively,
-as SQL's REVOKE ... CASCADE drops abandoned privileges.
+role, the platform role, a grant made by nobody, or the creator grants of a VM. Revoking grants
+revokes every grant given by someone who lost authority with them and is no longer grounded,
+transitively, as SQL's REVOKE ... CASCADE drops abandoned privileges.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Membership, ObjectPermission, User
 from api.services.permissions import (
+    CREATOR_PERMS,
     IMPLIED,
     MANAGE,
     ROLE_PERMS,
@@ -69,14 +70,24 @@ def needed_to_grant(perm: Perm, target: Target) -> set[Perm]:
 def could_give(
     grant: ObjectPermission, held: Iterable[ObjectPermission], standing: Standing
 ) -> bool:
-    """Whether grant's grantor could give it with its role and held (grants made by nobody, the
-    creator grants, and by platform admins need nothing)."""
+    """Whether grant's grantor could give it with its role and held (grants made by nobody or by
+    platform admins, and the creator grants, need nothing)."""
     granter = grant.granted_by_id
-    if granter is None or granter in standing.admins:
+    if granter is None or granter in standing.admins or is_creator_grant(grant):
         return True
     target = _target_of(grant)
     return needed_to_grant(Perm(grant.permission), target) <= held_perms(
         granter, target, held, standing
+    )
+
+
+def is_creator_grant(grant: ObjectPermission) -> bool:
+    """What VM creation gives the creator on its VM (granted_by_id = the creator). The API
+    refuses other grants to oneself, so these come from creation only."""
+    return (
+        grant.granted_by_id == grant.user_id
+        and grant.object_type == ObjectType.VM
+        and grant.permission in CREATOR_PERMS
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from api.errors import AlreadyExists, InvalidState, NotFound, PermissionDenied
+from api.errors import AlreadyExists, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from api.models import VM, Membership, ObjectPermission, TenantStatus, User, VMStatus
 from api.services.delegation import Revocation, delete_grants, needed_to_grant, plan_revocation
 from api.services.permissions import (
@@ -30,6 +30,8 @@ from api.services.permissions import (
 )
 from api.services.tenants import get_tenant
 from api.services.vms import lock_active_tenant
+
+SELF_GRANT = "Cannot be the caller: nobody grants a permission to itself."
 
 
 def _user(session: Session, user_id: uuid.UUID) -> User:
@@ -178,6 +180,10 @@ def grant(
     deletion that drops the object's grants (that takes the row FOR UPDATE).
     """
     check_can_grant(session, caller, perm, target)
+    if user_id == caller.id:
+        # What a caller holds it holds already; a grant to itself would only outlive the
+        # authority it came from (see delegation.is_creator_grant).
+        raise ValidationFailed(details={"fields": {"json": {"user_id": [SELF_GRANT]}}})
     _lock_live(session, target)
     _user(session, user_id)
     if _find(session, target, user_id, perm) is not None:

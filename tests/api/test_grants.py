@@ -15,7 +15,7 @@ from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
 from jobs import base, execution
 from jobs import vms as vm_jobs
-from tests.api.conftest import count
+from tests.api.conftest import count, create_vm
 from tests.api.test_envelope import assert_error
 from tests.api.test_members import Personas, build_personas
 from tests.conftest import Factory
@@ -463,3 +463,36 @@ def test_grants_revocation_refusals_are_audited(
         "PERMISSION_DENIED",
     )
     assert (row.actor_id, row.tenant_id) == (people["bob"].id, cast.a.id)
+
+
+def test_grants_to_oneself_are_refused(client: FlaskClient, cast: Personas, db: Session) -> None:
+    """What a caller holds it holds already: a grant to itself would only outlive its source."""
+    before = count(db, ObjectPermission)
+    for url, name in ((vm_url, "user_a"), (tenant_url, "admin")):
+        resp = client.post(url(cast), json=grant(cast.id(name), "vm.view"), headers=cast.h(name))
+        fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+        assert list(fields["json"]) == ["user_id"]
+    assert count(db, ObjectPermission) == before
+
+
+def test_grants_creator_grants_outlive_the_right_to_create(
+    client: FlaskClient, cast: Personas, db: Session, make: Factory
+) -> None:
+    """The creator's grants on its VM come from the creation, not from vm.create: revoking
+    vm.create leaves them, and what the creator delegated from them."""
+    erin, frank = make.user("erin"), make.user("frank")
+    for perm in ("tenant.view", "vm.create"):
+        give(client, tenant_url(cast), cast.h("admin"), erin.id, perm)
+    erin_headers = make.headers(erin, fresh=True)
+    vm = create_vm(client, erin_headers, cast.a.id, "erins")
+    give(client, f"/api/v1/vm/{vm['id']}/permission/", erin_headers, frank.id, "vm.view")
+    resp = take(client, tenant_url(cast), cast.h("admin"), erin.id, "vm.create")
+    assert resp.status_code == 200, resp.get_json()
+    vm_id = uuid.UUID(vm["id"])
+    assert held(db, erin.id) == {
+        ("tenant.view", cast.a.id),
+        ("vm.view", vm_id),
+        ("vm.change", vm_id),
+        ("vm.delete", vm_id),
+    }
+    assert held(db, frank.id) == {("vm.view", vm_id)}

@@ -12,6 +12,7 @@ from api.errors import NotFound, PermissionDenied
 from api.models import VM, Job, ObjectPermission, Tenant, TenantRole
 from api.services import delegation, jobs, vms
 from api.services.permissions import (
+    CREATOR_PERMS,
     PLATFORM_ONLY,
     ROLE_PERMS,
     TENANT_SCOPED,
@@ -337,6 +338,17 @@ def test_delegation_a_role_is_authority_of_its_own() -> None:
     assert delegation.abandoned([admin_grant, given], {admin_grant.id}, as_member, {a}) == []
     alone = delegation.Standing({}, frozenset({platform}))
     assert delegation.abandoned([admin_grant, given], {admin_grant.id}, alone, {a}) == [given]
+
+
+def test_delegation_creator_grants_need_no_authority() -> None:
+    creator = uuid.uuid4()
+    vm = Target(uuid.uuid4(), uuid.uuid4())
+    mine = [a_grant(creator, perm, vm, creator) for perm in CREATOR_PERMS]
+    nobody = delegation.Standing({}, frozenset())
+    assert delegation.grounded(mine, nobody) == {g.id for g in mine}
+    # Any other grant to oneself is judged like any grant.
+    snapshot = a_grant(creator, Perm.VM_SNAPSHOT, vm, creator)
+    assert delegation.grounded([snapshot], nobody) == set()
 
 
 def test_delegation_plan_reads_roles_and_platform_admins(db: Session, make: Factory) -> None:
