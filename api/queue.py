@@ -38,7 +38,9 @@ JOB_FUNCS = {
     "vm.delete": "jobs.vms.destroy",
     "vm.stop": "jobs.vms.stop",
     "vm.start": "jobs.vms.start",
+    "vm.refresh": "jobs.hosts.domains",
     "host.prepare": "jobs.hosts.prepare",
+    "host.domains": "jobs.hosts.domains",
 }
 RQ_TIMEOUT_MARGIN = 120
 

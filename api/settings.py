@@ -95,6 +95,9 @@ class Settings:
     # A queued job older than this that RQ does not hold is queued again by the sweep (younger
     # ones may still be between the API's commit and its enqueue).
     queued_grace_seconds: int = 60
+    # The sweep queues a host.domains job (libvirt's domains compared with the VMs) on each active
+    # or maintenance host whose last one is older than this many seconds.
+    domain_check_interval_seconds: int = 60
     # ansible-runner's private data dirs, one per job (<run_dir>/<job id>); empty: <state_dir>/runs.
     run_dir: Path | None = None
     # Client timeouts in seconds: no request waits on a paused dependency past these.
@@ -137,6 +140,9 @@ class Settings:
             ),
             job_lease_seconds=_int(env, "VIRTFLOW_JOB_LEASE", base.job_lease_seconds),
             queued_grace_seconds=_int(env, "VIRTFLOW_QUEUED_GRACE", base.queued_grace_seconds),
+            domain_check_interval_seconds=_int(
+                env, "VIRTFLOW_DOMAIN_CHECK_INTERVAL", base.domain_check_interval_seconds
+            ),
             run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
             db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
             scheduler_policy=_str(env, "VIRTFLOW_SCHEDULER", base.scheduler_policy),

@@ -1,4 +1,5 @@
-"""Host jobs: prepare (host_prepare.yml on one host), after which the host is placeable.
+"""Host jobs: prepare (host_prepare.yml on one host), after which the host is placeable, and
+domains (host_domains.yml, read-only): the VMs follow what libvirt reports.
 
 Also `python -m jobs.hosts prepare <host>` (what `virtflow host prepare` execs): the same job,
 recorded and run in this process without a worker, for set-up before any worker runs.
@@ -10,30 +11,60 @@ import argparse
 import logging
 import sys
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from api.models import Baremetal, JobStatus
-from api.services import hosts, jobs
+from api.models import Baremetal, Job, JobStatus
+from api.services import hosts, jobs, libvirt_state
 from jobs import base
-from jobs.execution import execute, finished
+from jobs.execution import Finished, execute, finished
 from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
 
 
-def prepare(job_id: str) -> str:
-    """RQ job: run host_prepare.yml on the job's host; the host ends `active`, or `new`."""
-    jid = uuid.UUID(job_id)
+def _claim(job_id: uuid.UUID) -> PlaybookRun | None:
+    """Move the job queued -> running; None when it is not queued any more."""
     with base.sessions()() as session:
-        job = jobs.claim(session, jid, base.worker_identity())
+        job = jobs.claim(session, job_id, base.worker_identity())
         if job is None:
             session.rollback()
-            log.info("job %s is not queued any more; nothing to do", jid)
-            return "skipped"
+            log.info("job %s is not queued any more; nothing to do", job_id)
+            return None
         base.bind_request_id(job.request_id)
+        # No vm_id: a read-only run must not reap the playbook of the VM's own job.
         run = PlaybookRun(str(job.id), job.playbook, job.limit, dict(job.extravars))
         session.commit()
+    return run
+
+
+def _apply_prepare(session: Session, job: Job, result: Finished) -> None:
+    host = session.scalar(
+        select(Baremetal).where(Baremetal.id == job.baremetal_id).with_for_update()
+    )
+    if host is not None:
+        hosts.apply_prepare_result(host, result.status == JobStatus.SUCCESSFUL, result.explanation)
+
+
+def _apply_domains(session: Session, job: Job, result: Finished) -> None:
+    if result.status != JobStatus.SUCCESSFUL:
+        return  # libvirt could not be read: nothing is known, nothing changes
+    domains = libvirt_state.parse_report(result.artifacts)
+    if domains is None:
+        log.warning("job %s: the playbook did not report the domains", job.id)
+        return
+    changes = libvirt_state.reconcile(session, job, domains)
+    if changes:
+        log.info("job %s: %d VM(s) followed libvirt", job.id, len(changes))
+
+
+def _run(job_id: str, apply: Callable[[Session, Job, Finished], None]) -> str:
+    jid = uuid.UUID(job_id)
+    run = _claim(jid)
+    if run is None:
+        return "skipped"
     try:
         outcome, sink = execute(jid, run)
         result = finished(outcome, sink)
@@ -45,13 +76,10 @@ def prepare(job_id: str) -> str:
                 rc=outcome.rc,
                 explanation=result.explanation,
                 stdout=sink.stdout,
+                artifacts=dict(result.artifacts),
             )
-            host = session.scalar(
-                select(Baremetal).where(Baremetal.id == job.baremetal_id).with_for_update()
-            )
-            if host is not None and job.status == result.status:
-                ok = result.status == JobStatus.SUCCESSFUL
-                hosts.apply_prepare_result(host, ok, result.explanation)
+            if job.status == result.status:  # not ended by the sweep meanwhile
+                apply(session, job, result)
             session.commit()
     except Exception as exc:
         log.exception("job %s crashed", jid)
@@ -59,6 +87,16 @@ def prepare(job_id: str) -> str:
         raise
     log.info("host job %s finished %s", jid, result.status)
     return str(result.status)
+
+
+def prepare(job_id: str) -> str:
+    """RQ job: run host_prepare.yml on the job's host; the host ends `active`, or `new`."""
+    return _run(job_id, _apply_prepare)
+
+
+def domains(job_id: str) -> str:
+    """RQ job (host.domains, vm.refresh): list the domains, and the VMs follow libvirt."""
+    return _run(job_id, _apply_domains)
 
 
 def prepare_now(name: str) -> str:

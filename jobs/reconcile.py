@@ -9,9 +9,11 @@ keep its schedule, so a Redis restart cannot stop it. Each pass:
   API could not reach Redis after its commit, or Redis lost its queue in a restart);
 - deletes token sessions and revocations whose tokens have all expired;
 - syncs the baremetal hosts from the inventory when ops edited it (never on a request's path);
+- queues a host.domains job (libvirt's domains compared with the VMs, api.services.libvirt_state)
+  on each active or maintenance host whose last one is older than VIRTFLOW_DOMAIN_CHECK_INTERVAL;
 - on this machine, kills the processes of jobs that are not running any more (the playbook a
   dead work horse left) and removes their run directories.
-The first four are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
+The first five are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
 the last is per machine, since processes and run directories are.
 """
 
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.models import Job, JobStatus
 from api.queue import JOB_FUNCS, JobQueue, PendingJob
-from api.services import jobs, tokens
+from api.services import jobs, libvirt_state, tokens
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
 from jobs import base, reaper
@@ -50,6 +52,7 @@ class SweepResult:
     tokens_pruned: int = 0
     killed: int = 0
     dirs_removed: int = 0
+    domain_checks: int = 0
 
 
 def _rq_holds(connection: Redis, job_id: uuid.UUID) -> bool:
@@ -84,7 +87,8 @@ def _requeue(settings: Settings, queued: list[tuple[uuid.UUID, str, str | None]]
 
 
 def fleet_pass(settings: Settings, result: SweepResult) -> None:
-    """Fail expired leases and requeue lost queued jobs, in one worker of the fleet at a time."""
+    """Fail expired leases, requeue lost queued jobs, sync the inventory and queue domain
+    checks, in one worker of the fleet at a time."""
     with base.throwaway() as session:
         if not session.scalar(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))):
             return  # another worker is sweeping right now
@@ -96,6 +100,11 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
         result.requeued = _requeue(settings, queued)
         result.tokens_pruned = tokens.prune_expired(session, utcnow())
         InventoryWatcher(settings.inventory_path).refresh(session)
+        checks = libvirt_state.schedule_checks(session, settings.domain_check_interval_seconds)
+        queue = JobQueue(settings)
+        for job in checks:
+            queue.after_commit(session, job)  # a lost enqueue is requeued by a later pass
+        result.domain_checks = len(checks)
         session.commit()
 
 

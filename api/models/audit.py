@@ -19,6 +19,7 @@ class AuditOutcome(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"  # refused: 401/403/404/409/422/429 ...
     FAILED = "failed"  # the server failed (5xx)
+    OUT_OF_BAND = "out_of_band"  # libvirt changed without VirtFlow; the reconciler followed it
 
 
 class AuditLog(Base):

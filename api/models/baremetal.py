@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, String, Text
+from sqlalchemy import CheckConstraint, DateTime, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, created_at, uuid_pk
@@ -50,6 +52,15 @@ class Baremetal(Base):
     )
     prepared_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), comment="last successful host.prepare; null: never prepared"
+    )
+    unmanaged_domains: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB,
+        default=list,
+        server_default=text("'[]'::jsonb"),
+        comment="domains libvirt lists that match no VM: [{name, uuid, state}]; never adopted",
+    )
+    domains_checked_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when a host.domains job last compared it with libvirt"
     )
 
 

@@ -122,8 +122,8 @@ def apply_prepare_result(host: Baremetal, succeeded: bool, reason: str | None) -
 
 
 def apply_job_error(session: Session, job: Job, reason: str) -> None:
-    """A host job that crashed or lost its worker: a preparing host is `new` again."""
-    if job.baremetal_id is None:
+    """A host.prepare job that crashed or lost its worker: a preparing host is `new` again."""
+    if job.baremetal_id is None or job.kind != JobKind.HOST_PREPARE:
         return
     host = session.scalar(
         select(Baremetal).where(Baremetal.id == job.baremetal_id).with_for_update()
@@ -135,7 +135,7 @@ def apply_job_error(session: Session, job: Job, reason: str) -> None:
 
 def undo_prepare(session: Session, job: Job) -> None:
     """A queued host.prepare was canceled: the host goes back (active if ever prepared)."""
-    if job.baremetal_id is None:
+    if job.baremetal_id is None or job.kind != JobKind.HOST_PREPARE:
         return
     host = locked_host(session, job.baremetal_id)
     if host.state == HostState.PREPARING:

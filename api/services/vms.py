@@ -304,9 +304,10 @@ def cancel_job(
 
 def _undo(session: Session, job: Job, vm: VM) -> None:
     """Put the VM back where it was before the canceled job's request."""
-    during, before = UNDO[JobKind(job.kind)]
-    if vm.status != during:
+    undo = UNDO.get(JobKind(job.kind))  # a read-only job (vm.refresh) changed nothing
+    if undo is None or vm.status != undo[0]:
         return
+    before = undo[1]
     vm.status = before
     if before == VMStatus.DELETED:
         vm.status_reason = "its create job was canceled before it ran"
@@ -323,7 +324,11 @@ def vm_host_name(session: Session, vm: VM) -> str:
 
 
 def apply_job_error(session: Session, job: Job, reason: str) -> None:
-    """A job that could not run leaves its VM in `error` with the reason, unless already final."""
+    """A job that could not run leaves its VM in `error` with the reason, unless already final.
+
+    A read-only job (vm.refresh) changed nothing: its VM stays as it is."""
+    if job.kind == JobKind.VM_REFRESH:
+        return
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
     vm = session.scalar(query.execution_options(populate_existing=True)) if job.vm_id else None
     if vm is None or vm.status in (VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED):
@@ -366,3 +371,9 @@ def apply_delete_result(vm: VM, ok: bool, reason: str | None) -> None:
         return
     vm.status = VMStatus.ERROR
     vm.status_reason = reason or "delete playbook failed"
+
+
+def apply_observed_state(vm: VM, status: VMStatus, reason: str | None) -> None:
+    """libvirt reported what a stable VM is (api.services.libvirt_state decides): it follows."""
+    vm.status = status
+    vm.status_reason = reason
