@@ -27,6 +27,7 @@ import psycopg
 import requests
 from redis import Redis
 
+from api.cli import GUNICORN_LIMITS
 from api.settings import REPO_ROOT
 from tests.conftest import ADMIN_URL, drop_database, migrate, recreate_database
 
@@ -191,6 +192,7 @@ def gunicorn_argv(port: int, workers: int) -> list[str]:
         "--timeout",
         "30",
         "--no-control-socket",  # stacks must not share /root/.gunicorn/gunicorn.ctl
+        *GUNICORN_LIMITS,  # as `virtflow serve` runs it
         "api.wsgi:app",
     ]
 
