@@ -261,6 +261,16 @@ def after_host_prepare(db: Session, w: World, path: dict[str, object]) -> None:
     assert (job.kind, job.tenant_id, job.status) == (JobKind.HOST_PREPARE, None, JobStatus.QUEUED)
 
 
+def after_vm_refresh(db: Session, w: World, path: dict[str, object]) -> None:
+    assert vm_status(db, w.vm_a.id) == VMStatus.RUNNING  # unchanged until the job has run
+    job = db.scalars(select(Job).where(Job.kind == JobKind.VM_REFRESH)).one()
+    assert (job.vm_id, job.status, job.extravars) == (
+        w.vm_a.id,
+        JobStatus.QUEUED,
+        {"virtflow_domain_uuids": [str(w.vm_a.id)]},
+    )
+
+
 def after_inventory_sync(db: Session, w: World, path: dict[str, object]) -> None:
     hosts = db.scalars(select(Baremetal).where(Baremetal.in_inventory.is_(True)))
     assert sorted((h.name, h.state) for h in hosts) == [("bm-a", "active"), ("bm-b", "active")]
@@ -282,6 +292,7 @@ BODYLESS: dict[Key, Callable[[Session, World, dict[str, object]], None]] = {
     ("/api/v1/tenant/<uuid:tenant_id>/permission/", "DELETE"): after_tenant_revoke,
     ("/api/v1/vm/<uuid:vm_id>/", "DELETE"): after_vm_delete,
     ("/api/v1/vm/<uuid:vm_id>/permission/", "DELETE"): after_vm_revoke,
+    ("/api/v1/vm/<uuid:vm_id>/refresh/", "POST"): after_vm_refresh,
 }
 
 

@@ -37,6 +37,12 @@ class BaremetalSchema(ma.Schema):
     capacity_disk_gb = ma.fields.Integer(dump_only=True)
     in_inventory = ma.fields.Boolean(dump_only=True)
     synced_at = ma.fields.DateTime(dump_only=True)
+    unmanaged_domains = ma.fields.List(
+        ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String()),
+        dump_only=True,
+        metadata={"description": "domains libvirt lists that match no VM: {name, uuid, state}"},
+    )
+    domains_checked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
 
 
 class MaintenanceSchema(ma.Schema):

@@ -1,4 +1,4 @@
-"""Virtual machines: request creation, look up, stop, start, delete, and grants on one VM."""
+"""Virtual machines: request creation, look up, stop, start, refresh, delete, and grants."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.models import VM, JobKind
-from api.services import force_delete, memberships, quotas, scheduler, vms
+from api.services import force_delete, libvirt_state, memberships, quotas, scheduler, vms
 from api.services.permissions import Perm
 from api.web.audit import act_as, audited, note
 from api.web.auth import user
 from api.web.context import commit, db, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
+from api.web.resources.job.schemas import JobSchema
 from api.web.resources.tenant.routes import grant_view, revoke_view
 from api.web.resources.tenant.schemas import GrantSchema
 from api.web.resources.vm.schemas import (
@@ -161,6 +162,26 @@ class VMStart(MethodView):
     def post(self, _args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
         """Start a stopped VM (vm.change): `starting` until its queued job has booted it"""
         return _power(vm_id, JobKind.VM_START)
+
+
+@blp.route("/<uuid:vm_id>/refresh/")
+class VMRefresh(MethodView):
+    @blp.response(202, envelope(JobSchema))
+    @audited("vm.refresh")
+    def post(self, vm_id: uuid.UUID) -> dict[str, Any]:
+        """Read the VM's state back from libvirt (vm.change): a queued vm.refresh job
+
+        A running, stopped or error VM follows what libvirt reports for its domain: running,
+        stopped, or error "domain missing on host <host>"; each change is an audit row with
+        outcome `out_of_band`. The VM's own status does not change until the job has run.
+        """
+        session = db()
+        note("vm", vm_id)
+        job = libvirt_state.request_refresh(session, user(), vm_id, request_id())
+        note("vm", vm_id, job.tenant_id, job_id=job.id)
+        job_queue().after_commit(session, job)
+        commit()
+        return ok(job)
 
 
 @blp.route("/<uuid:vm_id>/permission/")
