@@ -139,14 +139,14 @@ class Settings:
                 env, "VIRTFLOW_SWEEP_INTERVAL", base.sweep_interval_seconds
             ),
             job_lease_seconds=_int(env, "VIRTFLOW_JOB_LEASE", base.job_lease_seconds),
+            scheduler_policy=_str(env, "VIRTFLOW_SCHEDULER", base.scheduler_policy),
+            scheduler_url=_str(env, "VIRTFLOW_SCHEDULER_URL", base.scheduler_url),
             queued_grace_seconds=_int(env, "VIRTFLOW_QUEUED_GRACE", base.queued_grace_seconds),
             domain_check_interval_seconds=_int(
                 env, "VIRTFLOW_DOMAIN_CHECK_INTERVAL", base.domain_check_interval_seconds
             ),
             run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
             db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
-            scheduler_policy=_str(env, "VIRTFLOW_SCHEDULER", base.scheduler_policy),
-            scheduler_url=_str(env, "VIRTFLOW_SCHEDULER_URL", base.scheduler_url),
             db_statement_timeout_ms=_int(
                 env, "VIRTFLOW_DB_STATEMENT_TIMEOUT_MS", base.db_statement_timeout_ms
             ),
@@ -193,7 +193,7 @@ class Settings:
                 "VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT_ADDRESS, VIRTFLOW_LOGIN_FAILS_PER_ACCOUNT, "
                 "VIRTFLOW_LOGIN_FAILS_PER_ADDRESS and VIRTFLOW_LOGIN_FAIL_WINDOW must be positive"
             )
-        if self.trusted_proxies < 0:
-            raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")
         if self.scheduler_policy not in SCHEDULER_POLICIES:
             raise SettingsError(f"VIRTFLOW_SCHEDULER must be one of {sorted(SCHEDULER_POLICIES)}")
+        if self.trusted_proxies < 0:
+            raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")
