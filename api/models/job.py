@@ -44,6 +44,7 @@ class JobKind(StrEnum):
     VM_REFRESH = "vm.refresh"  # read one VM's domain state back from libvirt (read-only)
     HOST_PREPARE = "host.prepare"
     HOST_DOMAINS = "host.domains"  # list the host's domains and reconcile (read-only)
+    OPS_RUN = "ops.run"  # a hand run of a playbook by ops, recorded by its callback plugin
 
 
 class Job(Base):
@@ -51,8 +52,11 @@ class Job(Base):
     __table_args__ = (
         enum_check("status", JobStatus, "status"),
         enum_check("kind", JobKind, "kind"),
-        # A job belongs to a tenant (VM jobs) or to a host (host jobs, visible to admins only).
-        CheckConstraint("tenant_id IS NOT NULL OR baremetal_id IS NOT NULL", name="owner"),
+        # A job belongs to a tenant (VM jobs) or to a host (host jobs, visible to admins only);
+        # a hand run by ops may target a host VirtFlow does not know.
+        CheckConstraint(
+            "tenant_id IS NOT NULL OR baremetal_id IS NOT NULL OR kind = 'ops.run'", name="owner"
+        ),
     )
 
     id: Mapped[uuid_pk] = mapped_column(comment="also the RQ job id")
