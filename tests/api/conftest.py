@@ -1,5 +1,5 @@
-"""API test helpers: an admin, tenants with members, a cheap inventory read, and dependencies
-that are down."""
+"""API test helpers: an admin, tenants with members, a cheap inventory read, a fake worker, and
+dependencies that are down."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
 from api.models import VM, Baremetal, HostState, Job
 from api.queue import JobQueue
 from api.services import inventory
 from api.settings import Settings
+from jobs import base, execution
 from tests.conftest import Factory
+from tests.helpers.runner_fakes import FakeRunner
 
 # Nothing listens on port 1: connecting is refused at once.
 CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -91,6 +93,17 @@ def create_vm(
     assert resp.status_code == 202, resp.get_json()
     data: dict[str, Any] = resp.get_json()["data"]
     return data
+
+
+def fake_worker(
+    monkeypatch: pytest.MonkeyPatch, sessions: sessionmaker[Session], settings: Settings
+) -> FakeRunner:
+    """Job functions run here, on the test's sessions, with a fake ansible-runner."""
+    monkeypatch.setattr(base, "sessions", lambda: sessions)
+    monkeypatch.setattr(base, "settings", lambda: settings)
+    fake = FakeRunner()
+    monkeypatch.setattr(execution, "run_playbook", fake)
+    return fake
 
 
 @pytest.fixture

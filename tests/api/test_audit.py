@@ -23,8 +23,8 @@ from api.settings import Settings
 from api.web.audit import MUTATING, declared_action, declared_success_status
 from api.web.resources.vm import routes as vm_routes
 from tests.api.conftest import count, create_vm, vm_body
-from tests.api.test_envelope import assert_error, chunked
 from tests.conftest import PASSWORD, Factory
+from tests.helpers.http import assert_error, chunked
 
 Headers = dict[str, str]
 Refusal = tuple[str, int, str]  # case, status, error code

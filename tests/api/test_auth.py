@@ -30,7 +30,6 @@ from api.services import tokens
 from api.services.permissions import ALL_PERMS, ROLE_PERMS, TENANT_SCOPED, Perm, Target, assign_perm
 from api.settings import Settings, SettingsError
 from api.web.app import create_app
-from tests.api.test_envelope import assert_error
 from tests.conftest import (
     PASSWORD,
     Factory,
@@ -39,6 +38,7 @@ from tests.conftest import (
     password_hash,
     recreate_database,
 )
+from tests.helpers.http import assert_error
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 

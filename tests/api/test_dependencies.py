@@ -29,8 +29,8 @@ from api.web.app import create_app
 from api.web.auth import public
 from api.web.context import db
 from tests.api.conftest import CLOSED_REDIS_URL
-from tests.api.test_envelope import assert_error
 from tests.conftest import PASSWORD, Factory
+from tests.helpers.http import assert_error
 
 CLOSED_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/virtflow"
 # Short client timeouts, so a hung dependency costs the tests a fraction of a second.

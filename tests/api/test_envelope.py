@@ -19,7 +19,6 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from api import cli, errors
 from api.models import Tenant
@@ -30,20 +29,10 @@ from api.web.auth import public
 from api.web.context import db
 from tests.api.conftest import vm_body
 from tests.conftest import Factory
+from tests.helpers.http import assert_error, chunked
 from tests.helpers.stack import free_port, wait_for
 
 UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
-
-
-def assert_error(resp: TestResponse, status: int, code: str) -> dict[str, Any]:
-    body: dict[str, Any] = resp.get_json()
-    assert resp.status_code == status, body
-    assert body["status"] == "error"
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    assert body["meta"]["request_id"] == resp.headers["X-Request-ID"]
-    return body
 
 
 @pytest.fixture
@@ -219,29 +208,6 @@ def test_envelope_body_under_limit_is_read(
 # --- hostile inputs: every one a 4xx envelope, never a 500 ------------------------------------
 
 DEEP = "[" * 30_000 + "]" * 30_000  # 60 KB, under the size limit
-
-
-def chunked(
-    client: FlaskClient,
-    method: str,
-    path: str,
-    data: bytes,
-    headers: dict[str, str] | None = None,
-    *,
-    content_type: str | None = "application/json",
-) -> TestResponse:
-    """A request framed as gunicorn passes a chunked body on: Transfer-Encoding, a terminated
-    input stream (the test client adds a Content-Length, which chunked framing overrides)."""
-    sent = {"Transfer-Encoding": "chunked", **(headers or {})}
-    if content_type:
-        sent["Content-Type"] = content_type
-    return client.open(
-        path,
-        method=method,
-        input_stream=io.BytesIO(data),
-        headers=sent,
-        environ_overrides={"wsgi.input_terminated": True},
-    )
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/login/", "/api/v1/vm/"])

@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.models import VM, AuditLog, Job, JobStatus, ObjectPermission, VMStatus
 from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
-from jobs import base, execution
 from jobs import vms as vm_jobs
-from tests.api.conftest import count, create_vm
-from tests.api.test_envelope import assert_error
-from tests.api.test_members import Personas, build_personas
+from tests.api.conftest import count, create_vm, fake_worker
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
+from tests.helpers.personas import Personas, build_personas
 from tests.helpers.runner_fakes import FakeRunner, success_events
 
 Headers = dict[str, str]
@@ -49,17 +48,6 @@ def held(db: Session, user_id: uuid.UUID) -> set[tuple[str, uuid.UUID]]:
 @pytest.fixture
 def cast(client: FlaskClient, make: Factory) -> Personas:
     return build_personas(client, make)
-
-
-def fake_worker(
-    monkeypatch: pytest.MonkeyPatch, sessions: sessionmaker[Session], settings: Settings
-) -> FakeRunner:
-    """Job functions run here, on the test's sessions, with a fake ansible-runner."""
-    monkeypatch.setattr(base, "sessions", lambda: sessions)
-    monkeypatch.setattr(base, "settings", lambda: settings)
-    fake = FakeRunner()
-    monkeypatch.setattr(execution, "run_playbook", fake)
-    return fake
 
 
 @pytest.fixture

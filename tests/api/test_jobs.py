@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from api.models import Job, JobEvent, JobStatus, Tenant
 from tests.api.conftest import create_vm
-from tests.api.test_envelope import assert_error
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
 
 Headers = dict[str, str]
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

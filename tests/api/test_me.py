@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from api.services.permissions import ALL_PERMS, ROLE_PERMS, TENANT_SCOPED
 from tests.api.conftest import create_vm
-from tests.api.test_members import Personas, build_personas
 from tests.conftest import Factory
+from tests.helpers.personas import Personas, build_personas
 
 
 @pytest.fixture

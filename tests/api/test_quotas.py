@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from api.models import AuditLog, Quota, Tenant
 from tests.api.conftest import counts, create_vm, vm_body
-from tests.api.test_envelope import assert_error
-from tests.api.test_members import Personas, build_personas
 from tests.conftest import ROOMY_QUOTA, Factory
+from tests.helpers.http import assert_error
+from tests.helpers.personas import Personas, build_personas
 
 Headers = dict[str, str]
 CODE = {403: "PERMISSION_DENIED", 404: "NOT_FOUND"}

@@ -30,11 +30,10 @@ from api.models import (
 from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
 from jobs import vms as vm_jobs
-from tests.api.conftest import counts, create_vm, vm_body
-from tests.api.test_envelope import assert_error
-from tests.api.test_grants import fake_worker
-from tests.api.test_members import Personas, build_personas
+from tests.api.conftest import counts, create_vm, fake_worker, vm_body
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
+from tests.helpers.personas import Personas, build_personas
 from tests.helpers.runner_fakes import FakeRunner, success_events
 
 Headers = dict[str, str]

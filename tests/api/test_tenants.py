@@ -15,8 +15,8 @@ from werkzeug.test import TestResponse
 from api.models import Baremetal, Tenant
 from api.services.inventory import InventoryWatcher
 from tests.api.conftest import count, vm_body
-from tests.api.test_envelope import assert_error
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
 
 Headers = dict[str, str]
 NEW_HOST_INVENTORY = """\

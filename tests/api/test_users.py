@@ -20,8 +20,8 @@ from api.models import AuditLog, User
 from api.services import users
 from api.settings import Settings
 from tests.api.test_auth import bearer, build_app, login
-from tests.api.test_envelope import assert_error
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
 
 NEW_PASSWORD = "a-long-enough-password"
 

@@ -27,8 +27,8 @@ from api.models import (
 )
 from api.services import quotas
 from tests.api.conftest import create_vm
-from tests.api.test_envelope import assert_error
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
 
 Headers = dict[str, str]
 T = TypeVar("T", VM, Job, Tenant)

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.models import VM, AuditLog, Job, JobStatus, ObjectPermission, VMStatus
 from api.settings import Settings
 from jobs import vms as vm_jobs
-from tests.api.conftest import counts, create_vm
-from tests.api.test_envelope import assert_error
-from tests.api.test_grants import fake_worker
-from tests.api.test_members import Personas, build_personas
+from tests.api.conftest import counts, create_vm, fake_worker
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
+from tests.helpers.personas import Personas, build_personas
 from tests.helpers.runner_fakes import FakeRunner
 
 Headers = dict[str, str]

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from api.models import VM, Baremetal, Job, JobStatus, Tenant, TenantStatus, VMStatus
 from api.settings import Settings
 from tests.api.conftest import counts, create_vm, vm_body
-from tests.api.test_envelope import assert_error
 from tests.conftest import Factory
+from tests.helpers.http import assert_error
 
 Headers = dict[str, str]
 

@@ -12,7 +12,7 @@ from api.errors import QuotaExceeded
 from api.models import VM, Tenant, User, VMStatus
 from api.services import quotas, vms
 from tests.conftest import Factory
-from tests.services.test_tenants import World, world  # noqa: F401  (fixture)
+from tests.services.conftest import World
 
 
 @pytest.fixture
@@ -137,9 +137,9 @@ def admit_concurrently(w: World, quota: dict[str, int], vcpus: int, n: int = 10)
     return outcomes.count("admitted")
 
 
-def test_admit_concurrent_requests_never_pass_the_vm_limit(world: World) -> None:  # noqa: F811
+def test_admit_concurrent_requests_never_pass_the_vm_limit(world: World) -> None:
     assert admit_concurrently(world, {"vms": 3}, vcpus=1) == 3
 
 
-def test_admit_concurrent_requests_never_pass_the_vcpu_limit(world: World) -> None:  # noqa: F811
+def test_admit_concurrent_requests_never_pass_the_vcpu_limit(world: World) -> None:
     assert admit_concurrently(world, {"vcpus": 5}, vcpus=2) == 2
