@@ -98,6 +98,9 @@ class Settings:
     # The sweep queues a host.domains job (libvirt's domains compared with the VMs) on each active
     # or maintenance host whose last one is older than this many seconds.
     domain_check_interval_seconds: int = 60
+    # That many failed host.domains checks in a row make an active host `offline` (so within
+    # about offline_after x the interval above); one that answers makes it `active` again.
+    host_offline_after: int = 2
     # ansible-runner's private data dirs, one per job (<run_dir>/<job id>); empty: <state_dir>/runs.
     run_dir: Path | None = None
     # Client timeouts in seconds: no request waits on a paused dependency past these.
@@ -145,6 +148,7 @@ class Settings:
             domain_check_interval_seconds=_int(
                 env, "VIRTFLOW_DOMAIN_CHECK_INTERVAL", base.domain_check_interval_seconds
             ),
+            host_offline_after=_int(env, "VIRTFLOW_HOST_OFFLINE_AFTER", base.host_offline_after),
             run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
             db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
             db_statement_timeout_ms=_int(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Baremetal, Job, JobStatus
+from api.models import Baremetal, Job, JobKind, JobStatus
 from api.services import hosts, jobs, libvirt_state
 from jobs import base
 from jobs.execution import Finished, execute, finished
@@ -49,7 +49,11 @@ def _apply_prepare(session: Session, job: Job, result: Finished) -> None:
 
 
 def _apply_domains(session: Session, job: Job, result: Finished) -> None:
-    if result.status != JobStatus.SUCCESSFUL:
+    ok = result.status == JobStatus.SUCCESSFUL
+    if job.kind == JobKind.HOST_DOMAINS and job.baremetal_id is not None:
+        host = hosts.locked_host(session, job.baremetal_id)
+        hosts.after_health_check(session, host, job, ok, base.settings().host_offline_after)
+    if not ok:
         return  # libvirt could not be read: nothing is known, nothing changes
     domains = libvirt_state.parse_report(result.artifacts)
     if domains is None:

@@ -7,6 +7,8 @@
 | maintenance on   | new, active, offline              | maintenance                         |
 | maintenance off  | maintenance                       | active if ever prepared, else new   |
 | prepare canceled | preparing                         | active if ever prepared, else new   |
+| health: N fails  | active                            | offline (N host.domains in a row)   |
+| health: answers  | offline                           | active                              |
 
 Inventory sync (api.services.inventory) adds hosts as `new` and moves a host removed from the
 inventory while VMs still live on it to `missing`. Only `active` hosts in the inventory are
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import InvalidState, NotFound, PermissionDenied
-from api.models import Baremetal, HostState, Job, JobKind, User
+from api.models import Baremetal, HostState, Job, JobKind, JobStatus, User
 
 PREPARE_PLAYBOOK = "host_prepare.yml"
 
@@ -142,3 +144,26 @@ def undo_prepare(session: Session, job: Job) -> None:
         host.state = HostState.ACTIVE if host.prepared_at else HostState.NEW
         host.state_reason = None
         session.flush()
+
+
+def after_health_check(
+    session: Session, host: Baremetal, job: Job, ok: bool, offline_after: int
+) -> None:
+    """A host.domains job is the host's health check: offline_after failed ones in a row take
+    an active host out of placement; the first that answers brings an offline one back."""
+    if ok:
+        if host.state == HostState.OFFLINE:
+            host.state, host.state_reason = HostState.ACTIVE, None
+        return
+    if host.state != HostState.ACTIVE:
+        return
+    recent = session.scalars(
+        select(Job.status)
+        .where(Job.baremetal_id == host.id, Job.kind == JobKind.HOST_DOMAINS)
+        .where(Job.finished_at.is_not(None))
+        .order_by(Job.finished_at.desc())
+        .limit(offline_after)
+    ).all()
+    if len(recent) >= offline_after and all(s != JobStatus.SUCCESSFUL for s in recent):
+        host.state = HostState.OFFLINE
+        host.state_reason = f"failed {offline_after} health checks in a row: {job.explanation}"

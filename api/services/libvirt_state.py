@@ -43,7 +43,7 @@ OBSERVED = {
     "crashed": VMStatus.STOPPED,
 }
 # Hosts whose VMs the sweep checks: placeable ones, and those in maintenance (still managed).
-CHECKED_HOSTS = (HostState.ACTIVE, HostState.MAINTENANCE)
+CHECKED_HOSTS = (HostState.ACTIVE, HostState.MAINTENANCE, HostState.OFFLINE)
 AUDIT_ACTION = "vm.reconcile"
 NO_HTTP_STATUS = 0  # audit_log.status_code of a row no request wrote
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.models import Baremetal, HostState, Job, JobStatus
-from api.services import hosts
+from api.services import hosts, libvirt_state
 from api.services import vms as vm_service
 from jobs import base, execution
 from jobs import hosts as host_jobs
@@ -102,3 +102,20 @@ def test_host_prepare_canceled_before_it_ran_gives_the_host_back(
     reload(db, host)
     assert (canceled.status, change) == (JobStatus.CANCELED, None)
     assert host.state == HostState.NEW  # never prepared before
+
+
+def test_host_domains_jobs_failing_in_a_row_take_the_host_offline(
+    db: Session, make: Factory, runner: FakeRunner
+) -> None:
+    host = make.baremetal("bm-far")
+    gone = {"msg": "Failed to connect to the host via ssh: No route to host", "unreachable": True}
+    runner.events = [event(1, "runner_on_unreachable", task="List", host="bm-far", res=gone)]
+    runner.status, runner.rc = "failed", 4
+    for expected in (HostState.ACTIVE, HostState.OFFLINE):
+        job = libvirt_state.request_host_check(db, host)
+        db.flush()
+        assert host_jobs.domains(str(job.id)) == "failed"
+        reload(db, host)
+        assert host.state == expected
+    assert "failed 2 health checks in a row" in (host.state_reason or "")
+    assert "No route to host" in (host.state_reason or "")

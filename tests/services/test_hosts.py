@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import InvalidState, NoCapacity
 from api.models import VM, Baremetal, HostState, JobKind, JobStatus, VMStatus
-from api.services import hosts, inventory
+from api.services import hosts, inventory, jobs, libvirt_state
 from api.services.placement import Request, choose_host
 from tests.conftest import Factory
 
@@ -140,3 +140,41 @@ def test_sync_marks_a_removed_host_with_vms_missing_and_brings_it_back(
     inventory.sync(db, [_entry("bm-busy")])
     db.expire_all()
     assert (busy.state, busy.in_inventory, busy.state_reason) == (HostState.ACTIVE, True, None)
+
+
+def _check(db: Session, host: Baremetal, ok: bool) -> None:
+    """A finished host.domains job on host, then its health verdict (offline after 2)."""
+    job = libvirt_state.request_host_check(db, host)
+    status = JobStatus.SUCCESSFUL if ok else JobStatus.FAILED
+    jobs.finish(db, job.id, status, explanation=None if ok else "task 'List' unreachable on h")
+    hosts.after_health_check(db, host, job, ok, offline_after=2)
+    db.flush()
+
+
+def test_hosts_go_offline_after_consecutive_failed_checks_and_come_back(
+    db: Session, make: Factory
+) -> None:
+    host = make.baremetal("bm-x")
+    _check(db, host, ok=False)
+    assert host.state == HostState.ACTIVE  # one failure is not enough
+    _check(db, host, ok=True)
+    _check(db, host, ok=False)
+    assert host.state == HostState.ACTIVE  # not in a row
+    _check(db, host, ok=False)
+    assert host.state == HostState.OFFLINE
+    assert host.state_reason == "failed 2 health checks in a row: task 'List' unreachable on h"
+    with pytest.raises(NoCapacity):
+        choose_host(db, Request(1, 64, 1))
+    _check(db, host, ok=True)
+    assert (host.state, host.state_reason) == (HostState.ACTIVE, None)
+
+
+@pytest.mark.parametrize("state", [HostState.MAINTENANCE, HostState.NEW])
+def test_hosts_health_checks_move_only_active_and_offline_hosts(
+    db: Session, make: Factory, state: HostState
+) -> None:
+    host = make.baremetal("bm-x", state=state)
+    for _ in range(3):
+        _check(db, host, ok=False)
+    _check(db, host, ok=True)
+    assert host.state == state
