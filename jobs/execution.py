@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from api.models import JobStatus
+from sqlalchemy.orm import Session
+
+from api.models import Job, JobStatus
 from api.services import jobs
 from jobs import base, reaper
 from jobs.events import EventSink
 from jobs.lease import Lease
 from jobs.runner import PlaybookRun, RunOutcome, run_playbook
+
+log = logging.getLogger(__name__)
 
 # ansible-runner's statuses, mapped explicitly: `failed` ran and failed, `error` could not run.
 RUNNER_STATUS = {
@@ -62,3 +68,36 @@ def finished(outcome: RunOutcome, sink: EventSink) -> Finished:
         if outcome.status == "timeout":
             explanation = f"timed out after {base.settings().job_timeout_seconds}s; {explanation}"
     return Finished(status, jobs.bounded(explanation), sink.artifacts)
+
+
+def complete(
+    job_id: uuid.UUID, run: PlaybookRun, apply: Callable[[Session, Job, Finished], None]
+) -> str:
+    """Run a claimed job's playbook, save its terminal status, and let apply act on the result
+    in the same transaction; a crash is recorded before it escapes. Returns the status.
+
+    apply is skipped for a job that something else ended while it ran (the sweep, when its
+    lease expired): that outcome stands.
+    """
+    try:
+        outcome, sink = execute(job_id, run)
+        result = finished(outcome, sink)
+        with base.sessions()() as session:
+            job = jobs.finish(
+                session,
+                job_id,
+                result.status,
+                rc=outcome.rc,
+                explanation=result.explanation,
+                stdout=sink.stdout,
+                artifacts=dict(result.artifacts),
+            )
+            if job.status == result.status:
+                apply(session, job, result)
+            session.commit()
+    except Exception as exc:
+        log.exception("job %s crashed", job_id)
+        base.record_crash(job_id, base.crash_reason(exc))
+        raise
+    log.info("job %s finished %s", job_id, result.status)
+    return str(result.status)

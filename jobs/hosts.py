@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.models import Baremetal, Job, JobKind, JobStatus
 from api.services import hosts, jobs, libvirt_state
 from jobs import base
-from jobs.execution import Finished, execute, finished
+from jobs.execution import Finished, complete
 from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
@@ -69,28 +69,7 @@ def _run(job_id: str, apply: Callable[[Session, Job, Finished], None]) -> str:
     run = _claim(jid)
     if run is None:
         return "skipped"
-    try:
-        outcome, sink = execute(jid, run)
-        result = finished(outcome, sink)
-        with base.sessions()() as session:
-            job = jobs.finish(
-                session,
-                jid,
-                result.status,
-                rc=outcome.rc,
-                explanation=result.explanation,
-                stdout=sink.stdout,
-                artifacts=dict(result.artifacts),
-            )
-            if job.status == result.status:  # not ended by the sweep meanwhile
-                apply(session, job, result)
-            session.commit()
-    except Exception as exc:
-        log.exception("job %s crashed", jid)
-        base.record_crash(jid, base.crash_reason(exc))
-        raise
-    log.info("host job %s finished %s", jid, result.status)
-    return str(result.status)
+    return complete(jid, run, apply)
 
 
 def prepare(job_id: str) -> str:

@@ -18,7 +18,7 @@ from api.models import VM, Job, JobKind, JobStatus, VMStatus
 from api.services import jobs, tenants, vms
 from api.services.permissions import drop_object_grants
 from jobs import base
-from jobs.execution import Finished, execute, finished
+from jobs.execution import Finished, complete
 from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
@@ -74,30 +74,13 @@ def _run_job(
     started = _start(jid, expect, becomes)
     if started is None:
         return "skipped"
-    try:
-        outcome, sink = execute(jid, started.run)
-        result = finished(outcome, sink)
-        with base.sessions()() as session:
-            job = jobs.finish(
-                session,
-                jid,
-                result.status,
-                rc=outcome.rc,
-                explanation=result.explanation,
-                stdout=sink.stdout,
-                artifacts=dict(result.artifacts),
-            )
-            vm = _locked_vm(session, job)
-            # A job the sweep ended while it ran (its lease expired) keeps that outcome.
-            if vm is not None and job.status == result.status:
-                apply(session, vm, result, _guest_state(result.artifacts, started.domain_name))
-            session.commit()
-    except Exception as exc:
-        log.exception("job %s crashed", jid)
-        base.record_crash(jid, base.crash_reason(exc))
-        raise
-    log.info("job %s finished %s", jid, result.status)
-    return str(result.status)
+
+    def on_vm(session: Session, job: Job, result: Finished) -> None:
+        vm = _locked_vm(session, job)
+        if vm is not None:
+            apply(session, vm, result, _guest_state(result.artifacts, started.domain_name))
+
+    return complete(jid, started.run, on_vm)
 
 
 def _apply_create(_session: Session, vm: VM, result: Finished, guest: dict[str, str]) -> None:

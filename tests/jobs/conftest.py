@@ -9,8 +9,9 @@ from api.models import VM, Job, VMStatus
 from api.services import jobs
 from api.services import vms as vm_service
 from api.settings import Settings
-from jobs import base
+from jobs import base, execution
 from tests.conftest import Factory
+from tests.helpers.runner_fakes import FakeRunner
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +36,11 @@ def claimed(db: Session, make: Factory) -> tuple[VM, Job]:
     vm.status = VMStatus.PROVISIONING
     db.flush()
     return vm, job
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    """A stand-in for ansible-runner: feeds the test's events, returns the test's outcome."""
+    fake = FakeRunner()
+    monkeypatch.setattr(execution, "run_playbook", fake)
+    return fake

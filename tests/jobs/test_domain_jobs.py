@@ -15,19 +15,12 @@ from api.db import utcnow
 from api.models import AuditLog, Baremetal, HostState, Job, JobKind, JobStatus, VMStatus
 from api.services import libvirt_state
 from api.settings import Settings
-from jobs import base, execution, reconcile
+from jobs import base, reconcile
 from jobs import hosts as host_jobs
 from jobs.runner import PlaybookRun
 from tests.conftest import Factory
 from tests.helpers.libvirt_domains import add_vm, domain, domains_events
 from tests.helpers.runner_fakes import FakeRunner, event
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
-    fake = FakeRunner()
-    monkeypatch.setattr(execution, "run_playbook", fake)
-    return fake
 
 
 @pytest.fixture

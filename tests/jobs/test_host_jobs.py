@@ -10,18 +10,11 @@ from sqlalchemy.orm import Session
 from api.models import Baremetal, HostState, Job, JobStatus
 from api.services import hosts, libvirt_state
 from api.services import vms as vm_service
-from jobs import base, execution
+from jobs import base
 from jobs import hosts as host_jobs
 from jobs.runner import PlaybookRun
 from tests.conftest import Factory
 from tests.helpers.runner_fakes import FakeRunner, event
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
-    fake = FakeRunner()
-    monkeypatch.setattr(execution, "run_playbook", fake)
-    return fake
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
 from api.services import vms as vm_service
 from api.settings import Settings
-from jobs import base, execution, reaper
+from jobs import base, reaper
 from jobs import vms as vm_jobs
 from jobs.runner import PlaybookRun
 from tests.conftest import Factory
@@ -28,13 +28,6 @@ from tests.helpers.runner_fakes import (
     stats,
     success_events,
 )
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
-    fake = FakeRunner()
-    monkeypatch.setattr(execution, "run_playbook", fake)
-    return fake
 
 
 @pytest.fixture
