@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,8 +22,9 @@ from api.models import VM, Baremetal, HostState, Job
 from api.queue import JobQueue
 from api.services import inventory
 from api.settings import Settings
+from api.web.app import create_app
 from jobs import base, execution
-from tests.conftest import Factory
+from tests.conftest import PASSWORD, Factory
 from tests.helpers.runner_fakes import FakeRunner
 
 # Nothing listens on port 1: connecting is refused at once.
@@ -122,3 +125,31 @@ def hung_redis_url() -> Iterator[str]:
         server.bind(("127.0.0.1", 0))
         server.listen(64)
         yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+
+
+def login(  # type: ignore[no-untyped-def]
+    client: FlaskClient, username: str, password: str = PASSWORD, addr: str = "127.0.0.1"
+):
+    return client.post(
+        "/api/v1/auth/login/",
+        json={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": addr},
+    )
+
+
+def build_app(
+    settings: Settings, sessions: sessionmaker[Session], redis: Redis, **overrides: Any
+) -> Iterator[Flask]:
+    """An app whose login limiter counts under a key prefix of its own (the Redis is shared
+    by every test and every test run); its counters are removed afterwards."""
+    prefix = f"virtflow-test-limit-{uuid.uuid4().hex}"
+    application = create_app(dataclasses.replace(settings, rate_limit_prefix=prefix, **overrides))
+    application.extensions["virtflow_sessions"] = sessions
+    application.config["TESTING"] = True
+    yield application
+    for key in redis.scan_iter(f"*{prefix}*"):
+        redis.delete(key)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

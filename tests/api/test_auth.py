@@ -30,6 +30,7 @@ from api.services import tokens
 from api.services.permissions import ALL_PERMS, ROLE_PERMS, TENANT_SCOPED, Perm, Target, assign_perm
 from api.settings import Settings, SettingsError
 from api.web.app import create_app
+from tests.api.conftest import bearer, build_app, login
 from tests.conftest import (
     PASSWORD,
     Factory,
@@ -41,30 +42,6 @@ from tests.conftest import (
 from tests.helpers.http import assert_error
 
 NEW_PASSWORD = "a-brand-new-passphrase"
-
-
-def login(  # type: ignore[no-untyped-def]
-    client: FlaskClient, username: str, password: str = PASSWORD, addr: str = "127.0.0.1"
-):
-    return client.post(
-        "/api/v1/auth/login/",
-        json={"username": username, "password": password},
-        environ_base={"REMOTE_ADDR": addr},
-    )
-
-
-def build_app(
-    settings: Settings, sessions: sessionmaker[Session], redis: Redis, **overrides: Any
-) -> Iterator[Flask]:
-    """An app whose login limiter counts under a key prefix of its own (the Redis is shared
-    by every test and every test run); its counters are removed afterwards."""
-    prefix = f"virtflow-test-limit-{uuid.uuid4().hex}"
-    application = create_app(dataclasses.replace(settings, rate_limit_prefix=prefix, **overrides))
-    application.extensions["virtflow_sessions"] = sessions
-    application.config["TESTING"] = True
-    yield application
-    for key in redis.scan_iter(f"*{prefix}*"):
-        redis.delete(key)
 
 
 @pytest.fixture
@@ -97,10 +74,6 @@ def limited(
     yield make_client
     for gen in apps:
         next(gen, None)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _b64(data: dict[str, object]) -> str:

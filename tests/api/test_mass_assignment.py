@@ -38,9 +38,9 @@ from api.models import (
     VMStatus,
 )
 
-# The fixtures app, connection, shared and world are the authorization matrix's own: its
-# world is built once per module, with a savepoint per case.
-from tests.api.test_authz_matrix import (  # noqa: F401
+# The fixtures app, connection, shared and world are the authorization matrix's world
+# (tests/helpers/authz_world.py): built once per module, with a savepoint per case.
+from tests.helpers.authz_world import (  # noqa: F401
     CALLS,
     MUTATING,
     SPEC,

@@ -19,7 +19,7 @@ from api import cli
 from api.models import AuditLog, User
 from api.services import users
 from api.settings import Settings
-from tests.api.test_auth import bearer, build_app, login
+from tests.api.conftest import bearer, build_app, login
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
 
