@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, String, Text, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +50,11 @@ class Baremetal(Base):
     )
     state_reason: Mapped[str | None] = mapped_column(
         Text, comment="why the host is in its state (a failed prepare's explanation ...)"
+    )
+    dedicated_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tenant.id", ondelete="SET NULL"),
+        index=True,
+        comment="the one tenant whose VMs this host takes; null: shared by every tenant",
     )
     prepared_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), comment="last successful host.prepare; null: never prepared"
