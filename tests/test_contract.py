@@ -86,16 +86,19 @@ def role_vars() -> dict[str, Any]:
 
 
 def role_entry(playbook: str) -> dict[str, Any]:
-    """The libvirt_guest role entry of a playbook, with its vars."""
+    """The playbook's one include of libvirt_guest: its entry point (tasks_from) and vars."""
     plays = yaml.safe_load((PLAYBOOKS / playbook).read_text(encoding="utf-8"))
     entries = [
-        role
+        task
         for play in plays
-        for role in play.get("roles", [])
-        if isinstance(role, dict) and role.get("role") == "libvirt_guest"
+        for task in play.get("tasks", [])
+        if task.get("ansible.builtin.include_role", {}).get("name") == "libvirt_guest"
     ]
-    assert len(entries) == 1, f"{playbook} must apply the libvirt_guest role once"
-    return entries[0]
+    assert len(entries) == 1, f"{playbook} must include the libvirt_guest role once"
+    assert not any(play.get("roles") for play in plays), f"{playbook}: roles: has no entry point"
+    include = entries[0]["ansible.builtin.include_role"]
+    assert set(include) == {"name", "tasks_from"}, include
+    return {"entry": include["tasks_from"], "vars": entries[0]["vars"]}
 
 
 def role_params(playbook: str, extravars: dict[str, Any]) -> dict[str, Any]:
@@ -180,11 +183,9 @@ def test_contract_create_extravars_match_role_spec(
 ) -> None:
     vm, job = created
     assert job.playbook == "vm_create.yml"
+    assert role_entry(job.playbook)["entry"] == "running"
     params = role_params(job.playbook, job.extravars)
-    assert params["libvirt_guest_state"] == "running"
-    assert_valid(params, specs, "main")
-    entry_params = {k: v for k, v in params.items() if k != "libvirt_guest_state"}
-    assert_valid(entry_params, specs, "running")
+    assert_valid(params, specs, "running")
     assert params["libvirt_guest_list"] == [vms.guest_spec(vm)]
 
 
@@ -197,12 +198,31 @@ def test_contract_delete_extravars_match_role_spec(
     db.flush()
     job = vms.request_delete(db, db.get_one(User, vm.created_by_id), vm.id, None)
     assert job.playbook == "vm_delete.yml"
+    assert role_entry(job.playbook)["entry"] == "absent"
     params = role_params(job.playbook, job.extravars)
-    assert params["libvirt_guest_state"] == "absent"
-    assert_valid(params, specs, "main")
-    entry_params = {k: v for k, v in params.items() if k != "libvirt_guest_state"}
-    assert_valid(entry_params, specs, "absent")
+    assert_valid(params, specs, "absent")
     assert [g["name"] for g in params["libvirt_guest_list"]] == [vm.domain_name]
+    # vf-* guests are deleted, stopped and started only by UUID (tasks/validate.yml).
+    assert params["libvirt_guest_list"][0]["uuid"] == str(vm.id)
+
+
+@pytest.mark.parametrize(
+    ("kind", "entry"), [(JobKind.VM_STOP, "stopped"), (JobKind.VM_START, "started")]
+)
+def test_contract_power_extravars_match_role_spec(
+    db: Session, specs: dict[str, Any], created: tuple[VM, Job], kind: JobKind, entry: str
+) -> None:
+    vm, create_job = created
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.RUNNING if kind == JobKind.VM_STOP else VMStatus.STOPPED
+    db.flush()
+    job = vms.request_power(db, db.get_one(User, vm.created_by_id), vm.id, kind, None)
+    assert role_entry(job.playbook)["entry"] == entry
+    params = role_params(job.playbook, job.extravars)
+    assert_valid(params, specs, entry)
+    [guest] = params["libvirt_guest_list"]
+    assert (guest["name"], guest["uuid"]) == (vm.domain_name, str(vm.id))
+    assert guest["name"].startswith("vf-")
 
 
 def test_contract_domain_names_match_role_pattern(
@@ -224,24 +244,24 @@ def test_contract_api_size_limits_equal_role_limits(role_vars: dict[str, Any]) -
 
 
 @pytest.mark.parametrize(
-    ("playbook", "state"), [("vm_create.yml", "running"), ("vm_delete.yml", "absent")]
+    ("kind", "entry"),
+    [
+        (JobKind.VM_CREATE, "running"),
+        (JobKind.VM_DELETE, "absent"),
+        (JobKind.VM_STOP, "stopped"),
+        (JobKind.VM_START, "started"),
+    ],
 )
-def test_contract_playbooks_map_virtflow_guests_to_the_role(
-    specs: dict[str, Any], playbook: str, state: str
+def test_contract_playbooks_map_virtflow_guests_to_the_entry_point(
+    specs: dict[str, Any], kind: JobKind, entry: str
 ) -> None:
-    entry = role_entry(playbook)
-    assert entry["vars"] == {
-        "libvirt_guest_state": state,
-        "libvirt_guest_list": "{{ virtflow_guests }}",
-    }
-    assert state in specs["main"]["options"]["libvirt_guest_state"]["choices"]
-    assert (
-        playbook
-        == {
-            "running": vms.PLAYBOOKS[JobKind.VM_CREATE],
-            "absent": vms.PLAYBOOKS[JobKind.VM_DELETE],
-        }[state]
-    )
+    # The operation is the entry point; no variable (one an -e could override) selects it.
+    found = role_entry(vms.PLAYBOOKS[kind])
+    assert found == {"entry": entry, "vars": {"libvirt_guest_list": "{{ virtflow_guests }}"}}
+    assert "libvirt_guest_state" not in specs[entry]["options"]
+    assert specs[entry]["options"]["libvirt_guest_list"]["required"] is True
+    tasks = (ROLE / "tasks" / f"{entry}.yml").read_text(encoding="utf-8")
+    assert "libvirt_guest_state" not in tasks
 
 
 @pytest.mark.parametrize(
