@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.errors import InvalidState, NotFound, PermissionDenied
-from api.models import Baremetal, HostState, Job, JobKind, JobStatus, User
+from api.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from api.models import Baremetal, HostState, Job, JobKind, JobStatus, Tenant, TenantStatus, User
 
 PREPARE_PLAYBOOK = "host_prepare.yml"
 
@@ -167,3 +167,17 @@ def after_health_check(
     if len(recent) >= offline_after and all(s != JobStatus.SUCCESSFUL for s in recent):
         host.state = HostState.OFFLINE
         host.state_reason = f"failed {offline_after} health checks in a row: {job.explanation}"
+
+
+def dedicate(session: Session, host: Baremetal, tenant_id: uuid.UUID | None) -> Baremetal:
+    """Give the host to one tenant (its VMs alone land there from now on), or back to all.
+
+    VMs already on the host stay where they are, whoever owns them.
+    """
+    if tenant_id is not None:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None or tenant.status == TenantStatus.DELETED:
+            raise ValidationFailed(details={"fields": {"tenant_id": ["No such tenant."]}})
+    host.dedicated_tenant_id = tenant_id
+    session.flush()
+    return host

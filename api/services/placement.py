@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
@@ -45,8 +45,12 @@ def _allocations() -> Subquery:
     )
 
 
-def _candidates(session: Session, request: Request) -> tuple[list[Candidate], int]:
-    """Hosts that fit the request now, with what they have free; and how many were looked at."""
+def _candidates(
+    session: Session, request: Request, tenant_id: uuid.UUID | None
+) -> tuple[list[Candidate], int]:
+    """Hosts that fit the request now, with what they have free; and how many were looked at.
+
+    A host dedicated to a tenant is a candidate for that tenant's VMs only."""
     used = _allocations()
     rows = session.execute(
         select(
@@ -58,6 +62,7 @@ def _candidates(session: Session, request: Request) -> tuple[list[Candidate], in
         )
         .outerjoin(used, used.c.host_id == Baremetal.id)
         .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
+        .where(_open_to(tenant_id))
     ).all()
     hosts = [Candidate(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
     fitting = [
@@ -70,7 +75,13 @@ def _candidates(session: Session, request: Request) -> tuple[list[Candidate], in
     return fitting, len(hosts)
 
 
-def _fits(session: Session, host: Baremetal, request: Request) -> bool:
+def _open_to(tenant_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """Shared hosts, and the hosts dedicated to tenant_id."""
+    shared = Baremetal.dedicated_tenant_id.is_(None)
+    return shared if tenant_id is None else shared | (Baremetal.dedicated_tenant_id == tenant_id)
+
+
+def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.UUID | None) -> bool:
     """Re-check one locked host against allocations committed up to now."""
     row = session.execute(
         select(
@@ -82,6 +93,7 @@ def _fits(session: Session, host: Baremetal, request: Request) -> bool:
     return bool(
         host.in_inventory
         and host.state == HostState.ACTIVE
+        and host.dedicated_tenant_id in (None, tenant_id)
         and row[0] + request.vcpus <= host.capacity_vcpus
         and row[1] + request.ram_mb <= host.capacity_ram_mb
         and row[2] + request.disk_gb <= host.capacity_disk_gb
@@ -89,7 +101,12 @@ def _fits(session: Session, host: Baremetal, request: Request) -> bool:
 
 
 def _claim(
-    session: Session, host_id: uuid.UUID, request: Request, *, wait: bool
+    session: Session,
+    host_id: uuid.UUID,
+    request: Request,
+    tenant_id: uuid.UUID | None = None,
+    *,
+    wait: bool,
 ) -> Baremetal | None:
     """Lock host_id and keep it if the request still fits; otherwise release it again.
 
@@ -98,7 +115,7 @@ def _claim(
     savepoint = session.begin_nested()
     lock = select(Baremetal).where(Baremetal.id == host_id)
     host = session.scalar(lock.with_for_update(skip_locked=not wait))
-    if host is not None and _fits(session, host, request):
+    if host is not None and _fits(session, host, request, tenant_id):
         savepoint.commit()
         return host
     savepoint.rollback()  # releases the row lock this savepoint took
@@ -116,15 +133,15 @@ def choose_host(
 
     Raises NoCapacity when no host fits. Concurrent callers never take the same last slot.
     """
-    fitting, considered = _candidates(session, request)
+    fitting, considered = _candidates(session, request, tenant_id)
     ask = Ask(tenant_id, request.vcpus, request.ram_mb, request.disk_gb)
     ranked = [c.id for c in scheduler.rank(ask, fitting)] if fitting else []
     for host_id in ranked:  # first pass: hosts nobody else is placing on right now
-        host = _claim(session, host_id, request, wait=False)
+        host = _claim(session, host_id, request, tenant_id, wait=False)
         if host is not None:
             return host
     for host_id in ranked:  # then wait our turn on the busy ones, one at a time
-        host = _claim(session, host_id, request, wait=True)
+        host = _claim(session, host_id, request, tenant_id, wait=True)
         if host is not None:
             return host
     raise NoCapacity(details={"hosts_considered": considered})

@@ -122,6 +122,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/baremetal/sync/", "POST"): answers(401, 200, 403, 403, 403, 403),
     ("/api/v1/baremetal/<uuid:host_id>/", "GET"): answers(401, 200, 403, 403, 403, 403),
     ("/api/v1/baremetal/<uuid:host_id>/prepare/", "POST"): answers(401, 202, 403, 403, 403, 403),
+    ("/api/v1/baremetal/<uuid:host_id>/dedicate/", "POST"): answers(401, 200, 403, 403, 403, 403),
     ("/api/v1/baremetal/<uuid:host_id>/maintenance/", "POST"): answers(
         401, 200, 403, 403, 403, 403
     ),

@@ -259,6 +259,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/api/v1/user/", "POST"): Call(
         body=lambda w: {"username": "new-user", "password": "a-new-long-passphrase"}
     ),
+    ("/api/v1/baremetal/<uuid:host_id>/dedicate/", "POST"): Call(
+        body=lambda w: {"tenant_id": str(w.a.id)}
+    ),
     ("/api/v1/baremetal/<uuid:host_id>/maintenance/", "POST"): Call(
         body=lambda w: {"enabled": True}
     ),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import InvalidState, NoCapacity
+from api.errors import InvalidState, NoCapacity, ValidationFailed
 from api.models import VM, Baremetal, HostState, JobKind, JobStatus, VMStatus
 from api.services import hosts, inventory, jobs, libvirt_state
 from api.services.placement import Request, choose_host
@@ -178,3 +180,24 @@ def test_hosts_health_checks_move_only_active_and_offline_hosts(
         _check(db, host, ok=False)
     _check(db, host, ok=True)
     assert host.state == state
+
+
+def test_placement_dedicated_host_takes_only_its_tenants_vms(db: Session, make: Factory) -> None:
+    owner, other = make.tenant(), make.tenant()
+    dedicated = make.baremetal("bm-own", capacity_ram_mb=10**6)
+    shared = make.baremetal("bm-shared", capacity_ram_mb=1024)
+    hosts.dedicate(db, dedicated, owner.id)
+    assert choose_host(db, Request(1, 64, 1), tenant_id=owner.id) == dedicated
+    assert choose_host(db, Request(1, 64, 1), tenant_id=other.id) == shared
+    hosts.dedicate(db, shared, owner.id)
+    with pytest.raises(NoCapacity):
+        choose_host(db, Request(1, 64, 1), tenant_id=other.id)
+    hosts.dedicate(db, dedicated, None)  # shared again
+    assert choose_host(db, Request(1, 64, 1), tenant_id=other.id) == dedicated
+
+
+def test_hosts_dedicate_to_a_missing_tenant_is_refused(db: Session, make: Factory) -> None:
+    host = make.baremetal("bm-x")
+    with pytest.raises(ValidationFailed):
+        hosts.dedicate(db, host, uuid.uuid4())
+    assert host.dedicated_tenant_id is None

@@ -36,6 +36,11 @@ class BaremetalSchema(ma.Schema):
     capacity_ram_mb = ma.fields.Integer(dump_only=True)
     capacity_disk_gb = ma.fields.Integer(dump_only=True)
     in_inventory = ma.fields.Boolean(dump_only=True)
+    dedicated_tenant_id = ma.fields.UUID(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the one tenant whose VMs the host takes; null: shared"},
+    )
     synced_at = ma.fields.DateTime(dump_only=True)
     unmanaged_domains = ma.fields.List(
         ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String()),
@@ -117,5 +122,35 @@ class BaremetalMaintenance(MethodView):
         before = host.state
         hosts.set_maintenance(session, host, args["enabled"])
         note("baremetal", host_id, before={"state": before}, after={"state": host.state})
+        commit()
+        return ok(host)
+
+
+class DedicateSchema(ma.Schema):
+    tenant_id = ma.fields.UUID(
+        required=True, allow_none=True, metadata={"description": "null: shared again"}
+    )
+
+
+@blp.route("/<uuid:host_id>/dedicate/")
+class BaremetalDedicate(MethodView):
+    @audited("baremetal.dedicate")
+    @blp.arguments(DedicateSchema)
+    @blp.response(200, envelope(BaremetalSchema))
+    def post(self, args: dict[str, Any], host_id: uuid.UUID) -> dict[str, Any]:
+        """Dedicate the host to one tenant (only its VMs land there), or share it again"""
+        hosts.require_admin(user())
+        session = db()
+        note("baremetal", host_id)
+        host = hosts.locked_host(session, host_id)
+        before = host.dedicated_tenant_id
+        hosts.dedicate(session, host, args["tenant_id"])
+        after = host.dedicated_tenant_id
+        note(
+            "baremetal",
+            host_id,
+            before={"dedicated_tenant_id": before},
+            after={"dedicated_tenant_id": after},
+        )
         commit()
         return ok(host)
