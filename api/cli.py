@@ -150,7 +150,7 @@ def inventory_sync() -> None:
     fingerprint = inv.digest(settings.inventory_path)
     entries = inv.baremetal_hosts(inv.read_inventory(settings.inventory_path))
     with session_factory(settings.database_url)() as session:
-        hosts = inv.sync(session, entries)
+        hosts = inv.sync(session, entries, settings.capacity_policy)
         inv.record_synced(session, settings.inventory_path, fingerprint)
         session.commit()
     for host in hosts:

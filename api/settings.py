@@ -9,6 +9,7 @@ from pathlib import Path
 
 from api.db import Timeouts
 from api.models.quota import DEFAULT_LIMITS
+from api.services.capacity import Policy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
@@ -28,6 +29,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
@@ -101,6 +112,14 @@ class Settings:
     # That many failed host.domains checks in a row make an active host `offline` (so within
     # about offline_after x the interval above); one that answers makes it `active` again.
     host_offline_after: int = 2
+    # A host's placeable capacity, where the inventory sets no virtflow_capacity_* var:
+    # discovered x ratio - reserved (api/services/capacity.py); host_vars may override each.
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    reserved_vcpus: int = 0
+    reserved_ram_mb: int = 512
+    reserved_disk_gb: int = 5
     # ansible-runner's private data dirs, one per job (<run_dir>/<job id>); empty: <state_dir>/runs.
     run_dir: Path | None = None
     # Client timeouts in seconds: no request waits on a paused dependency past these.
@@ -149,6 +168,18 @@ class Settings:
                 env, "VIRTFLOW_DOMAIN_CHECK_INTERVAL", base.domain_check_interval_seconds
             ),
             host_offline_after=_int(env, "VIRTFLOW_HOST_OFFLINE_AFTER", base.host_offline_after),
+            cpu_allocation_ratio=_float(
+                env, "VIRTFLOW_CPU_ALLOCATION_RATIO", base.cpu_allocation_ratio
+            ),
+            ram_allocation_ratio=_float(
+                env, "VIRTFLOW_RAM_ALLOCATION_RATIO", base.ram_allocation_ratio
+            ),
+            disk_allocation_ratio=_float(
+                env, "VIRTFLOW_DISK_ALLOCATION_RATIO", base.disk_allocation_ratio
+            ),
+            reserved_vcpus=_int(env, "VIRTFLOW_RESERVED_VCPUS", base.reserved_vcpus),
+            reserved_ram_mb=_int(env, "VIRTFLOW_RESERVED_RAM_MB", base.reserved_ram_mb),
+            reserved_disk_gb=_int(env, "VIRTFLOW_RESERVED_DISK_GB", base.reserved_disk_gb),
             run_dir=Path(env["VIRTFLOW_RUN_DIR"]) if env.get("VIRTFLOW_RUN_DIR") else None,
             db_connect_timeout=_int(env, "VIRTFLOW_DB_CONNECT_TIMEOUT", base.db_connect_timeout),
             db_statement_timeout_ms=_int(
@@ -172,6 +203,18 @@ class Settings:
     @property
     def db_timeouts(self) -> Timeouts:
         return Timeouts(self.db_connect_timeout, self.db_statement_timeout_ms)
+
+    @property
+    def capacity_policy(self) -> Policy:
+        """The allocation ratios and reserved amounts every host starts from."""
+        return Policy(
+            self.cpu_allocation_ratio,
+            self.ram_allocation_ratio,
+            self.disk_allocation_ratio,
+            self.reserved_vcpus,
+            self.reserved_ram_mb,
+            self.reserved_disk_gb,
+        )
 
     @property
     def runs_dir(self) -> Path:
@@ -201,3 +244,8 @@ class Settings:
             raise SettingsError(f"VIRTFLOW_SCHEDULER must be one of {sorted(SCHEDULER_POLICIES)}")
         if self.trusted_proxies < 0:
             raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")
+        policy = self.capacity_policy
+        if min(policy.cpu_ratio, policy.ram_ratio, policy.disk_ratio) <= 0:
+            raise SettingsError("VIRTFLOW_*_ALLOCATION_RATIO must be positive")
+        if min(policy.reserved_vcpus, policy.reserved_ram_mb, policy.reserved_disk_gb) < 0:
+            raise SettingsError("VIRTFLOW_RESERVED_* must be 0 or more")

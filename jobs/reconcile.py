@@ -99,7 +99,7 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
             result.failed += base.record_crash(job_id, reason)
         result.requeued = _requeue(settings, queued)
         result.tokens_pruned = tokens.prune_expired(session, utcnow())
-        InventoryWatcher(settings.inventory_path).refresh(session)
+        InventoryWatcher(settings.inventory_path, settings.capacity_policy).refresh(session)
         checks = libvirt_state.schedule_checks(session, settings.domain_check_interval_seconds)
         queue = JobQueue(settings)
         for job in checks:

@@ -5,7 +5,7 @@ from sqlalchemy.orm import column_property
 
 from api.models.audit import AuditLog, AuditOutcome
 from api.models.auth_session import AuthSession, RevokedToken
-from api.models.baremetal import Baremetal, HostState, InventorySync
+from api.models.baremetal import Baremetal, CapacitySource, HostState, InventorySync
 from api.models.job import Job, JobEvent, JobKind, JobStatus
 from api.models.permission import ObjectPermission
 from api.models.quota import DEFAULT_LIMITS, QUOTA_RESOURCES, Quota
@@ -31,6 +31,7 @@ __all__ = [
     "AuditOutcome",
     "AuthSession",
     "Baremetal",
+    "CapacitySource",
     "HostState",
     "InventorySync",
     "Job",

@@ -24,6 +24,15 @@ class HostState(StrEnum):
     MISSING = "missing"  # removed from the inventory while VMs still live on it
 
 
+class CapacitySource(StrEnum):
+    """Where Baremetal.capacity_* came from (api.services.capacity)."""
+
+    INVENTORY = "inventory"  # the explicit virtflow_capacity_* vars
+    DISCOVERED = "discovered"  # discovered x allocation ratio - reserved
+    MIXED = "mixed"  # some resources one way, some the other
+    NONE = "none"  # neither: nothing placeable
+
+
 class Baremetal(Base):
     __tablename__ = "baremetal"
     __table_args__ = (
@@ -32,14 +41,44 @@ class Baremetal(Base):
             name="capacity_non_negative",
         ),
         enum_check("state", HostState, "state"),
+        enum_check("capacity_source", CapacitySource, "capacity_source"),
     )
 
     id: Mapped[uuid_pk]
     name: Mapped[str] = mapped_column(String(255), unique=True, comment="inventory hostname")
     libvirt_uri: Mapped[str] = mapped_column(String(255))
-    capacity_vcpus: Mapped[int]
-    capacity_ram_mb: Mapped[int]
-    capacity_disk_gb: Mapped[int]
+    capacity_vcpus: Mapped[int] = mapped_column(comment="placeable vCPUs (api.services.capacity)")
+    capacity_ram_mb: Mapped[int] = mapped_column(comment="placeable RAM in MiB")
+    capacity_disk_gb: Mapped[int] = mapped_column(comment="placeable disk in GiB")
+    capacity_source: Mapped[str] = mapped_column(
+        String(16),
+        default=CapacitySource.INVENTORY,
+        server_default=CapacitySource.INVENTORY,
+        comment="where capacity_* came from: inventory, discovered, mixed or none",
+    )
+    declared_vcpus: Mapped[int | None] = mapped_column(
+        comment="the inventory's virtflow_capacity_vcpus; null: not set"
+    )
+    declared_ram_mb: Mapped[int | None] = mapped_column(
+        comment="the inventory's virtflow_capacity_ram_mb; null: not set"
+    )
+    declared_disk_gb: Mapped[int | None] = mapped_column(
+        comment="the inventory's virtflow_capacity_disk_gb; null: not set"
+    )
+    overrides: Mapped[dict[str, Any]] = mapped_column(
+        JSONB,
+        default=dict,
+        server_default=text("'{}'::jsonb"),
+        comment="host_vars allocation ratio / reserved overrides: {cpu_allocation_ratio, ...}",
+    )
+    discovered: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB,
+        comment="what host_prepare.yml found: {cpus, memory_mb, image_dir_free_gb, "
+        "libvirt_version, qemu_version, virt_type}; null: never discovered",
+    )
+    discovered_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when host_prepare.yml last reported discovered"
+    )
     in_inventory: Mapped[bool] = mapped_column(
         default=True, comment="false once ops removed the host from inventory/; kept for history"
     )

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.models import VM, Baremetal, HostState, InventorySync, VMStatus
+from api.services import capacity
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,26 @@ class InventoryError(RuntimeError):
 
 @dataclass(frozen=True)
 class HostEntry:
+    """One host's vars: the virtflow_capacity_* ones (None: not set, capacity then comes from
+    discovery) and the allocation overrides (api.services.capacity.OVERRIDES)."""
+
     name: str
     libvirt_uri: str
-    capacity_vcpus: int
-    capacity_ram_mb: int
-    capacity_disk_gb: int
+    capacity_vcpus: int | None
+    capacity_ram_mb: int | None
+    capacity_disk_gb: int | None
+    overrides: dict[str, float | int] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """The baremetal columns this entry sets."""
+        return {
+            "name": self.name,
+            "libvirt_uri": self.libvirt_uri,
+            "declared_vcpus": self.capacity_vcpus,
+            "declared_ram_mb": self.capacity_ram_mb,
+            "declared_disk_gb": self.capacity_disk_gb,
+            "overrides": self.overrides,
+        }
 
 
 def _ansible_inventory() -> str:
@@ -79,7 +95,10 @@ def _group_hosts(data: dict[str, Any], group: str) -> list[str]:
     return hosts
 
 
-def _as_int(value: Any, default: int = 0) -> int:
+def _as_int(value: Any, default: int = 0) -> int | None:
+    """A capacity var: None when unset; a bad value counts as 0 (set, but nothing placeable)."""
+    if value is None:
+        return None
     try:
         return max(int(value), 0)
     except (TypeError, ValueError):
@@ -99,6 +118,7 @@ def baremetal_hosts(data: dict[str, Any]) -> list[HostEntry]:
                 capacity_vcpus=_as_int(hv.get("virtflow_capacity_vcpus")),
                 capacity_ram_mb=_as_int(hv.get("virtflow_capacity_ram_mb")),
                 capacity_disk_gb=_as_int(hv.get("virtflow_capacity_disk_gb")),
+                overrides=capacity.parse_overrides(hv),
             )
         )
     return entries
@@ -110,14 +130,20 @@ def inventory_fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
 
 
-def sync(session: Session, entries: list[HostEntry]) -> list[Baremetal]:
-    """Upsert the given hosts and mark every other host as out of inventory."""
+def sync(
+    session: Session, entries: list[HostEntry], policy: capacity.Policy | None = None
+) -> list[Baremetal]:
+    """Upsert the given hosts, recompute their capacity, and mark every other host as out of
+    inventory."""
     now = utcnow()
     for entry in entries:
-        values = {**entry.__dict__, "in_inventory": True, "synced_at": now}
-        stmt = insert(Baremetal).values(**values)
+        values = {**entry.row(), "in_inventory": True, "synced_at": now}
+        # Placeholders for a new row only: capacity.apply below sets the real numbers.
+        first = {**values, "capacity_vcpus": 0, "capacity_ram_mb": 0, "capacity_disk_gb": 0}
+        stmt = insert(Baremetal).values(**first)
         stmt = stmt.on_conflict_do_update(index_elements=[Baremetal.name], set_=values)
         session.execute(stmt)
+    _apply_capacity(session, [e.name for e in entries], policy or capacity.Policy())
     names = [e.name for e in entries]
     # Back in the inventory: a host that went missing was prepared before.
     session.execute(
@@ -141,6 +167,14 @@ def sync(session: Session, entries: list[HostEntry]) -> list[Baremetal]:
     return list(session.scalars(select(Baremetal).order_by(Baremetal.name)))
 
 
+def _apply_capacity(session: Session, names: list[str], policy: capacity.Policy) -> None:
+    """Every synced host's capacity from its new vars (and what discovery found)."""
+    # populate_existing: the upserts above bypassed the objects the session already holds.
+    query = select(Baremetal).where(Baremetal.name.in_(names))
+    for host in session.scalars(query.execution_options(populate_existing=True)):
+        capacity.apply(host, policy)
+
+
 def digest(path: Path) -> str:
     """The inventory's fingerprint as one short string."""
     return hashlib.sha256(repr(inventory_fingerprint(path)).encode()).hexdigest()
@@ -160,8 +194,9 @@ class InventoryWatcher:
     whether the rows reflect the files as they are now, whichever process synced them.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, policy: capacity.Policy | None = None) -> None:
         self.path = path
+        self.policy = policy or capacity.Policy()
 
     def refresh(self, session: Session, *, force: bool = False) -> None:
         """Sync if the files differ from the state the baremetal rows reflect (or if forced)."""
@@ -176,5 +211,5 @@ class InventoryWatcher:
             # good sync and try again at the next sweep or sync.
             log.exception("inventory unreadable; keeping the last synced hosts")
             return
-        sync(session, entries)
+        sync(session, entries, self.policy)
         record_synced(session, self.path, fingerprint)

@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(_openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["virtflow_settings"] = settings
     app.extensions["virtflow_queue"] = JobQueue(settings)
-    app.extensions["virtflow_inventory"] = InventoryWatcher(settings.inventory_path)
+    app.extensions["virtflow_inventory"] = InventoryWatcher(
+        settings.inventory_path, settings.capacity_policy
+    )
     app.url_map.strict_slashes = False  # /api/v1/vm and /api/v1/vm/ both answer, no redirect
     app.before_request(bind_request_id)
     app.before_request(audit.begin)  # before any check, so refusals are audited too

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Baremetal
 from api.services import inventory
+from api.services.capacity import Policy
 from api.services.inventory import (
     HostEntry,
     InventoryError,
@@ -103,8 +104,8 @@ def test_baremetal_hosts_reads_vars_with_defaults() -> None:
     }
     assert baremetal_hosts(data) == [
         HostEntry("a", "qemu+ssh://a/system", 8, 1024, 10),
-        HostEntry("b", "qemu:///system", 0, 0, 0),
-        HostEntry("c", "qemu:///system", 0, 0, 0),
+        HostEntry("b", "qemu:///system", 0, 0, None),
+        HostEntry("c", "qemu:///system", None, None, None),
     ]
 
 
@@ -272,3 +273,24 @@ def test_inventory_watchers_of_two_processes_share_what_was_synced(
     assert rows(db)["bm-x"].in_inventory is False
     process_a.refresh(db)
     assert len(reads) == 3  # and nobody re-reads an inventory whose state is already synced
+
+
+def test_sync_without_capacity_vars_uses_discovery_with_the_hosts_overrides(db: Session) -> None:
+    sync(db, [entry("h1")])
+    host = rows(db)["h1"]
+    host.discovered = {"cpus": 4, "memory_mb": 8192, "image_dir_free_gb": 100}
+    db.flush()
+    bare = HostEntry("h1", "qemu:///system", None, None, 20, {"cpu_allocation_ratio": 2.0})
+    sync(db, [bare], Policy(reserved_ram_mb=1024))
+    host = rows(db)["h1"]
+    assert (host.declared_vcpus, host.declared_disk_gb) == (None, 20)
+    assert (host.capacity_vcpus, host.capacity_ram_mb, host.capacity_disk_gb) == (8, 7168, 20)
+    assert (host.capacity_source, host.overrides) == ("mixed", {"cpu_allocation_ratio": 2.0})
+
+
+def test_baremetal_hosts_reads_allocation_overrides() -> None:
+    data: dict[str, Any] = {
+        "baremetal": {"hosts": ["a"]},
+        "_meta": {"hostvars": {"a": {"virtflow_reserved_disk_gb": 10}}},
+    }
+    assert baremetal_hosts(data)[0].overrides == {"reserved_disk_gb": 10}
