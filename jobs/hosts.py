@@ -44,8 +44,17 @@ def _apply_prepare(session: Session, job: Job, result: Finished) -> None:
     host = session.scalar(
         select(Baremetal).where(Baremetal.id == job.baremetal_id).with_for_update()
     )
-    if host is not None:
-        hosts.apply_prepare_result(host, result.status == JobStatus.SUCCESSFUL, result.explanation)
+    if host is None:
+        return
+    succeeded = result.status == JobStatus.SUCCESSFUL
+    hosts.apply_prepare_result(host, succeeded, result.explanation)
+    if not succeeded:
+        return  # a failed run's report (if any) may be partial: keep the last good one
+    discovered = hosts.parse_discovery(result.artifacts, host.name)
+    if discovered is None:
+        log.warning("job %s: host_prepare.yml did not report the host's resources", job.id)
+        return
+    hosts.record_discovery(host, discovered, base.settings().capacity_policy)
 
 
 def _apply_domains(session: Session, job: Job, result: Finished) -> None:

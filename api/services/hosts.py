@@ -18,17 +18,35 @@ placeable (api.services.placement). Nothing else writes Baremetal.state.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
-from api.models import Baremetal, HostState, Job, JobKind, JobStatus, Tenant, TenantStatus, User
+from api.models import (
+    VM,
+    Baremetal,
+    HostState,
+    Job,
+    JobKind,
+    JobStatus,
+    Tenant,
+    TenantStatus,
+    User,
+    VMStatus,
+)
+from api.services import capacity
 
 PREPARE_PLAYBOOK = "host_prepare.yml"
+
+# What host_prepare.yml reports in its custom stats (virtflow_host), with each value's type.
+DISCOVERED_INT = ("cpus", "memory_mb", "image_dir_free_gb")
+DISCOVERED_STR = ("libvirt_version", "qemu_version", "virt_type")
 
 
 class HostAction(StrEnum):
@@ -181,3 +199,94 @@ def dedicate(session: Session, host: Baremetal, tenant_id: uuid.UUID | None) -> 
     host.dedicated_tenant_id = tenant_id
     session.flush()
     return host
+
+
+def parse_discovery(artifacts: Mapping[str, Any], host_name: str) -> dict[str, Any] | None:
+    """The resources host_prepare.yml reported for host_name; None when it reported none.
+
+    An integer it could not read (a check-mode run's missing image directory) is left out.
+    """
+    report = artifacts.get("virtflow_host")
+    if not isinstance(report, dict) or report.get("host", host_name) != host_name:
+        return None
+    found: dict[str, Any] = {}
+    for key in DISCOVERED_INT:
+        value = report.get(key)
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit():
+            found[key] = int(value)
+    for key in DISCOVERED_STR:
+        if isinstance(report.get(key), str) and report[key]:
+            found[key] = report[key]
+    return found or None
+
+
+def record_discovery(host: Baremetal, discovered: dict[str, Any], policy: capacity.Policy) -> None:
+    """Store what host_prepare.yml found on the host, and recompute its capacity from it."""
+    host.discovered, host.discovered_at = discovered, utcnow()
+    capacity.apply(host, policy)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a host's VMs that are not deleted take: the sum of their sizes, and how many."""
+
+    vcpus: int = 0
+    ram_mb: int = 0
+    disk_gb: int = 0
+    vms: int = 0
+
+
+def usage(session: Session, host_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Usage]:
+    """Usage per host, in one GROUP BY; a host without VMs is absent (Usage() is its value)."""
+    if not host_ids:
+        return {}
+    rows = session.execute(
+        select(
+            VM.baremetal_id,
+            func.sum(VM.vcpus),
+            func.sum(VM.ram_mb),
+            func.sum(VM.disk_gb),
+            func.count(VM.id),
+        )
+        .where(VM.baremetal_id.in_(host_ids), VM.status != VMStatus.DELETED)
+        .group_by(VM.baremetal_id)
+    ).all()
+    return {r[0]: Usage(int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows if r[0]}
+
+
+def _per_resource(
+    vcpus: float | None, ram_mb: float | None, disk_gb: float | None
+) -> dict[str, Any]:
+    return {"vcpus": vcpus, "ram_mb": ram_mb, "disk_gb": disk_gb}
+
+
+def describe(host: Baremetal, used: Usage, policy: capacity.Policy) -> dict[str, Any]:
+    """The host as the admin API shows it: its columns, and what its VMs take and leave."""
+    mine = capacity.host_policy(host, policy)
+    shown = {a.key: getattr(host, a.key) for a in Baremetal.__mapper__.column_attrs}
+    return {
+        **shown,
+        "capacity": _per_resource(host.capacity_vcpus, host.capacity_ram_mb, host.capacity_disk_gb),
+        "declared": _per_resource(host.declared_vcpus, host.declared_ram_mb, host.declared_disk_gb),
+        "allocated": _per_resource(used.vcpus, used.ram_mb, used.disk_gb),
+        "free": _per_resource(
+            host.capacity_vcpus - used.vcpus,
+            host.capacity_ram_mb - used.ram_mb,
+            host.capacity_disk_gb - used.disk_gb,
+        ),
+        "vm_count": used.vms,
+        "allocation_ratios": {
+            "cpu": mine.cpu_ratio,
+            "ram": mine.ram_ratio,
+            "disk": mine.disk_ratio,
+        },
+        "reserved": _per_resource(mine.reserved_vcpus, mine.reserved_ram_mb, mine.reserved_disk_gb),
+    }
+
+
+def describe_all(
+    session: Session, hosts: Sequence[Baremetal], policy: capacity.Policy
+) -> list[dict[str, Any]]:
+    """describe() for each host, with their VMs' usage read in one query."""
+    used = usage(session, [h.id for h in hosts])
+    return [describe(h, used.get(h.id, Usage()), policy) for h in hosts]

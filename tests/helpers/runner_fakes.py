@@ -29,6 +29,12 @@ def stats(counter: int, guests: dict[str, Any] | None) -> dict[str, Any]:
     return event(counter, "playbook_on_stats", stdout="PLAY RECAP", artifact_data=artifact)
 
 
+def host_report(counter: int, report: dict[str, Any]) -> dict[str, Any]:
+    """host_prepare.yml's stats event with the resources it found (virtflow_host)."""
+    artifact = {"virtflow_host": report}
+    return event(counter, "playbook_on_stats", stdout="PLAY RECAP", artifact_data=artifact)
+
+
 def success_events(domain: str, state: str = "running") -> list[dict[str, Any]]:
     guest: dict[str, Any] = {"state": state, "host": "bm-a"}
     if state == "running":
