@@ -15,7 +15,7 @@ from api.models import Baremetal, HostState
 from api.services import hosts
 from api.web.audit import audited, note
 from api.web.auth import user
-from api.web.context import commit, db, inventory_watcher, job_queue
+from api.web.context import commit, db, inventory_watcher, job_queue, settings
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
 from api.web.resources.common import enum_out
 from api.web.resources.job.schemas import JobSchema
@@ -23,6 +23,15 @@ from api.web.resources.job.schemas import JobSchema
 blp = Blueprint(
     "baremetal", __name__, url_prefix="/api/v1/baremetal", description="Baremetal KVM hosts"
 )
+
+
+def _resources(description: str, *, ratios: bool = False) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Float(allow_none=True) if ratios else ma.fields.Integer(allow_none=True),
+        dump_only=True,
+        metadata={"description": description},
+    )
 
 
 class BaremetalSchema(ma.Schema):
@@ -48,6 +57,47 @@ class BaremetalSchema(ma.Schema):
         metadata={"description": "domains libvirt lists that match no VM: {name, uuid, state}"},
     )
     domains_checked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    capacity_source = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "where capacity came from: inventory (virtflow_capacity_* vars), "
+            "discovered (discovered x ratio - reserved), mixed, or none"
+        },
+    )
+    capacity = _resources("placeable {vcpus, ram_mb, disk_gb}: the capacity_* fields")
+    declared = _resources("the inventory's virtflow_capacity_* vars; null: not set")
+    allocated = _resources("what the host's VMs that are not deleted take")
+    free = _resources("capacity - allocated (negative when the capacity shrank below it)")
+    vm_count = ma.fields.Integer(dump_only=True, metadata={"description": "VMs not deleted"})
+    allocation_ratios = _resources(
+        "{cpu, ram, disk}: the settings with this host's host_vars overrides", ratios=True
+    )
+    reserved = _resources("{vcpus, ram_mb, disk_gb} kept for the host itself")
+    overrides = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Float(),
+        dump_only=True,
+        metadata={"description": "the host_vars virtflow_<ratio or reserved> overrides"},
+    )
+    discovered = ma.fields.Dict(
+        keys=ma.fields.String(),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "what host_prepare.yml found: cpus, memory_mb, image_dir_free_gb, "
+            "libvirt_version, qemu_version, virt_type; null: never prepared"
+        },
+    )
+    discovered_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+def _shown(found: list[Baremetal]) -> list[dict[str, Any]]:
+    """Hosts with their usage (one GROUP BY for all of them) and effective ratios."""
+    return hosts.describe_all(db(), found, settings().capacity_policy)
+
+
+def _one(host: Baremetal) -> dict[str, Any]:
+    return ok(_shown([host])[0])
 
 
 class MaintenanceSchema(ma.Schema):
@@ -61,7 +111,9 @@ class BaremetalHosts(MethodView):
     def get(self, page: dict[str, int]) -> dict[str, Any]:
         """List baremetal hosts with their state (admins only)"""
         hosts.require_admin(user())
-        return paginate(db(), select(Baremetal).order_by(Baremetal.name), **page)
+        page_of = paginate(db(), select(Baremetal).order_by(Baremetal.name), **page)
+        page_of["data"] = _shown(list(page_of["data"]))
+        return page_of
 
 
 @blp.route("/sync/")
@@ -74,7 +126,7 @@ class BaremetalSync(MethodView):
         note("baremetal")
         inventory_watcher().refresh(db(), force=True)
         commit()
-        return ok(list(db().scalars(select(Baremetal).order_by(Baremetal.name))))
+        return ok(_shown(list(db().scalars(select(Baremetal).order_by(Baremetal.name)))))
 
 
 @blp.route("/<uuid:host_id>/")
@@ -86,7 +138,7 @@ class BaremetalById(MethodView):
         host = db().get(Baremetal, host_id)
         if host is None:
             raise NotFound()
-        return ok(host)
+        return _one(host)
 
 
 @blp.route("/<uuid:host_id>/prepare/")
@@ -123,7 +175,7 @@ class BaremetalMaintenance(MethodView):
         hosts.set_maintenance(session, host, args["enabled"])
         note("baremetal", host_id, before={"state": before}, after={"state": host.state})
         commit()
-        return ok(host)
+        return _one(host)
 
 
 class DedicateSchema(ma.Schema):
@@ -153,4 +205,4 @@ class BaremetalDedicate(MethodView):
             after={"dedicated_tenant_id": after},
         )
         commit()
-        return ok(host)
+        return _one(host)
