@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from api.models import Baremetal, VMStatus
@@ -60,3 +62,28 @@ def test_baremetal_shows_discovery_ratios_and_overrides(
     assert data["overrides"] == {"cpu_allocation_ratio": 8.0}
     for key in ("state", "state_reason", "domains_checked_at", "discovered_at"):
         assert key in data
+
+
+def test_baremetal_list_reads_every_hosts_usage_in_one_query(
+    client: FlaskClient,
+    db: Session,
+    connection: Connection,
+    make: Factory,
+    admin_headers: Headers,
+) -> None:
+    tenant = make.tenant()
+    for name in ("bm-a", "bm-b"):
+        add_vm(db, tenant, _host(db, name), VMStatus.RUNNING, f"on-{name}")
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        resp = client.get("/api/v1/baremetal/", headers=admin_headers)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert resp.status_code == 200
+    assert [h["vm_count"] for h in resp.get_json()["data"]] == [1, 1]
+    assert len([s for s in statements if "FROM vm" in s]) == 1
