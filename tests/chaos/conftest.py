@@ -27,6 +27,8 @@ CHAOS_ENV = {
     "VIRTFLOW_JOB_LEASE": str(LEASE_SECONDS),
     "VIRTFLOW_SWEEP_INTERVAL": str(SWEEP_SECONDS),
     "VIRTFLOW_QUEUED_GRACE": "3",
+    # One health check (host.domains) per host at the start, not one a minute during a test.
+    "VIRTFLOW_DOMAIN_CHECK_INTERVAL": "3600",
 }
 
 SLOW_CREATE = """---

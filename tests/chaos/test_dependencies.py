@@ -13,9 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 
-from tests.chaos.conftest import StackFactory, roomy_localhost
+from tests.chaos.conftest import StackFactory
 from tests.conftest import ADMIN_URL
 from tests.helpers.flows import create_tenant, create_vm, delete_vm, get, wait_status
 from tests.helpers.leftovers import assert_none_left
@@ -84,14 +84,15 @@ def test_redis_restart_without_persistence_loses_nothing(
         access = {"Authorization": f"Bearer {tokens['access_token']}"}
         refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
         assert stack.call("POST", "/api/v1/auth/logout/", headers=access).status_code == 200
-        # Hold the worker so the next job waits in Redis, then lose Redis with it inside. A
-        # worker blocked in its dequeue sees the suspension only after its next job: feed it one
-        # (a job id with no row, which it skips).
+        # Hold the worker so the next job waits in Redis, then lose Redis with it inside. RQ
+        # checks the suspension between jobs: a worker blocked in its dequeue sees it after the
+        # next job, so feed it one (a job id with no row, which it skips) and wait until the
+        # worker says it is suspended.
         redis = Redis.from_url(redis_server.url)
         redis.set("rq:suspended", 1)
         queue = Queue(stack.env["VIRTFLOW_QUEUE"], connection=redis)
-        nudge = queue.enqueue_call("jobs.vms.provision", kwargs={"job_id": str(uuid.uuid4())})
-        wait_for("the nudge job done", lambda: nudge.get_status() == "finished", 30)
+        queue.enqueue_call("jobs.vms.provision", kwargs={"job_id": str(uuid.uuid4())})
+        wait_for("the worker suspended", lambda: _suspended(queue), 60)
         vm = create_vm(stack, tenant, "lost-in-redis")
         time.sleep(1)  # the suspended worker polls every second; give it one to misbehave
         assert get(stack, f"/api/v1/job/{vm['job_id']}/")["status"] == "queued"
@@ -110,6 +111,10 @@ def test_redis_restart_without_persistence_loses_nothing(
         assert stack.procs["worker"].poll() is None and stack.procs["worker"].pid == worker_pid
         delete_vm(stack, vm["id"])
         assert_none_left(stack.runs_dir)
+
+
+def _suspended(queue: Queue) -> bool:
+    return any(w.get_state() == "suspended" for w in Worker.all(queue=queue))
 
 
 def _terminate_backends(db_name: str) -> int:
@@ -166,15 +171,16 @@ def test_postgres_backends_terminated_under_traffic_never_500(chaos_stack: Stack
         assert statuses[200] + statuses[201] > 0, statuses
 
 
-def dead_libvirt(inventory: Path) -> None:
-    """The host's libvirt daemon is unreachable: its socket does not exist."""
-    roomy_localhost(inventory)
+def kill_libvirt(inventory: Path) -> None:
+    """The host's libvirt daemon becomes unreachable: its socket does not exist (an edit of the
+    stack's inventory after the host was prepared; every playbook run reads it afresh)."""
     with (inventory / "host_vars" / "localhost.yml").open("a") as fh:
         fh.write("libvirt_uri: qemu+unix:///system?socket=/nonexistent/libvirt-sock\n")
 
 
 def test_libvirt_unreachable_explanation_names_the_cause(chaos_stack: StackFactory) -> None:
-    with chaos_stack(edit_inventory=dead_libvirt) as stack:
+    with chaos_stack() as stack:
+        kill_libvirt(Path(stack.env["VIRTFLOW_INVENTORY"]))
         vm = create_vm(stack, create_tenant(stack), "nolibvirt")
         job = wait_status(stack, f"/api/v1/job/{vm['job_id']}/", {"failed", "error"}, 120)
         assert job["status"] == "failed"

@@ -24,7 +24,7 @@ def _slow_create(stack: Stack) -> dict[str, Any]:
     """A create held in its test pause; returns the VM once its playbook process runs."""
     vm = create_vm(stack, create_tenant(stack), "slow")
     wait_status(stack, f"/api/v1/job/{vm['job_id']}/", {"running"}, 60)
-    wait_for("the playbook running", lambda: job_processes(stack.runs_dir), 60)
+    wait_for("its playbook running", lambda: job_processes(stack.runs_dir, vm["job_id"]), 60)
     return vm
 
 
@@ -75,7 +75,8 @@ def test_work_horse_killed_job_ends_error_at_once(chaos_stack: StackFactory) -> 
 def test_sigterm_finishes_the_current_job_then_stops(chaos_stack: StackFactory) -> None:
     with chaos_stack() as stack:
         vm = create_vm(stack, create_tenant(stack), "warm")
-        wait_for("the playbook running", lambda: job_processes(stack.runs_dir), 60)
+        # Its own playbook: the worker may first run the sweep's health check of the host.
+        wait_for("its playbook running", lambda: job_processes(stack.runs_dir, vm["job_id"]), 60)
         stack.procs["worker"].send_signal(signal.SIGTERM)
         assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 120)
         assert stack.procs["worker"].wait(timeout=30) == 0

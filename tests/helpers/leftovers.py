@@ -20,9 +20,11 @@ def _live(pid_dir: Path) -> bool:
     return state not in ("Z", "X")
 
 
-def job_processes(runs_dir: Path) -> dict[int, str]:
-    """pid -> command line of every live process started for a job of the stack at runs_dir."""
+def job_processes(runs_dir: Path, job_id: str | None = None) -> dict[int, str]:
+    """pid -> command line of every live process started for a job of the stack at runs_dir
+    (of that one job, when job_id is given)."""
     marker = f"VIRTFLOW_RUNS_DIR={runs_dir}".encode()
+    of_job = f"VIRTFLOW_JOB_ID={job_id}".encode() if job_id else None
     found = {}
     for pid_dir in PROC.iterdir():
         if not pid_dir.name.isdigit():
@@ -32,7 +34,7 @@ def job_processes(runs_dir: Path) -> dict[int, str]:
             cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if marker in environ and _live(pid_dir):
+        if marker in environ and (of_job is None or of_job in environ) and _live(pid_dir):
             found[int(pid_dir.name)] = cmdline.decode(errors="replace")[:200]
     return found
 
