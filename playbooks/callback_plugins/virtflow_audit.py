@@ -139,4 +139,5 @@ class CallbackModule(CallbackBase):
         with session_factory(settings.database_url, settings.db_timeouts)() as session:
             job = record_run(session, run)
             session.commit()
-        self._display.display(f"VirtFlow audit: recorded as ops.run job {job.id}")
+        # stderr: stdout may be another callback's machine-readable output (ansible.posix.json).
+        self._display.display(f"VirtFlow audit: recorded as ops.run job {job.id}", stderr=True)

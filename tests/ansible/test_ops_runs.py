@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ADMIN_URL
+from tests.conftest import ADMIN_URL, drop_database, migrate, recreate_database
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(REPO / ".venv" / "bin" / "ansible-playbook")
@@ -30,7 +30,10 @@ def hand_run(
 ) -> subprocess.CompletedProcess[str]:
     """vm_delete.yml for a guest that does not exist (a no-op), run by hand from the repo root."""
     guests = {
-        "virtflow_guests": [{"name": f"vf-opsrun-{uuid.uuid4().hex[:8]}"}],
+        # vf-* guests are deleted only by UUID (roles/libvirt_guest/tasks/validate.yml).
+        "virtflow_guests": [
+            {"name": f"vf-opsrun-{uuid.uuid4().hex[:8]}", "uuid": str(uuid.uuid4())}
+        ],
         "api_token": "s3cret",
     }
     cmd = [
@@ -50,31 +53,27 @@ def hand_run(
     )
 
 
-@pytest.fixture
-def recorded(database_url: str) -> Iterator[list[str]]:
-    """Job ids a test's runs recorded in the (committed) test database, removed afterwards."""
-    ids: list[str] = []
-    yield ids
-    with psycopg.connect(_psql_url(database_url), autocommit=True) as conn:
-        for job_id in ids:
-            conn.execute("DELETE FROM job_event WHERE job_id = %s", (job_id,))
-            conn.execute("DELETE FROM job WHERE id = %s", (job_id,))
+@pytest.fixture(scope="module")
+def ops_db() -> Iterator[str]:
+    """A database of its own: hand runs commit there, and audit rows cannot be deleted."""
+    name = f"virtflow_ops_{uuid.uuid4().hex[:8]}"
+    url = recreate_database(name)
+    migrate(url)
+    yield url
+    drop_database(name)
 
 
 def _job_id(proc: subprocess.CompletedProcess[str]) -> str:
-    found = re.search(r"recorded as ops.run job ([0-9a-f-]{36})", proc.stdout)
+    found = re.search(r"recorded as ops.run job ([0-9a-f-]{36})", proc.stderr)
     assert found, f"rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return found.group(1)
 
 
-def test_ops_run_by_hand_is_an_audited_job_with_events(
-    database_url: str, recorded: list[str]
-) -> None:
-    proc = hand_run(database_url)
+def test_ops_run_by_hand_is_an_audited_job_with_events(ops_db: str) -> None:
+    proc = hand_run(ops_db)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     job_id = _job_id(proc)
-    recorded.append(job_id)
-    with psycopg.connect(_psql_url(database_url)) as conn:
+    with psycopg.connect(_psql_url(ops_db)) as conn:
         job = conn.execute(
             'SELECT kind, status, playbook, "limit", extravars, tenant_id FROM job WHERE id = %s',
             (job_id,),
@@ -114,10 +113,10 @@ def test_ops_run_by_hand_is_an_audited_job_with_events(
     assert details["stats"]["localhost"]["failures"] == 0
 
 
-def test_ops_run_of_the_api_runner_is_not_recorded_twice(database_url: str) -> None:
-    proc = hand_run(database_url, env={"VIRTFLOW_JOB_ID": str(uuid.uuid4())})
+def test_ops_run_of_the_api_runner_is_not_recorded_twice(ops_db: str) -> None:
+    proc = hand_run(ops_db, env={"VIRTFLOW_JOB_ID": str(uuid.uuid4())})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "recorded as ops.run" not in proc.stdout
+    assert "recorded as ops.run" not in proc.stdout + proc.stderr
     assert "VirtFlow audit" not in proc.stdout + proc.stderr
 
 
