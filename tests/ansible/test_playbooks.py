@@ -157,7 +157,7 @@ def test_playbook_syntax_check_passes(playbook: str) -> None:
     assert proc.returncode == 0, output(proc)
 
 
-def test_playbooks_are_the_five_operations() -> None:
+def test_playbooks_are_the_six_operations() -> None:
     assert PLAYBOOKS == [
         "host_prepare.yml",
         "vm_create.yml",
@@ -166,6 +166,7 @@ def test_playbooks_are_the_five_operations() -> None:
         "vm_stop.yml",
     ]
 
+        "host_domains.yml",
 
 @pytest.mark.e2e
 @needs_root
