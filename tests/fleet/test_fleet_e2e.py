@@ -98,6 +98,37 @@ def test_fleet_vms_spread_over_hosts_each_on_its_own_libvirt(
         assert not list(Path(host.image_dir).glob("vf-spread-*"))
 
 
+def test_fleet_dedicated_host_takes_only_its_tenants_vms(
+    fleet_stack: Stack, fleet: list[Host]
+) -> None:
+    stack = fleet_stack
+    hosts = _active_fleet(stack, fleet)
+    first, second, far = (h.name for h in fleet)
+    owner, other = create_tenant(stack), create_tenant(stack)
+    r = stack.call(
+        "POST", f"/api/v1/baremetal/{hosts[far]['id']}/dedicate/", json={"tenant_id": owner}
+    )
+    assert r.status_code == 200, r.text
+    for name in (first, second):
+        _maintenance(stack, hosts[name], True)
+    try:
+        body = {"name": "not-yours", "vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": other}
+        refused = stack.call("POST", "/api/v1/vm/", json=body)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "NO_CAPACITY"
+        vm = create_vm(stack, owner, "dedicated")
+        running = wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 240)
+        assert running["baremetal"] == far
+        assert running["domain_name"] in domains(fleet[2])
+    finally:
+        for name in (first, second):
+            _maintenance(stack, hosts[name], False)
+        stack.call(
+            "POST", f"/api/v1/baremetal/{hosts[far]['id']}/dedicate/", json={"tenant_id": None}
+        )
+    assert stack.call("DELETE", f"/api/v1/vm/{vm['id']}/").status_code == 202
+    assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"deleted"}, 240)
+
+
 @contextmanager
 def link_down(host: Host) -> Iterator[None]:
     """The host's only link goes down (its sshd and libvirt keep running); up again after."""
