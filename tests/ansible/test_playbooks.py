@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import uuid
@@ -123,6 +124,11 @@ def disk_path(name: str) -> Path:
     return IMAGE_DIR / f"{name}.qcow2"
 
 
+def guest_uuid(name: str) -> str:
+    """A UUID derived from the guest name: vf-* guests are stopped, started and deleted by UUID."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"virtflow-test:{name}"))
+
+
 def remove_guest(name: str) -> None:
     """Best-effort cleanup that does not rely on the playbooks under test."""
     virsh("destroy", name)
@@ -144,7 +150,8 @@ def running_guest() -> Iterator[str]:
     """One running guest shared by the refusal tests (which must leave it running)."""
     name = f"vf-t-{secrets.token_hex(4)}"
     try:
-        proc = run_playbook("vm_create.yml", "-l", HOST, guests=[{"name": name, **TINY}])
+        spec = {"name": name, "uuid": guest_uuid(name), **TINY}
+        proc = run_playbook("vm_create.yml", "-l", HOST, guests=[spec])
         assert proc.returncode == 0, output(proc)
         yield name
     finally:
@@ -159,6 +166,7 @@ def test_playbook_syntax_check_passes(playbook: str) -> None:
 
 def test_playbooks_are_the_six_operations() -> None:
     assert PLAYBOOKS == [
+        "host_domains.yml",
         "host_prepare.yml",
         "vm_create.yml",
         "vm_delete.yml",
@@ -166,7 +174,6 @@ def test_playbooks_are_the_six_operations() -> None:
         "vm_stop.yml",
     ]
 
-        "host_domains.yml",
 
 @pytest.mark.e2e
 @needs_root
@@ -207,7 +214,11 @@ def test_vm_create_is_idempotent_and_vm_delete_removes_everything(guest_name: st
     assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", again.stdout, re.MULTILINE), output(again)
 
     deleted = run_playbook(
-        "vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}], json_output=True
+        "vm_delete.yml",
+        "-l",
+        HOST,
+        guests=[{"name": guest_name, "uuid": reported["uuid"]}],
+        json_output=True,
     )
     assert global_stats(deleted) == {
         "virtflow_guests": {guest_name: {"state": "absent", "host": HOST}}
@@ -293,7 +304,8 @@ def test_vm_create_requires_a_limit(guest_name: str) -> None:
 @pytest.mark.e2e
 @needs_root
 def test_vm_delete_of_a_missing_guest_changes_nothing(guest_name: str) -> None:
-    proc = run_playbook("vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}])
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    proc = run_playbook("vm_delete.yml", "-l", HOST, guests=[spec])
     assert proc.returncode == 0, output(proc)
     assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", proc.stdout, re.MULTILINE), output(proc)
 
@@ -328,9 +340,8 @@ def test_vm_stop_and_vm_start_keep_the_guest(guest_name: str) -> None:
     assert changed_nothing(again), output(again)
     assert domstate(guest_name) == "shut off"
 
-    started = run_playbook(
-        "vm_start.yml", "-l", HOST, guests=[{"name": guest_name}], json_output=True
-    )
+    by_uuid = {"name": guest_name, "uuid": vm_uuid}
+    started = run_playbook("vm_start.yml", "-l", HOST, guests=[by_uuid], json_output=True)
     assert global_stats(started) == {
         "virtflow_guests": {guest_name: {"state": "running", "uuid": vm_uuid, "host": HOST}}
     }
@@ -339,11 +350,11 @@ def test_vm_stop_and_vm_start_keep_the_guest(guest_name: str) -> None:
     assert dominfo(guest_name)["UUID"] == vm_uuid
     assert inactive_xml(guest_name) == definition
 
-    running = run_playbook("vm_start.yml", "-l", HOST, guests=[{"name": guest_name}])
+    running = run_playbook("vm_start.yml", "-l", HOST, guests=[by_uuid])
     assert running.returncode == 0, output(running)
     assert changed_nothing(running), output(running)
 
-    deleted = run_playbook("vm_delete.yml", "-l", HOST, guests=[{"name": guest_name}])
+    deleted = run_playbook("vm_delete.yml", "-l", HOST, guests=[by_uuid])
     assert deleted.returncode == 0, output(deleted)
     assert guest_name not in domains()
     assert not disk_path(guest_name).exists()
@@ -352,17 +363,13 @@ def test_vm_stop_and_vm_start_keep_the_guest(guest_name: str) -> None:
 @pytest.mark.e2e
 @needs_root
 def test_vm_stop_falls_back_to_force_when_the_guest_ignores_acpi(guest_name: str) -> None:
-    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{"name": guest_name, **TINY}])
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{**spec, **TINY}])
     assert created.returncode == 0, output(created)
 
     # The blank test disk boots no OS, so nothing answers the ACPI request.
     proc = run_playbook(
-        "vm_stop.yml",
-        "-l",
-        HOST,
-        "-e",
-        "libvirt_guest_stop_timeout=2",
-        guests=[{"name": guest_name}],
+        "vm_stop.yml", "-l", HOST, "-e", "libvirt_guest_stop_timeout=2", guests=[spec]
     )
     assert proc.returncode == 0, output(proc)
     asked = task_output(proc, "Ask the guests to shut down (ACPI)")
@@ -378,7 +385,8 @@ def test_vm_stop_falls_back_to_force_when_the_guest_ignores_acpi(guest_name: str
 @needs_root
 @pytest.mark.parametrize("playbook", ["vm_stop.yml", "vm_start.yml"])
 def test_power_operations_on_a_missing_guest_fail_clearly(guest_name: str, playbook: str) -> None:
-    proc = run_playbook(playbook, "-l", HOST, guests=[{"name": guest_name}])
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    proc = run_playbook(playbook, "-l", HOST, guests=[spec])
     assert proc.returncode != 0, output(proc)
     verb = "stop" if playbook == "vm_stop.yml" else "start"
     message = f"Domain {guest_name} is not defined on {HOST}: cannot {verb} it."
@@ -407,10 +415,11 @@ def test_power_operations_refuse_an_invalid_spec_before_any_change(
     running_guest: str, playbook: str, bad: dict[str, Any]
 ) -> None:
     # The valid spec comes first: vm_stop would force it off if it were not refused.
+    by_uuid = {"name": running_guest, "uuid": guest_uuid(running_guest)}
     good = {
-        "vm_stop.yml": {"name": running_guest, "force": True},
-        "vm_start.yml": {"name": running_guest},
-        "vm_create.yml": {"name": running_guest, **TINY},
+        "vm_stop.yml": {**by_uuid, "force": True},
+        "vm_start.yml": by_uuid,
+        "vm_create.yml": {**by_uuid, **TINY},
     }[playbook]
     invalid = {"name": f"{running_guest}-bad", **bad}
     before_domains, before_images = domains(), images()
@@ -447,3 +456,146 @@ def test_vm_playbooks_refuse_a_limit_matching_several_hosts(
     assert "Run on exactly one host" in proc.stdout, output(proc)
     assert "TASK [libvirt_guest" not in proc.stdout, output(proc)
     assert recap(proc, "other-host")["unreachable"] == 0, output(proc)
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_keeps_its_operation_under_a_state_override(guest_name: str) -> None:
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name), **TINY}
+    proc = run_playbook(
+        "vm_create.yml", "-l", HOST, "-e", "libvirt_guest_state=absent", guests=[spec]
+    )
+    assert proc.returncode == 0, output(proc)
+    assert domstate(guest_name) == "running"
+    assert disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_delete_keeps_its_operation_under_a_state_override(guest_name: str) -> None:
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{**spec, **TINY}])
+    assert created.returncode == 0, output(created)
+    proc = run_playbook(
+        "vm_delete.yml", "-l", HOST, "-e", "libvirt_guest_state=running", guests=[spec]
+    )
+    assert proc.returncode == 0, output(proc)
+    assert guest_name not in domains()
+    assert not disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+@pytest.mark.parametrize(
+    ("playbook", "verb", "extra"),
+    [
+        ("vm_stop.yml", "stop", {"force": True}),
+        ("vm_start.yml", "start", {}),
+        ("vm_delete.yml", "delete", {}),
+    ],
+    ids=["vm_stop.yml", "vm_start.yml", "vm_delete.yml"],
+)
+def test_vm_operations_refuse_a_vf_guest_without_its_uuid(
+    running_guest: str, playbook: str, verb: str, extra: dict[str, Any]
+) -> None:
+    before_domains, before_images = domains(), images()
+    proc = run_playbook(playbook, "-l", HOST, guests=[{"name": running_guest, **extra}])
+    assert proc.returncode != 0, output(proc)
+    message = f'Guest {running_guest} is a VirtFlow guest (vf-*): {verb} it only with its "uuid"'
+    assert message in " ".join(proc.stdout.split()), output(proc)
+    assert domstate(running_guest) == "running"
+    assert (domains(), images()) == (before_domains, before_images)
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_operations_accept_a_hand_guest_without_uuid() -> None:
+    # Not vf-*: a guest made by hand, outside the API, is still reachable by name alone.
+    name = f"hand-t-{secrets.token_hex(4)}"
+    spec = {"name": name}
+    try:
+        created = run_playbook("vm_create.yml", "-l", HOST, guests=[{**spec, **TINY}])
+        assert created.returncode == 0, output(created)
+        stopped = run_playbook("vm_stop.yml", "-l", HOST, guests=[{**spec, "force": True}])
+        assert stopped.returncode == 0, output(stopped)
+        assert domstate(name) == "shut off"
+        started = run_playbook("vm_start.yml", "-l", HOST, guests=[spec])
+        assert started.returncode == 0, output(started)
+        assert domstate(name) == "running"
+        deleted = run_playbook("vm_delete.yml", "-l", HOST, guests=[spec])
+        assert deleted.returncode == 0, output(deleted)
+        assert name not in domains()
+        assert not disk_path(name).exists()
+    finally:
+        remove_guest(name)
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_check_mode_predicts_a_create_and_creates_nothing(guest_name: str) -> None:
+    before_domains, before_images = domains(), images()
+    proc = run_playbook(
+        "vm_create.yml", "--check", "-l", HOST, guests=[{"name": guest_name, **TINY}]
+    )
+    assert proc.returncode == 0, output(proc)
+    assert recap(proc)["changed"] == 1, output(proc)
+    assert (domains(), images()) == (before_domains, before_images)
+    assert not disk_path(guest_name).exists()
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_check_mode_predicts_no_change_for_a_running_guest(running_guest: str) -> None:
+    spec = {"name": running_guest, "uuid": guest_uuid(running_guest), **TINY}
+    proc = run_playbook("vm_create.yml", "--check", "-l", HOST, guests=[spec])
+    assert proc.returncode == 0, output(proc)
+    assert recap(proc)["changed"] == 0, output(proc)
+    assert domstate(running_guest) == "running"
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_refuses_disks_larger_than_the_free_space(guest_name: str) -> None:
+    huge = 65536  # GiB, the largest size validation accepts
+    if shutil.disk_usage(IMAGE_DIR).free >= huge * 1024**3:
+        pytest.skip(f"{IMAGE_DIR} has {huge} GiB free")
+    before_domains, before_images = domains(), images()
+    proc = run_playbook(
+        "vm_create.yml", "-l", HOST, guests=[{"name": guest_name, **TINY, "disk_gb": huge}]
+    )
+    assert proc.returncode != 0, output(proc)
+    text = " ".join(proc.stdout.split())
+    assert f"Not enough space in {IMAGE_DIR} on {HOST}: the new disks ({guest_name}) need" in text
+    assert f"({huge} GiB, their full virtual size)" in text, output(proc)
+    assert (domains(), images()) == (before_domains, before_images)
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_create_rolls_back_a_run_that_fails_part_way(guest_name: str) -> None:
+    # The second new guest reuses the UUID of an existing domain: libvirt refuses to define it
+    # after the first one was created and defined.
+    existing = {"name": guest_name, "uuid": guest_uuid(guest_name), **TINY}
+    made = run_playbook("vm_create.yml", "-l", HOST, guests=[existing])
+    assert made.returncode == 0, output(made)
+    first = {"name": f"{guest_name}-a", **TINY}
+    second = {"name": f"{guest_name}-b", "uuid": existing["uuid"], **TINY}
+    try:
+        proc = run_playbook("vm_create.yml", "-l", HOST, guests=[first, second])
+        assert proc.returncode != 0, output(proc)
+        assert re.search(rf"^{HOST}\s*:.*\brescued=1\b", proc.stdout, re.MULTILINE), output(proc)
+        text = " ".join(proc.stdout.split())
+        assert "Define the guest domains failed:" in text, output(proc)
+        # libvirt's own reason, e.g. "domain '<existing>' is already defined with uuid <uuid>".
+        assert f"already defined with uuid {existing['uuid']}" in text, output(proc)
+        assert "Rolled back what this run created" in text, output(proc)
+        for name in (first["name"], second["name"]):
+            assert name not in domains()
+            assert not disk_path(name).exists()
+        # The guest that was there before is untouched.
+        assert domstate(guest_name) == "running"
+        assert dominfo(guest_name)["UUID"] == existing["uuid"]
+        assert disk_path(guest_name).exists()
+    finally:
+        remove_guest(str(first["name"]))
+        remove_guest(str(second["name"]))
