@@ -129,17 +129,17 @@ def test_vm_playbooks_manage_a_guest_on_one_fleet_host_only(
     disk = first.image_dir / f"{guest_name}.qcow2"
     assert disk.stat().st_uid == first.image_dir.stat().st_uid == tool.uid_of(first)
 
-    stopped = run_playbook(
-        "vm_stop.yml", *limit, guests=[{"name": guest_name, "force": True}], stats=True
-    )
+    # vf-* guests are stopped, started and deleted only by UUID.
+    by_uuid = {"name": guest_name, "uuid": reported["uuid"]}
+    stopped = run_playbook("vm_stop.yml", *limit, guests=[{**by_uuid, "force": True}], stats=True)
     assert guest_stats(stopped) == {guest_name: {"state": "stopped", "host": first.name}}
     assert domstate(first, guest_name) == "shut off"
 
-    started = run_playbook("vm_start.yml", *limit, guests=[{"name": guest_name}], stats=True)
+    started = run_playbook("vm_start.yml", *limit, guests=[by_uuid], stats=True)
     assert guest_stats(started)[guest_name] == reported
     assert domstate(first, guest_name) == "running"
 
-    deleted = run_playbook("vm_delete.yml", *limit, guests=[{"name": guest_name}], stats=True)
+    deleted = run_playbook("vm_delete.yml", *limit, guests=[by_uuid], stats=True)
     assert guest_stats(deleted) == {guest_name: {"state": "absent", "host": first.name}}
     assert all(guest_name not in domains(host) for host in fleet)
     assert not disk.exists()
