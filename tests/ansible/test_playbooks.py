@@ -180,10 +180,19 @@ def test_playbooks_are_the_six_operations() -> None:
 def test_host_prepare_is_idempotent() -> None:
     first = run_playbook("host_prepare.yml", "-l", HOST, timeout=1800)
     assert first.returncode == 0, output(first)
-    second = run_playbook("host_prepare.yml", "-l", HOST)
-    assert second.returncode == 0, output(second)
-    assert recap(second)["failed"] == 0
-    assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", second.stdout, re.MULTILINE), output(second)
+    second = run_playbook("host_prepare.yml", "-l", HOST, json_output=True)
+    found = global_stats(second)["virtflow_host"]
+    counters = json.loads(second.stdout)["stats"][HOST]
+    assert (counters["failures"], counters["changed"]) == (0, 0), output(second)
+    # What the host.prepare job stores as the host's discovered resources.
+    assert found["host"] == HOST
+    node = dict(line.split(":", 1) for line in virsh("nodeinfo").stdout.splitlines() if ":" in line)
+    assert found["cpus"] == int(node["CPU(s)"]) > 0
+    assert found["memory_mb"] == int(node["Memory size"].split()[0]) // 1024 > 0
+    assert isinstance(found["image_dir_free_gb"], int) and found["image_dir_free_gb"] > 0
+    assert re.fullmatch(r"\d+\.\d+\.\d+", found["libvirt_version"]), found
+    assert re.fullmatch(r"\d+\.\d+\.\d+", found["qemu_version"]), found
+    assert found["virt_type"] == ("kvm" if Path("/dev/kvm").exists() else "tcg")
 
 
 @pytest.mark.e2e
