@@ -88,8 +88,10 @@ def test_user_create_refused_for_non_admins(
     assert_error(create(client, make.headers(member), username="dave"), 403, "PERMISSION_DENIED")
     assert_error(create(client, {}, username="dave"), 401, "AUTH_REQUIRED")
     assert user_count(db) == before
-    row = db.scalars(select(AuditLog).where(AuditLog.action == "user.create")).first()
-    assert row is not None and (row.outcome, row.status_code) == ("denied", 403)
+    rows = db.scalars(
+        select(AuditLog).where(AuditLog.action == "user.create").order_by(AuditLog.id)
+    ).all()
+    assert [(r.outcome, r.status_code) for r in rows] == [("denied", 403), ("denied", 401)]
 
 
 def test_user_create_taken_username(client: FlaskClient, make: Factory, admin: User) -> None:
