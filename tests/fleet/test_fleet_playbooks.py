@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ def test_vm_playbooks_refuse_more_than_one_host(
 def test_dead_link_fails_the_run_fast_as_unreachable(fleet: list[Host]) -> None:
     host = fleet[2]
     limit = ("--limit", host.name)
-    nothing = [{"name": "vf-ft-missing"}]
+    nothing = [{"name": "vf-ft-missing", "uuid": str(uuid.uuid4())}]  # vf-*: by uuid only
     # Leaves ssh's ControlPersist master up: the next run reuses a connection that then goes dead.
     warm = run_playbook("vm_delete.yml", *limit, guests=nothing)
     assert warm.returncode == 0, output(warm)
