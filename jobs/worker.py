@@ -67,9 +67,11 @@ class VirtFlowWorker(Worker):
 def bury(job_id: str, reason: str) -> None:
     """End a job whose process died: record it, kill what it left, remove its run directory."""
     try:
-        base.record_crash(uuid.UUID(job_id), reason)
+        jid = uuid.UUID(job_id)
     except ValueError:
         return  # not a VirtFlow job id
+    try:
+        base.record_crash(jid, reason)
     except Exception:  # never let bookkeeping kill the worker; the sweep retries
         log.exception("could not record the end of job %s", job_id)
     reaper.reap_job(job_id, base.settings().runs_dir)
