@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.errors import NotFound
 from api.models import Baremetal, HostState
@@ -160,6 +162,21 @@ class BaremetalPrepare(MethodView):
         return ok(job)
 
 
+def _change(
+    host_id: uuid.UUID, field: str, apply: Callable[[Session, Baremetal], object]
+) -> dict[str, Any]:
+    """An admin's change of one host attribute, locked, audited with its before and after."""
+    hosts.require_admin(user())
+    session = db()
+    note("baremetal", host_id)
+    host = hosts.locked_host(session, host_id)
+    before = getattr(host, field)
+    apply(session, host)
+    note("baremetal", host_id, before={field: before}, after={field: getattr(host, field)})
+    commit()
+    return _one(host)
+
+
 @blp.route("/<uuid:host_id>/maintenance/")
 class BaremetalMaintenance(MethodView):
     @audited("baremetal.maintenance")
@@ -167,15 +184,7 @@ class BaremetalMaintenance(MethodView):
     @blp.response(200, envelope(BaremetalSchema))
     def post(self, args: dict[str, Any], host_id: uuid.UUID) -> dict[str, Any]:
         """Take the host out of placement, or give it back (existing VMs are still managed)"""
-        hosts.require_admin(user())
-        session = db()
-        note("baremetal", host_id)
-        host = hosts.locked_host(session, host_id)
-        before = host.state
-        hosts.set_maintenance(session, host, args["enabled"])
-        note("baremetal", host_id, before={"state": before}, after={"state": host.state})
-        commit()
-        return _one(host)
+        return _change(host_id, "state", lambda s, h: hosts.set_maintenance(s, h, args["enabled"]))
 
 
 class DedicateSchema(ma.Schema):
@@ -191,18 +200,6 @@ class BaremetalDedicate(MethodView):
     @blp.response(200, envelope(BaremetalSchema))
     def post(self, args: dict[str, Any], host_id: uuid.UUID) -> dict[str, Any]:
         """Dedicate the host to one tenant (only its VMs land there), or share it again"""
-        hosts.require_admin(user())
-        session = db()
-        note("baremetal", host_id)
-        host = hosts.locked_host(session, host_id)
-        before = host.dedicated_tenant_id
-        hosts.dedicate(session, host, args["tenant_id"])
-        after = host.dedicated_tenant_id
-        note(
-            "baremetal",
-            host_id,
-            before={"dedicated_tenant_id": before},
-            after={"dedicated_tenant_id": after},
+        return _change(
+            host_id, "dedicated_tenant_id", lambda s, h: hosts.dedicate(s, h, args["tenant_id"])
         )
-        commit()
-        return _one(host)
