@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from jobs import reaper
+from tests.helpers.stack import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
@@ -43,17 +47,19 @@ def run_playbook(
     guests: list[dict[str, Any]] | None = None,
     json_output: bool = False,
     timeout: int = 600,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run playbooks/<playbook> from the repo root the way ops do."""
+    """Run playbooks/<playbook> from the repo root the way ops do (env: extra variables)."""
     cmd = [_ansible_playbook(), f"playbooks/{playbook}", *args]
     if guests is not None:
         cmd += ["-e", json.dumps({"virtflow_guests": guests})]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    env.pop("ANSIBLE_FORCE_COLOR", None)
+    full = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    full.pop("ANSIBLE_FORCE_COLOR", None)
+    full.update(env or {})
     if json_output:
-        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+        full["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     return subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        cmd, cwd=REPO, env=full, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -193,6 +199,38 @@ def test_host_prepare_is_idempotent() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", found["libvirt_version"]), found
     assert re.fullmatch(r"\d+\.\d+\.\d+", found["qemu_version"]), found
     assert found["virt_type"] == ("kvm" if Path("/dev/kvm").exists() else "tcg")
+
+
+def root_daemon_pid(name: str) -> int | None:
+    proc = subprocess.run(
+        ["pgrep", "--exact", "--euid", "root", name], capture_output=True, text=True, check=False
+    )
+    pids = proc.stdout.split()
+    return int(pids[0]) if pids else None
+
+
+@pytest.mark.e2e
+@needs_root
+def test_host_prepare_starts_libvirtd_for_good_not_as_a_leftover_of_its_job(
+    tmp_path: Path,
+) -> None:
+    # Every process of a job is killed when the job ends (jobs/reaper.py). The libvirtd that
+    # host.prepare starts must not count as one, or the host is "prepared" with no libvirt.
+    # Running guests are QEMU processes of their own and outlive a libvirtd restart.
+    running = root_daemon_pid("libvirtd")
+    if running is not None:
+        os.kill(running, signal.SIGTERM)
+        wait_for("stopped", lambda: root_daemon_pid("libvirtd") is None, timeout=30)
+    job = str(uuid.uuid4())
+    tags = reaper.tags(tmp_path, job, None)
+    proc = run_playbook("host_prepare.yml", "-l", HOST, env=tags, timeout=1800)
+    assert proc.returncode == 0, output(proc)
+    assert reaper.kill_job(tmp_path, job) == 0  # the run left nothing of its own behind
+    started = root_daemon_pid("libvirtd")
+    assert started is not None and started != running
+    environ = Path(f"/proc/{started}/environ").read_bytes().split(b"\0")
+    assert not [item for item in environ if item.startswith(b"VIRTFLOW_")], environ
+    assert virsh("version").returncode == 0
 
 
 @pytest.mark.e2e
