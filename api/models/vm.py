@@ -41,6 +41,13 @@ class VM(Base):
             unique=True,
             postgresql_where=text("status <> 'deleted'"),
         ),
+        # Placement's anti-affinity filter: the hosts of a tenant's live VMs in one group.
+        Index(
+            "ix_vm_tenant_id_anti_affinity_group_live",
+            "tenant_id",
+            "anti_affinity_group",
+            postgresql_where=text("anti_affinity_group IS NOT NULL AND status <> 'deleted'"),
+        ),
     )
 
     id: Mapped[uuid_pk]
@@ -54,6 +61,10 @@ class VM(Base):
         Text, comment="why the VM is in `error` (first failed task, or why the job could not run)"
     )
     baremetal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("baremetal.id"), index=True)
+    anti_affinity_group: Mapped[str | None] = mapped_column(
+        String(48),
+        comment="the tenant's anti-affinity group: no two live VMs of it share a host",
+    )
     domain_name: Mapped[str] = mapped_column(
         String(63), comment="libvirt domain name: vf-<name>-<first 8 hex of id>"
     )

@@ -1,6 +1,7 @@
 """Choose the baremetal host for a new VM: filter hosts in one query, lock only the chosen one.
 
-The filter reads allocations with one GROUP BY and takes no locks; the scheduler
+The filter reads allocations with one GROUP BY and takes no locks (a host that already holds a
+VM of the request's anti-affinity group is filtered out too); the scheduler
 (api.services.scheduler: spread, pack, or an external service) orders what fits. The claim
 then locks the best candidate's row and checks it again, in a savepoint: a candidate that
 filled up meanwhile is released at once (rolling back to the savepoint drops its row lock)
@@ -15,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, false, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
@@ -28,6 +29,7 @@ class Request:
     vcpus: int
     ram_mb: int
     disk_gb: int
+    anti_affinity_group: str | None = None  # of the tenant placing: hosts it holds are out
 
 
 def _allocations() -> Subquery:
@@ -63,6 +65,7 @@ def _candidates(
         .outerjoin(used, used.c.host_id == Baremetal.id)
         .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
         .where(_open_to(tenant_id))
+        .where(~_holds_group(tenant_id, request.anti_affinity_group))
     ).all()
     hosts = [Candidate(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
     fitting = [
@@ -81,8 +84,27 @@ def _open_to(tenant_id: uuid.UUID | None) -> ColumnElement[bool]:
     return shared if tenant_id is None else shared | (Baremetal.dedicated_tenant_id == tenant_id)
 
 
+def _holds_group(tenant_id: uuid.UUID | None, group: str | None) -> ColumnElement[bool]:
+    """The host already holds a live VM of the tenant's anti-affinity group (never, without one)."""
+    if group is None or tenant_id is None:
+        return false()
+    return (
+        select(VM.id)
+        .where(
+            VM.baremetal_id == Baremetal.id,
+            VM.tenant_id == tenant_id,
+            VM.anti_affinity_group == group,
+            VM.status != VMStatus.DELETED,
+        )
+        .exists()
+    )
+
+
 def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.UUID | None) -> bool:
-    """Re-check one locked host against allocations committed up to now."""
+    """Re-check one locked host against allocations committed up to now.
+
+    Every placement on a host holds its row lock until it commits, so what the previous holder
+    added (capacity, a VM of the same anti-affinity group) is committed and seen here."""
     row = session.execute(
         select(
             func.coalesce(func.sum(VM.vcpus), 0),
@@ -90,8 +112,12 @@ def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.U
             func.coalesce(func.sum(VM.disk_gb), 0),
         ).where(VM.baremetal_id == host.id, VM.status != VMStatus.DELETED)
     ).one()
+    grouped = select(Baremetal.id).where(
+        Baremetal.id == host.id, _holds_group(tenant_id, request.anti_affinity_group)
+    )
     return bool(
-        host.in_inventory
+        session.scalar(grouped) is None
+        and host.in_inventory
         and host.state == HostState.ACTIVE
         and host.dedicated_tenant_id in (None, tenant_id)
         and row[0] + request.vcpus <= host.capacity_vcpus
@@ -134,7 +160,9 @@ def choose_host(
     Raises NoCapacity when no host fits. Concurrent callers never take the same last slot.
     """
     fitting, considered = _candidates(session, request, tenant_id)
-    ask = Ask(tenant_id, request.vcpus, request.ram_mb, request.disk_gb)
+    ask = Ask(
+        tenant_id, request.vcpus, request.ram_mb, request.disk_gb, request.anti_affinity_group
+    )
     ranked = [c.id for c in scheduler.rank(ask, fitting)] if fitting else []
     for host_id in ranked:  # first pass: hosts nobody else is placing on right now
         host = _claim(session, host_id, request, tenant_id, wait=False)

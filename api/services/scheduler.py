@@ -1,12 +1,13 @@
 """The Scheduler Service boundary: which of the hosts that can take a VM it should go to.
 
 Placement (api.services.placement) filters: only active in-inventory hosts with room for the
-request are candidates, so no scheduler can put a VM where it does not fit. A scheduler only
-orders the candidates; placement then claims them in that order (lock, re-check). Built in:
+request, open to its tenant and holding no VM of its anti-affinity group are candidates, so no
+scheduler can put a VM where it does not fit. A scheduler only orders the candidates; placement
+then claims them in that order (lock, re-check). Built in:
 `spread` (most free RAM first, the default) and `pack` (least free RAM first). Or an external
 scheduler at a URL (VIRTFLOW_SCHEDULER_URL), which receives
 
-    POST <url>  {"request": {"tenant_id", "vcpus", "ram_mb", "disk_gb"},
+    POST <url>  {"request": {"tenant_id", "vcpus", "ram_mb", "disk_gb", "anti_affinity_group"},
                  "hosts": [{"name", "free_vcpus", "free_ram_mb", "free_disk_gb"}, ...]}
 
 and answers 200 {"hosts": ["<name>", ...]}: its preference, a subset of the names sent (an
@@ -48,6 +49,7 @@ class Ask:
     vcpus: int
     ram_mb: int
     disk_gb: int
+    anti_affinity_group: str | None = None
 
 
 class Scheduler(Protocol):
@@ -105,6 +107,7 @@ def _payload(ask: Ask, candidates: list[Candidate]) -> dict[str, Any]:
             "vcpus": ask.vcpus,
             "ram_mb": ask.ram_mb,
             "disk_gb": ask.disk_gb,
+            "anti_affinity_group": ask.anti_affinity_group,
         },
         "hosts": [
             {

@@ -53,6 +53,7 @@ class VMRequest:
     vcpus: int
     ram_mb: int
     disk_gb: int
+    anti_affinity_group: str | None = None
 
     def amounts(self) -> quotas.Amounts:
         return quotas.Amounts(vcpus=self.vcpus, ram_mb=self.ram_mb, disk_gb=self.disk_gb, vms=1)
@@ -125,7 +126,7 @@ def create_vm(
     if session.scalar(taken) is not None:
         raise NameTaken(f"a VM named {req.name!r} exists in this tenant", {"field": "name"})
     quotas.admit(session, tenant.id, req.amounts(), quota_defaults)
-    sizes = placement.Request(req.vcpus, req.ram_mb, req.disk_gb)
+    sizes = placement.Request(req.vcpus, req.ram_mb, req.disk_gb, req.anti_affinity_group)
     host = placement.choose_host(session, sizes, chooser, tenant.id)
     vm_id = uuid.uuid4()
     vm = VM(
@@ -137,6 +138,7 @@ def create_vm(
         disk_gb=req.disk_gb,
         status=VMStatus.PENDING,
         baremetal_id=host.id,
+        anti_affinity_group=req.anti_affinity_group,
         domain_name=domain_name(req.name, vm_id),
         created_by_id=user.id,
     )
@@ -190,13 +192,34 @@ def get_vm(session: Session, user: User, vm_id: uuid.UUID, perm: Perm, *, lock: 
 
 def vms_query(
     user: User,
+    *,
     tenant_id: uuid.UUID | None = None,
     status: str | None = None,
     name: str | None = None,
+    anti_affinity_group: str | None = None,
+    baremetal: str | None = None,
+    host_state: str | None = None,
 ) -> Select[VM]:
-    """VMs the caller may see, newest first; filters narrow, never widen, that set."""
+    """VMs the caller may see, newest first; filters narrow, never widen, that set.
+
+    baremetal: the VMs on the host of that name. host_state: the VMs on hosts in that state
+    (`missing`: the VMs an admin must decide on)."""
     query = select(VM).where(objects_clause(user, Perm.VM_VIEW, VM.tenant_id, VM.id))
-    query = narrow(query, VM, tenant_id=tenant_id, status=status, name=name)
+    query = narrow(
+        query,
+        VM,
+        tenant_id=tenant_id,
+        status=status,
+        name=name,
+        anti_affinity_group=anti_affinity_group,
+    )
+    if baremetal is not None:
+        query = query.where(
+            VM.baremetal_id.in_(select(Baremetal.id).where(Baremetal.name == baremetal))
+        )
+    if host_state is not None:
+        hosts = select(Baremetal.id).where(Baremetal.state == host_state)
+        query = query.where(VM.baremetal_id.in_(hosts))
     return query.order_by(VM.created_at.desc(), VM.id)
 
 

@@ -380,6 +380,33 @@ def test_vm_placement_picks_most_free_ram(
     assert counts(db) == before
 
 
+def test_vm_create_anti_affinity_group_takes_a_host_per_vm(
+    client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
+) -> None:
+    first = create_vm(client, admin_headers, tenant_id, "web-1", anti_affinity_group="web")
+    assert (first["baremetal"], first["anti_affinity_group"]) == ("bm-b", "web")
+    # bm-b still has the most free RAM, but it holds a VM of the group already.
+    second = create_vm(client, admin_headers, tenant_id, "web-2", anti_affinity_group="web")
+    assert second["baremetal"] == "bm-a"
+    before = counts(db)
+    body = vm_body(tenant_id, "web-3", anti_affinity_group="web")
+    assert_error(client.post("/api/v1/vm/", json=body, headers=admin_headers), 409, "NO_CAPACITY")
+    assert counts(db) == before
+    assert create_vm(client, admin_headers, tenant_id, "loner")["anti_affinity_group"] is None
+
+
+@pytest.mark.parametrize("group", ["", "Web", "a" * 49, "web;rm", "../x", 12, ["web"]])
+def test_vm_create_rejects_bad_anti_affinity_group(
+    client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, db: Session, group: Any
+) -> None:
+    before = counts(db)
+    body = vm_body(tenant_id, "grouped", anti_affinity_group=group)
+    resp = client.post("/api/v1/vm/", json=body, headers=admin_headers)
+    fields = assert_error(resp, 422, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert list(fields["json"]) == ["anti_affinity_group"]
+    assert counts(db) == before
+
+
 def test_vm_placement_respects_vcpus_over_ram(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID
 ) -> None:
@@ -677,6 +704,30 @@ def test_vm_list_filters_by_status_and_name(
     assert ids("name=alpha&status=running") == []
     assert ids(f"tenant_id={tenant_id}&name=beta") == [b["id"]]
     assert sorted(ids("")) == sorted([a["id"], b["id"]])
+
+
+def test_vm_list_filters_by_anti_affinity_group_host_and_host_state(
+    client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
+) -> None:
+    other = create_vm(client, admin_headers, tenant_id, "other", ram_mb=4096)
+    web = create_vm(client, admin_headers, tenant_id, "web", anti_affinity_group="web")
+    assert (other["baremetal"], web["baremetal"]) == ("bm-b", "bm-a")
+    db.get_one(Baremetal, vm_row(db, web["id"]).baremetal_id).state = "missing"
+    db.flush()
+
+    def listed(query: str) -> list[dict[str, Any]]:
+        resp = client.get(f"/api/v1/vm/?{query}", headers=admin_headers)
+        assert resp.status_code == 200, resp.get_json()
+        return list(resp.get_json()["data"])
+
+    assert [v["id"] for v in listed("anti_affinity_group=web")] == [web["id"]]
+    flagged = listed("host_state=missing")
+    assert [(v["id"], v["host_state"]) for v in flagged] == [(web["id"], "missing")]
+    assert [v["id"] for v in listed("host_state=active")] == [other["id"]]
+    assert [v["id"] for v in listed("baremetal=bm-b")] == [other["id"]]
+    assert listed("baremetal=nowhere") == []
+    resp = client.get("/api/v1/vm/?host_state=gone", headers=admin_headers)
+    assert_error(resp, 422, "VALIDATION_ERROR")
 
 
 def test_vm_list_newest_first(

@@ -91,6 +91,34 @@ def test_placement_without_hosts_is_no_capacity(db: Session) -> None:
     assert exc.value.details == {"hosts_considered": 0}
 
 
+def test_placement_keeps_an_anti_affinity_group_on_different_hosts(
+    db: Session, make: Factory
+) -> None:
+    tenant, other = make.tenant(), make.tenant()
+    roomy = make.baremetal("roomy", capacity_ram_mb=65536)
+    second = make.baremetal("second", capacity_ram_mb=8192)
+    add_vm(db, tenant, roomy, anti_affinity_group="web")
+    web = Request(1, 64, 1, "web")
+    assert choose_host(db, web, tenant_id=tenant.id) == second  # though roomy has more room
+    add_vm(db, tenant, second, anti_affinity_group="web")
+    with pytest.raises(NoCapacity):
+        choose_host(db, web, tenant_id=tenant.id)
+    # Another group, no group, and another tenant's group of the same name are not kept apart.
+    assert choose_host(db, Request(1, 64, 1, "db"), tenant_id=tenant.id) == roomy
+    assert choose_host(db, Request(1, 64, 1), tenant_id=tenant.id) == roomy
+    assert choose_host(db, web, tenant_id=other.id) == roomy
+
+
+def test_placement_anti_affinity_ignores_deleted_vms(db: Session, make: Factory) -> None:
+    tenant = make.tenant()
+    host = make.baremetal("only")
+    add_vm(db, tenant, host, anti_affinity_group="web", status=VMStatus.DELETED)
+    assert choose_host(db, Request(1, 64, 1, "web"), tenant_id=tenant.id) == host
+    add_vm(db, tenant, host, anti_affinity_group="web", status=VMStatus.ERROR)
+    with pytest.raises(NoCapacity):
+        choose_host(db, Request(1, 64, 1, "web"), tenant_id=tenant.id)
+
+
 # --- locking, across real concurrent transactions ----------------------------------------------
 
 
@@ -240,3 +268,34 @@ def test_placement_parallel_creates_admit_exactly_the_room_there_is(
     for thread in threads:
         thread.join(30)
     assert sorted(outcomes) == ["no capacity"] * 7 + ["placed"] * 5
+
+
+def test_placement_parallel_creates_in_one_group_take_one_host_each(
+    engine: Engine, committed: Any
+) -> None:
+    tenant_id, hosts = committed([8, 8, 8])  # room for 24 VMs, but the group allows 3
+    outcomes: list[uuid.UUID | str] = []
+    start = threading.Barrier(8)
+    web = Request(1, 64, 1, "web")
+
+    def create() -> None:
+        with Session(engine) as session:
+            session.execute(text("SET LOCAL lock_timeout = '20s'"))
+            start.wait(10)
+            try:
+                host = choose_host(session, web, tenant_id=tenant_id)
+            except NoCapacity:
+                outcomes.append("no capacity")
+                return
+            add_vm(session, session.get_one(Tenant, tenant_id), host, anti_affinity_group="web")
+            session.commit()
+            outcomes.append(host.id)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    placed = [o for o in outcomes if o != "no capacity"]
+    assert sorted(map(str, placed)) == sorted(map(str, hosts))  # one on each host
+    assert outcomes.count("no capacity") == 5

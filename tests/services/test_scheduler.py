@@ -82,7 +82,7 @@ def test_scheduler_external_decides_among_the_hosts_that_fit(
 ) -> None:
     tenant = make.tenant()
     fake_scheduler.answer = {"hosts": ["half", "roomy"]}
-    host = choose_host(db, Request(2, 2048, 3), External(fake_scheduler.url), tenant.id)
+    host = choose_host(db, Request(2, 2048, 3, "web"), External(fake_scheduler.url), tenant.id)
     assert host.name == "half"
     [asked] = fake_scheduler.asked
     assert asked["request"] == {
@@ -90,6 +90,7 @@ def test_scheduler_external_decides_among_the_hosts_that_fit(
         "vcpus": 2,
         "ram_mb": 2048,
         "disk_gb": 3,
+        "anti_affinity_group": "web",
     }
     offered = {h["name"]: h for h in asked["hosts"]}
     assert set(offered) == {"roomy", "half"}  # "tight" cannot take 2048 MiB: never offered

@@ -4,7 +4,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.models import VMStatus
+from api.models import HostState, VMStatus
 from api.services.permissions import ObjectType
 from api.web.resources.common import bounded_int, enum_out, slug
 from api.web.resources.tenant.schemas import grant_args_schema
@@ -18,6 +18,16 @@ class VMCreateSchema(ma.Schema):
     vcpus = bounded_int(1, 64, required=True)
     ram_mb = bounded_int(64, 1_048_576, required=True, metadata={"description": "MiB"})
     disk_gb = bounded_int(1, 65_536, required=True, metadata={"description": "GiB"})
+    anti_affinity_group = ma.fields.String(
+        load_default=None,
+        validate=slug(VM_NAME_MAX),
+        metadata={
+            "description": (
+                "a group name of the tenant's choosing: no two live VMs of the tenant in the "
+                "same group are placed on the same host (409 NO_CAPACITY when no host is left)"
+            )
+        },
+    )
 
 
 class VMSchema(ma.Schema):
@@ -34,6 +44,17 @@ class VMSchema(ma.Schema):
         dump_only=True,
         metadata={"description": "inventory name of the baremetal host"},
     )
+    host_state = ma.fields.Function(
+        lambda vm: vm.baremetal.state if vm.baremetal else None,
+        dump_only=True,
+        metadata={
+            "description": (
+                "state of the VM's host; `missing` flags a VM whose host left the inventory: "
+                "an admin puts the host back or force-deletes the VM"
+            )
+        },
+    )
+    anti_affinity_group = ma.fields.String(dump_only=True, allow_none=True)
     domain_name = ma.fields.String(dump_only=True)
     domain_uuid = ma.fields.UUID(dump_only=True, allow_none=True)
     job_id = ma.fields.UUID(
@@ -48,6 +69,16 @@ class VMQuerySchema(ma.Schema):
     tenant_id = ma.fields.UUID()
     status = ma.fields.Enum(VMStatus, by_value=True)
     name = ma.fields.String(validate=slug(VM_NAME_MAX))
+    anti_affinity_group = ma.fields.String(validate=slug(VM_NAME_MAX))
+    baremetal = ma.fields.String(
+        validate=ma.validate.Length(1, 255),
+        metadata={"description": "VMs on the host of this inventory name"},
+    )
+    host_state = ma.fields.Enum(
+        HostState,
+        by_value=True,
+        metadata={"description": "VMs on hosts in this state (`missing`: VMs awaiting a decision)"},
+    )
 
 
 class StrictBoolean(ma.fields.Boolean):
