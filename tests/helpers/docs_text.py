@@ -82,7 +82,8 @@ def env_names(paths: list[Path]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in paths:
         for name in ENV_NAME.findall(path.read_text(encoding="utf-8")):
-            found.setdefault(name, set()).add(str(path.relative_to(REPO_ROOT)))
+            where = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+            found.setdefault(name, set()).add(str(where))
     return found
 
 
