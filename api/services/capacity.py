@@ -8,8 +8,10 @@ Per resource (vCPUs, RAM, disk), in this order:
 3. otherwise 0: a host never prepared has nothing discovered, and is not placeable anyway.
 
 The result is stored in Baremetal.capacity_* (placement computes free = capacity - allocated
-in SQL) with Baremetal.capacity_source saying where it came from. Inventory sync and host.prepare
-call apply(); a changed setting takes effect at the next sync or prepare.
+- unmanaged) with Baremetal.capacity_source saying where it came from. `unmanaged` is what the
+domains libvirt runs there outside VirtFlow take (a guest ops made by hand): their vCPUs and RAM,
+as the last host.domains check saw them; their disks are unknown to libvirt's listing. Inventory
+sync and host.prepare call apply(); a changed setting takes effect at the next sync or prepare.
 """
 
 from __future__ import annotations
@@ -126,3 +128,21 @@ def apply(host: Baremetal, policy: Policy) -> None:
     host.capacity_ram_mb = capacity["ram_mb"]
     host.capacity_disk_gb = capacity["disk_gb"]
     host.capacity_source = source
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """What a host's unmanaged domains take, from its last host.domains check."""
+
+    vcpus: int = 0
+    ram_mb: int = 0
+    disk_gb: int = 0  # unknown: libvirt's listing has no disk sizes
+
+
+def unmanaged(host: Baremetal) -> Unmanaged:
+    """The sum over host.unmanaged_domains (rows stored before sizes were listed count 0)."""
+    domains = host.unmanaged_domains or []
+    return Unmanaged(
+        vcpus=sum(int(d.get("vcpus", 0)) for d in domains),
+        ram_mb=sum(int(d.get("ram_mb", 0)) for d in domains),
+    )

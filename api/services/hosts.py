@@ -263,16 +263,18 @@ def _per_resource(
 def describe(host: Baremetal, used: Usage, policy: capacity.Policy) -> dict[str, Any]:
     """The host as the admin API shows it: its columns, and what its VMs take and leave."""
     mine = capacity.host_policy(host, policy)
+    outside = capacity.unmanaged(host)
     shown = {a.key: getattr(host, a.key) for a in Baremetal.__mapper__.column_attrs}
     return {
         **shown,
         "capacity": _per_resource(host.capacity_vcpus, host.capacity_ram_mb, host.capacity_disk_gb),
         "declared": _per_resource(host.declared_vcpus, host.declared_ram_mb, host.declared_disk_gb),
         "allocated": _per_resource(used.vcpus, used.ram_mb, used.disk_gb),
+        "unmanaged": _per_resource(outside.vcpus, outside.ram_mb, outside.disk_gb),
         "free": _per_resource(
-            host.capacity_vcpus - used.vcpus,
-            host.capacity_ram_mb - used.ram_mb,
-            host.capacity_disk_gb - used.disk_gb,
+            host.capacity_vcpus - used.vcpus - outside.vcpus,
+            host.capacity_ram_mb - used.ram_mb - outside.ram_mb,
+            host.capacity_disk_gb - used.disk_gb - outside.disk_gb,
         ),
         "vm_count": used.vms,
         "allocation_ratios": {

@@ -13,7 +13,8 @@ stable (running, stopped, error) and that no job touched since the listing began
 | nothing, VM in error                           | unchanged (its reason says more)    |
 
 Each change is an audit row with outcome `out_of_band`. A host.domains job also stores the
-domains that match no VM on the host (`unmanaged_domains`): listed, never adopted or deleted.
+domains that match no VM on the host (`unmanaged_domains`, with their vCPUs and RAM): listed, never
+adopted or deleted, and placement counts what they take (api.services.capacity.unmanaged).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Domain:
     name: str
     uuid: str
     state: str
+    vcpus: int = 0  # as libvirt defines it; 0 when a report did not say
+    ram_mb: int = 0  # its maximum memory
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,16 @@ def parse_report(artifacts: dict[str, Any]) -> list[Domain] | None:
     for item in listed:
         if not isinstance(item, dict) or not {"name", "uuid", "state"} <= item.keys():
             return None
-        domains.append(Domain(str(item["name"]), str(item["uuid"]).lower(), str(item["state"])))
+        sizes = [_count(item.get(key)) for key in ("vcpus", "ram_mb")]
+        domains.append(
+            Domain(str(item["name"]), str(item["uuid"]).lower(), str(item["state"]), *sizes)
+        )
     return domains
+
+
+def _count(value: Any) -> int:
+    """A size from the report: a non-negative int, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def verdict(vm: VM, domain: Domain | None, host: str) -> tuple[VMStatus, str | None] | None:

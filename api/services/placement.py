@@ -1,6 +1,7 @@
 """Choose the baremetal host for a new VM: filter hosts in one query, lock only the chosen one.
 
-The filter reads allocations with one GROUP BY and takes no locks (a host that already holds a
+The filter reads allocations with one GROUP BY (plus what the host's unmanaged domains take,
+api.services.capacity.unmanaged) and takes no locks (a host that already holds a
 VM of the request's anti-affinity group is filtered out too); the scheduler
 (api.services.scheduler: spread, pack, or an external service) orders what fits. The claim
 then locks the best candidate's row and checks it again, in a savepoint: a candidate that
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
 from api.models import VM, Baremetal, HostState, VMStatus
+from api.services import capacity
 from api.services.scheduler import DEFAULT, Ask, Candidate, Scheduler
 
 
@@ -61,13 +63,25 @@ def _candidates(
             Baremetal.capacity_vcpus - func.coalesce(used.c.vcpus, 0),
             Baremetal.capacity_ram_mb - func.coalesce(used.c.ram_mb, 0),
             Baremetal.capacity_disk_gb - func.coalesce(used.c.disk_gb, 0),
+            Baremetal.unmanaged_domains,
         )
         .outerjoin(used, used.c.host_id == Baremetal.id)
         .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
         .where(_open_to(tenant_id))
         .where(~_holds_group(tenant_id, request.anti_affinity_group))
     ).all()
-    hosts = [Candidate(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+    hosts = []
+    for host_id, name, vcpus, ram_mb, disk_gb, domains in rows:
+        outside = capacity.unmanaged(Baremetal(unmanaged_domains=domains))
+        hosts.append(
+            Candidate(
+                host_id,
+                name,
+                int(vcpus) - outside.vcpus,
+                int(ram_mb) - outside.ram_mb,
+                int(disk_gb) - outside.disk_gb,
+            )
+        )
     fitting = [
         c
         for c in hosts
@@ -115,14 +129,15 @@ def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.U
     grouped = select(Baremetal.id).where(
         Baremetal.id == host.id, _holds_group(tenant_id, request.anti_affinity_group)
     )
+    outside = capacity.unmanaged(host)
     return bool(
         session.scalar(grouped) is None
         and host.in_inventory
         and host.state == HostState.ACTIVE
         and host.dedicated_tenant_id in (None, tenant_id)
-        and row[0] + request.vcpus <= host.capacity_vcpus
-        and row[1] + request.ram_mb <= host.capacity_ram_mb
-        and row[2] + request.disk_gb <= host.capacity_disk_gb
+        and row[0] + outside.vcpus + request.vcpus <= host.capacity_vcpus
+        and row[1] + outside.ram_mb + request.ram_mb <= host.capacity_ram_mb
+        and row[2] + outside.disk_gb + request.disk_gb <= host.capacity_disk_gb
     )
 
 

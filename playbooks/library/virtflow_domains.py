@@ -56,8 +56,17 @@ def list_domains(uri, uuids):
     try:
         found = []
         for dom in conn.listAllDomains(0):
-            state = STATES.get(dom.state()[0], "unknown")
-            found.append({"name": dom.name(), "uuid": dom.UUIDString().lower(), "state": state})
+            # info(): [state, max memory KiB, memory KiB, vCPUs, CPU time], one call.
+            state, max_kib, _kib, vcpus, _cpu = dom.info()
+            found.append(
+                {
+                    "name": dom.name(),
+                    "uuid": dom.UUIDString().lower(),
+                    "state": STATES.get(state, "unknown"),
+                    "vcpus": vcpus,
+                    "ram_mb": max_kib // 1024,
+                }
+            )
     finally:
         conn.close()
     wanted = {u.lower() for u in uuids}

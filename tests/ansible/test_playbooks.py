@@ -646,3 +646,20 @@ def test_vm_create_rolls_back_a_run_that_fails_part_way(guest_name: str) -> None
     finally:
         remove_guest(str(first["name"]))
         remove_guest(str(second["name"]))
+
+
+@pytest.mark.e2e
+@needs_root
+def test_host_domains_lists_each_domain_with_its_state_and_sizes(running_guest: str) -> None:
+    proc = run_playbook("host_domains.yml", "-l", HOST, json_output=True)
+    report = global_stats(proc)["virtflow_domains"]
+    assert report["host"] == HOST
+    listed = {d["name"]: d for d in report["domains"]}
+    assert listed[running_guest] == {
+        "name": running_guest,
+        "uuid": guest_uuid(running_guest),
+        "state": "running",
+        "vcpus": TINY["vcpus"],
+        "ram_mb": TINY["ram_mb"],
+    }
+    assert set(listed) == domains()  # every domain libvirt knows, in one listing

@@ -99,6 +99,8 @@ def test_baremetal_shows_its_unmanaged_domains(
         "name": "ops-vm",
         "uuid": "0b5e55ed-0000-4000-8000-000000000001",
         "state": "running",
+        "vcpus": 2,
+        "ram_mb": 1024,
     }
     host.unmanaged_domains = [stranger]
     db.flush()
@@ -106,4 +108,12 @@ def test_baremetal_shows_its_unmanaged_domains(
     assert resp.status_code == 200
     data = resp.get_json()["data"]
     assert (data["unmanaged_domains"], data["domains_checked_at"]) == ([stranger], None)
+    # What ops run there by hand is not free: it counts apart from the VMs (disk unknown).
+    assert data["unmanaged"] == {"vcpus": 2, "ram_mb": 1024, "disk_gb": 0}
+    assert data["allocated"] == {"vcpus": 0, "ram_mb": 0, "disk_gb": 0}
+    assert data["free"] == {
+        "vcpus": host.capacity_vcpus - 2,
+        "ram_mb": host.capacity_ram_mb - 1024,
+        "disk_gb": host.capacity_disk_gb,
+    }
     assert db.get_one(Baremetal, host.id).unmanaged_domains == [stranger]

@@ -38,6 +38,8 @@ def test_host_domains_job_reconciles_the_vms_with_the_report(
         "name": "ops-vm",
         "uuid": "0b5e55ed-0000-4000-8000-000000000001",
         "state": "running",
+        "vcpus": 2,
+        "ram_mb": 1024,
     }
     runner.events = domains_events("bm-a", [domain(stopped_by_ops, "shutoff"), stranger])
     job = libvirt_state.request_host_check(db, host)

@@ -12,7 +12,7 @@ from api.db import utcnow
 from api.errors import InvalidState, ResourceBusy
 from api.models import VM, AuditLog, Baremetal, HostState, Job, JobKind, JobStatus, VMStatus
 from api.services import libvirt_state, vms
-from api.services.libvirt_state import Domain
+from api.services.libvirt_state import Domain, parse_report
 from tests.conftest import Factory
 from tests.helpers.libvirt_domains import add_vm, domain, report, started
 
@@ -135,6 +135,8 @@ def test_reconcile_lists_unknown_domains_as_unmanaged_and_leaves_them(
         "name": "ops-test",
         "uuid": "0b5e55ed-0000-4000-8000-000000000001",
         "state": "shutoff",
+        "vcpus": 1,
+        "ram_mb": 512,
     }
     run(db, check, domain(vm, "running"), stranger)
     assert host.unmanaged_domains == [stranger]
@@ -254,3 +256,20 @@ def test_due_hosts_are_checked_hosts_without_a_recent_or_unfinished_check(
     db.flush()
     due = libvirt_state.due_hosts(db, 60)
     assert [h.name for h in due] == ["bm-drained", "bm-stale"]
+
+
+@pytest.mark.parametrize(
+    ("listed", "sizes"),
+    [
+        ({"vcpus": 2, "ram_mb": 2048}, (2, 2048)),
+        ({}, (0, 0)),  # a report of before sizes were listed
+        ({"vcpus": "2", "ram_mb": -5}, (0, 0)),
+        ({"vcpus": True, "ram_mb": None}, (0, 0)),
+    ],
+)
+def test_parse_report_keeps_domain_sizes_and_counts_bad_ones_as_zero(
+    listed: dict[str, object], sizes: tuple[int, int]
+) -> None:
+    item = {"name": "ops-vm", "uuid": "ABC", "state": "running", **listed}
+    [parsed] = parse_report({"virtflow_domains": {"host": "bm-a", "domains": [item]}}) or []
+    assert (parsed.uuid, parsed.vcpus, parsed.ram_mb) == ("abc", *sizes)

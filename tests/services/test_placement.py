@@ -109,6 +109,28 @@ def test_placement_keeps_an_anti_affinity_group_on_different_hosts(
     assert choose_host(db, web, tenant_id=other.id) == roomy
 
 
+def test_placement_counts_what_unmanaged_domains_take(db: Session, make: Factory) -> None:
+    roomy = make.baremetal("roomy", capacity_vcpus=4, capacity_ram_mb=8192)
+    other = make.baremetal("other", capacity_vcpus=4, capacity_ram_mb=4096)
+    # A guest ops made by hand on roomy, as the last host.domains check listed it.
+    roomy.unmanaged_domains = [
+        {
+            "name": "ops-vm",
+            "uuid": str(uuid.uuid4()),
+            "state": "running",
+            "vcpus": 3,
+            "ram_mb": 6144,
+        }
+    ]
+    db.flush()
+    assert choose_host(db, Request(1, 1024, 1)) == other  # roomy has 2048 MiB free, not 8192
+    with pytest.raises(NoCapacity):  # only roomy's 8192 MiB could, were the guest not there
+        choose_host(db, Request(1, 4097, 1))
+    other.unmanaged_domains = [{"name": "x", "uuid": str(uuid.uuid4()), "state": "shutoff"}]
+    db.flush()  # a listing without sizes counts nothing
+    assert choose_host(db, Request(4, 4096, 1)) == other
+
+
 def test_placement_anti_affinity_ignores_deleted_vms(db: Session, make: Factory) -> None:
     tenant = make.tenant()
     host = make.baremetal("only")

@@ -36,6 +36,14 @@ def _resources(description: str, *, ratios: bool = False) -> ma.fields.Dict:
     )
 
 
+class UnmanagedDomainSchema(ma.Schema):
+    name = ma.fields.String(dump_only=True)
+    uuid = ma.fields.String(dump_only=True)
+    state = ma.fields.String(dump_only=True, metadata={"description": "as virsh names it"})
+    vcpus = ma.fields.Integer(dump_only=True)
+    ram_mb = ma.fields.Integer(dump_only=True, metadata={"description": "maximum memory, MiB"})
+
+
 class BaremetalSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     name = ma.fields.String(dump_only=True)
@@ -54,9 +62,9 @@ class BaremetalSchema(ma.Schema):
     )
     synced_at = ma.fields.DateTime(dump_only=True)
     unmanaged_domains = ma.fields.List(
-        ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String()),
+        ma.fields.Nested(UnmanagedDomainSchema),
         dump_only=True,
-        metadata={"description": "domains libvirt lists that match no VM: {name, uuid, state}"},
+        metadata={"description": "domains libvirt lists that match no VM, never adopted"},
     )
     domains_checked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     capacity_source = ma.fields.String(
@@ -69,7 +77,12 @@ class BaremetalSchema(ma.Schema):
     capacity = _resources("placeable {vcpus, ram_mb, disk_gb}: the capacity_* fields")
     declared = _resources("the inventory's virtflow_capacity_* vars; null: not set")
     allocated = _resources("what the host's VMs that are not deleted take")
-    free = _resources("capacity - allocated (negative when the capacity shrank below it)")
+    unmanaged = _resources(
+        "what its unmanaged domains take (vCPUs and RAM as libvirt defines them; disk unknown: 0)"
+    )
+    free = _resources(
+        "capacity - allocated - unmanaged (negative when the capacity shrank below it)"
+    )
     vm_count = ma.fields.Integer(dump_only=True, metadata={"description": "VMs not deleted"})
     allocation_ratios = _resources(
         "{cpu, ram, disk}: the settings with this host's host_vars overrides", ratios=True
