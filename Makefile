@@ -10,7 +10,10 @@ BIN := $(VENV)/bin
 STATE := .virtflow
 PG_ADMIN_DSN ?= postgresql://postgres@127.0.0.1:5432/postgres
 DB_NAME ?= virtflow
-export VIRTFLOW_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(DB_NAME)
+# The app connects as virtflow_app, which owns nothing; migrations run as the owner (postgres),
+# and `virtflow db upgrade` creates virtflow_app and grants it what it uses.
+export VIRTFLOW_DATABASE_URL ?= postgresql+psycopg://virtflow_app@127.0.0.1:5432/$(DB_NAME)
+export VIRTFLOW_MIGRATE_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(DB_NAME)
 # Debian packages the controller needs to build the virtualenv (libvirt-python for the tests).
 CONTROLLER_DEBS := libvirt-dev pkg-config libvirt-clients gcc python3-dev python3-venv redis-tools
 # What the simulated fleet needs on this machine: an sshd per host, ssh/ssh-keygen for the

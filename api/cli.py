@@ -1,4 +1,4 @@
-"""The `virtflow` command: serve, worker, run, db, init, admin, user, inventory, docs."""
+"""The `virtflow` command: serve, worker, run, db, init, audit, admin, user, inventory, docs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.settings import REPO_ROOT, Settings
 
@@ -67,8 +69,16 @@ def _alembic(*args: str) -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the database to the newest schema."""
-    _alembic("upgrade", "head")
+    """Migrate as the owner, then grant the application's role exactly what it uses."""
+    from api.db_roles import RoleError, upgrade  # noqa: PLC0415 - only this command needs it
+
+    settings = _settings()
+    try:
+        created = upgrade(settings.migrate_database_url, settings.database_url)
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    name = make_url(settings.database_url).username
+    click.echo(f"application role {name}: {'created' if created else 'exists'}, privileges granted")
 
 
 @db.command("check")
@@ -79,12 +89,16 @@ def db_check() -> None:
 
 @db.command("backup")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--url", help="Database URL to dump (default: VIRTFLOW_DATABASE_URL).")
+@click.option(
+    "--url",
+    help="Database URL to dump (default: VIRTFLOW_MIGRATE_DATABASE_URL, the owner's: the "
+    "application's role may not read every table).",
+)
 def db_backup(output: Path, url: str | None) -> None:
     """pg_dump the database (custom format) to OUTPUT, with OUTPUT.manifest.json beside it."""
     from api import backup  # noqa: PLC0415 - only these commands need it
 
-    taken = backup.dump(url or _settings().database_url, output)
+    taken = backup.dump(url or _settings().migrate_database_url, output)
     rows = sum(table["rows"] for table in taken.values())
     click.echo(f"backup: {output} ({len(taken)} tables, {rows} rows)")
 
@@ -108,6 +122,31 @@ def db_restore_drill(dump: Path, admin_url: str) -> None:
     for table, facts in sorted(restored.items()):
         click.echo(f"{table}: {facts['rows']} rows, digest {facts['digest']}")
     click.echo(f"restore drill: {dump} restored and identical to its manifest")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the audit log's hash chain; exit 1 naming the first changed, removed or moved row."""
+    from api.db import session_factory  # noqa: PLC0415
+    from api.services.audit_chain import verify  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        with session_factory(settings.database_url, settings.db_timeouts)() as session:
+            verdict = verify(session)
+    except SQLAlchemyError:
+        click.echo("audit log: could not read the audit log; is the database reachable?", err=True)
+        sys.exit(2)
+    if not verdict.ok:
+        raise click.ClickException(
+            f"audit log: row {verdict.bad_id} breaks the chain: {verdict.reason}."
+        )
+    click.echo(f"audit log: {verdict.rows} rows, chain intact up to row {verdict.last_id}")
 
 
 @main.group()

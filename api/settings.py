@@ -65,7 +65,13 @@ def _local_secret(state_dir: Path) -> str:
 class Settings:
     """Runtime configuration; nothing here connects to anything."""
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/virtflow"
+    # The application's role (API, workers, the ops-run callback): it owns nothing and has only
+    # the privileges `virtflow db upgrade` grants it (api/db_roles.py).
+    database_url: str = "postgresql+psycopg://virtflow_app@127.0.0.1:5432/virtflow"
+    # The owner of the schema: only `virtflow db upgrade`, `db check` and `db backup` use it.
+    migrate_database_url: str = field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/virtflow", repr=False
+    )
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "virtflow"
     jwt_secret: str = field(default="", repr=False)
@@ -137,6 +143,8 @@ class Settings:
         state_dir = Path(_str(env, "VIRTFLOW_STATE_DIR", str(base.state_dir)))
         return cls(
             database_url=_read_secret(env, "VIRTFLOW_DATABASE_URL") or base.database_url,
+            migrate_database_url=_read_secret(env, "VIRTFLOW_MIGRATE_DATABASE_URL")
+            or base.migrate_database_url,
             redis_url=_str(env, "VIRTFLOW_REDIS_URL", base.redis_url),
             queue_name=_str(env, "VIRTFLOW_QUEUE", base.queue_name),
             jwt_secret=_read_secret(env, "VIRTFLOW_JWT_SECRET") or _local_secret(state_dir),

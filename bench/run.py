@@ -50,8 +50,7 @@ def _inventory() -> Path:
 
 def main() -> None:
     db_name = f"virtflow_bench_{uuid.uuid4().hex[:8]}"
-    url = recreate_database(db_name)
-    migrate(url)
+    url = migrate(recreate_database(db_name))
     settings = Settings(
         database_url=url,
         queue_name=f"virtflow-bench-{uuid.uuid4().hex[:8]}",

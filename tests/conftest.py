@@ -2,7 +2,9 @@
 
 Tests talk to the real PostgreSQL and Redis of the machine. Each test runs inside one outer
 transaction that is rolled back at the end (pypi/warehouse's pattern); code under test that
-commits only releases a savepoint.
+commits only releases a savepoint. Databases are migrated by their owner (the superuser of
+ADMIN_URL) and the app reaches them as the application's role, which owns nothing, exactly as
+`virtflow db upgrade` sets it up.
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ from typing import Any
 
 import psycopg
 import pytest
-from alembic.command import upgrade
-from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
 from redis import Redis
 from rq import Queue
 from sqlalchemy import Connection, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
+from api.db_roles import upgrade
 from api.models import Baremetal, HostState, Membership, Quota, Tenant, User
 from api.services.users import hash_password
 from api.settings import REPO_ROOT, Settings
@@ -36,6 +38,8 @@ ADMIN_URL = os.environ.get(
 )
 # One database per test run, so concurrent runs (a developer's and CI's) never collide.
 TEST_DB = os.environ.get("VIRTFLOW_TEST_DB", f"virtflow_test_{uuid.uuid4().hex[:8]}")
+# The application's role: cluster-wide, shared by every test database (grants are per database).
+APP_ROLE = os.environ.get("VIRTFLOW_TEST_APP_ROLE", "virtflow_app")
 PASSWORD = "correct-horse-battery-staple"
 # Quota for tenants made by tests that are not about quotas: never the limiting factor.
 ROOMY_QUOTA = {
@@ -68,25 +72,42 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def migrate(url: str) -> None:
-    config = Config(toml_file=str(REPO_ROOT / "pyproject.toml"))
-    config.attributes["database_url"] = url
-    upgrade(config, "head")
+def app_url(owner_url: str) -> str:
+    """The same database, reached as the application's role."""
+    url = make_url(owner_url).set(username=APP_ROLE, password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def migrate(owner_url: str) -> str:
+    """Migrate as the owner and grant the application's role, as `virtflow db upgrade` does;
+    returns the URL the application connects with."""
+    url = app_url(owner_url)
+    upgrade(owner_url, url)
+    return url
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def owner_url() -> Iterator[str]:
+    """The test database as its owner: for what only the owner may do (tampering, DDL)."""
     url = recreate_database(TEST_DB)
-    migrate(url)
     yield url
     drop_database(TEST_DB)
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def database_url(owner_url: str) -> str:
+    """The migrated test database as the application's role: what the app and the tests use."""
+    return migrate(owner_url)
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, owner_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         run_dir=tmp_path_factory.mktemp("runs"),
         database_url=database_url,
+        migrate_database_url=owner_url,
         queue_name=f"virtflow-test-{uuid.uuid4().hex[:8]}",
         jwt_secret="test-secret-" + "x" * 40,
         jwt_access_minutes=5,

@@ -32,7 +32,8 @@ def empty_database() -> Iterator[str]:
 
 
 def alembic(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VIRTFLOW_DATABASE_URL": url}
+    """The alembic command as the owner (migrations use VIRTFLOW_MIGRATE_DATABASE_URL)."""
+    env = {**os.environ, "VIRTFLOW_MIGRATE_DATABASE_URL": url}
     return subprocess.run(
         [str(ALEMBIC), *args],
         cwd=REPO_ROOT,

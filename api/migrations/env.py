@@ -1,4 +1,4 @@
-"""Alembic environment: URL from VIRTFLOW_DATABASE_URL, with lock and statement timeouts."""
+"""Alembic environment: the owner's URL (VIRTFLOW_MIGRATE_DATABASE_URL), with timeouts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("database_url") or Settings.from_env().database_url
+    return config.attributes.get("database_url") or Settings.from_env().migrate_database_url
 
 
 def run_migrations_offline() -> None:

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import column_property
 
-from api.models.audit import AuditLog, AuditOutcome
+from api.models.audit import AuditChain, AuditLog, AuditOutcome
 from api.models.auth_session import AuthSession, RevokedToken
 from api.models.baremetal import Baremetal, CapacitySource, HostState, InventorySync
 from api.models.job import Job, JobEvent, JobKind, JobStatus
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "QUOTA_RESOURCES",
     "VM",
+    "AuditChain",
     "AuditLog",
     "AuditOutcome",
     "AuthSession",

@@ -1,4 +1,4 @@
-"""The API audit log: one append-only row per mutating request, admitted or refused."""
+"""The audit log: one append-only, hash-chained row per mutating request, admitted or refused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, String, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    FetchedValue,
+    Identity,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,7 +36,9 @@ class AuditOutcome(StrEnum):
 class AuditLog(Base):
     """No foreign keys on purpose: rows must outlive, and never be rewritten by, their subjects.
 
-    A trigger (see the migration) refuses UPDATE, DELETE and TRUNCATE.
+    Triggers (see the migrations) refuse UPDATE, DELETE and TRUNCATE, and chain every new row
+    to the one before it: the database sets id, prev_hash and row_hash, which the application's
+    role may not write (api/db_roles.py).
     """
 
     __tablename__ = "audit_log"
@@ -52,3 +65,27 @@ class AuditLog(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=dict, comment='{"before": {...}, "after": {...}}, never secrets'
     )
+    prev_hash: Mapped[bytes] = mapped_column(
+        LargeBinary,
+        server_default=FetchedValue(),
+        comment="row_hash of the row before in the chain (32 zero bytes for the first)",
+    )
+    row_hash: Mapped[bytes] = mapped_column(
+        LargeBinary,
+        server_default=FetchedValue(),
+        comment="sha256(prev_hash || this row's content), set by the trigger audit_log_chain",
+    )
+
+
+class AuditChain(Base):
+    """The head of the audit log's hash chain: one row, locked by every audit insert until its
+    transaction ends, so appends are serialised and a rolled-back insert leaves no trace."""
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(
+        BigInteger, comment="id of the newest chained row; 0: none"
+    )
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary, comment="row_hash of that row")

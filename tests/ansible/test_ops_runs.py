@@ -57,9 +57,7 @@ def hand_run(
 def ops_db() -> Iterator[str]:
     """A database of its own: hand runs commit there, and audit rows cannot be deleted."""
     name = f"virtflow_ops_{uuid.uuid4().hex[:8]}"
-    url = recreate_database(name)
-    migrate(url)
-    yield url
+    yield migrate(recreate_database(name))  # as the application's role, like every hand run
     drop_database(name)
 
 

@@ -34,6 +34,7 @@ from tests.api.conftest import bearer, build_app, login
 from tests.conftest import (
     PASSWORD,
     Factory,
+    app_url,
     drop_database,
     migrate,
     password_hash,
@@ -980,15 +981,17 @@ def committing_app(settings: Settings, redis: Redis) -> Iterator[Flask]:
     connection cannot serve parallel threads), with login-limit counters of its own and a user
     alice; its database and counters are removed afterwards."""
     name = f"virtflow_limits_{uuid.uuid4().hex[:8]}"
-    url = recreate_database(name)
+    owner = recreate_database(name)
+    url = app_url(owner)
     own = dataclasses.replace(
         settings,
         database_url=url,
+        migrate_database_url=owner,
         rate_limit_prefix=f"virtflow-test-limit-{uuid.uuid4().hex}",
         login_fails_per_pair=5,
     )
     try:
-        migrate(url)
+        migrate(owner)
         with session_factory(url)() as session:
             session.add(User(username="alice", password_hash=password_hash()))
             session.commit()

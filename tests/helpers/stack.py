@@ -216,14 +216,15 @@ def running_stack(
     Afterwards every process is stopped, the database dropped and the queue's keys removed.
     """
     db_name = f"virtflow_e2e_{uuid.uuid4().hex[:8]}"
-    db_url = recreate_database(db_name)
-    migrate(db_url)
+    owner_url = recreate_database(db_name)
+    db_url = migrate(owner_url)  # the app's role, which owns nothing
     inventory = copy_inventory(workdir, with_fleet=with_fleet)
     if edit_inventory is not None:
         edit_inventory(inventory)
     stack_env = {
         **os.environ,
         "VIRTFLOW_DATABASE_URL": db_url,
+        "VIRTFLOW_MIGRATE_DATABASE_URL": owner_url,
         "VIRTFLOW_QUEUE": f"virtflow-e2e-{uuid.uuid4().hex[:8]}",
         "VIRTFLOW_JWT_SECRET": secrets.token_urlsafe(48),
         "VIRTFLOW_ADMIN_USERNAME": "e2e-admin",

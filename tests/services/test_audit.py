@@ -239,9 +239,10 @@ def test_audit_query_newest_first(db: Session, make: Factory) -> None:
 
 
 @pytest.fixture
-def raw(database_url: str) -> Iterator[psycopg.Connection[Any]]:
-    """A plain psycopg connection to the test database; every test transaction is rolled back."""
-    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+def raw(owner_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """The test database as its owner, whom the triggers refuse too (the application's role is
+    refused before them, by its privileges: tests/test_db_roles.py); rolled back."""
+    dsn = owner_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn:
         conn.execute("SET lock_timeout = '5s'")
         yield conn
@@ -262,7 +263,11 @@ def test_audit_log_triggers_exist_and_are_enabled(raw: psycopg.Connection[Any]) 
         "SELECT tgname, tgenabled FROM pg_trigger "
         "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal ORDER BY tgname"
     ).fetchall()
-    assert found == [("audit_log_append_only", "O"), ("audit_log_no_truncate", "O")]
+    assert found == [
+        ("audit_log_append_only", "O"),
+        ("audit_log_chain", "O"),
+        ("audit_log_no_truncate", "O"),
+    ]
 
 
 def test_audit_log_insert_works(raw: psycopg.Connection[Any]) -> None:
