@@ -26,4 +26,6 @@ RUN useradd --create-home --uid 1000 virtflow && mkdir -p /var/lib/virtflow \
     && chown virtflow /var/lib/virtflow
 USER virtflow
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "api.wsgi:app"]
+# `virtflow serve`: gunicorn with the request limits, JSON logs when asked, and the workers'
+# shared metrics directory (docs/runbook.md, Metrics).
+CMD ["virtflow", "serve", "--bind", "0.0.0.0:8000", "--workers", "4"]

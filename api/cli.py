@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -238,8 +239,45 @@ def inventory_sync() -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(bind: str, workers: int) -> None:
     """Serve the API with gunicorn."""
-    _settings().check_serving()
-    os.execv(sys.executable, [sys.executable, *_gunicorn_args(bind, workers)])
+    settings = _settings()
+    settings.check_serving()
+    argv = [sys.executable, *_gunicorn_args(bind, workers, settings.log_format)]
+    # exec keeps this pid: the metrics directory is named by gunicorn's master.
+    os.execve(sys.executable, argv, _serving_env(settings, os.getpid()))
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # api.web.metrics reads it
+
+
+def _serving_env(settings: Settings, owner: int) -> dict[str, str]:
+    """gunicorn's environment: with metrics on, a fresh directory where its workers write their
+    metric files (prometheus_client's multiprocess mode), for a scrape to add them up."""
+    env = dict(os.environ)
+    if settings.metrics_token:
+        env[MULTIPROC_ENV] = str(fresh_metrics_dir(settings.metrics_root, owner))
+    return env
+
+
+def fresh_metrics_dir(root: Path, owner: int) -> Path:
+    """An empty <root>/<owner pid>; directories left by servers that are gone are removed, and
+    so is a leftover of this pid (a container's pid 1 is the same at every start)."""
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for old in root.iterdir():
+        if old.name.isdigit() and (int(old.name) == owner or not _alive(int(old.name))):
+            shutil.rmtree(old, ignore_errors=True)
+    path = root / str(owner)
+    path.mkdir(mode=0o700)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 # What gunicorn refuses itself, before the app sees the request (so outside the envelope, with
@@ -256,7 +294,8 @@ GUNICORN_LIMITS = (
 )
 
 
-def _gunicorn_args(bind: str, workers: int) -> list[str]:
+def _gunicorn_args(bind: str, workers: int, log_format: str = "text") -> list[str]:
+    json_logs = ["--logger-class", "api.logs.GunicornJsonLogger"] if log_format == "json" else []
     return [
         "-m",
         "gunicorn",
@@ -268,6 +307,7 @@ def _gunicorn_args(bind: str, workers: int) -> list[str]:
         "-",
         "--no-control-socket",  # several gunicorns on one host must not share one socket
         *GUNICORN_LIMITS,
+        *json_logs,
         "api.wsgi:app",
     ]
 
@@ -307,9 +347,11 @@ def host_prepare(name: str) -> None:
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 def run(bind: str) -> None:
     """Serve the API and run one worker in the foreground; Ctrl-C stops both."""
-    _settings().check_serving()
+    settings = _settings()
+    settings.check_serving()
+    env = _serving_env(settings, os.getpid())
     children = [
-        subprocess.Popen([sys.executable, *_gunicorn_args(bind, 2)]),
+        subprocess.Popen([sys.executable, *_gunicorn_args(bind, 2, settings.log_format)], env=env),
         subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]),
     ]
     stopping = False

@@ -78,6 +78,22 @@ class JobQueue:
     def rq(self) -> Queue:
         return Queue(self.settings.queue_name, connection=self.redis)
 
+    def depth(self) -> dict[str, int]:
+        """How many RQ jobs are waiting (queued), running (started), deferred, scheduled and
+        failed, in one round trip of plain reads: RQ's own counts clean registries up first."""
+        registries = {
+            "started": self.rq.started_job_registry.key,
+            "deferred": self.rq.deferred_job_registry.key,
+            "scheduled": self.rq.scheduled_job_registry.key,
+            "failed": self.rq.failed_job_registry.key,
+        }
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.llen(self.rq.key)
+        for key in registries.values():
+            pipe.zcard(key)
+        counts = pipe.execute()
+        return dict(zip(["queued", *registries], (int(c) for c in counts), strict=True))
+
     def enqueue(self, pending: PendingJob) -> None:
         """Put one job on the queue; the RQ job id is the VirtFlow job id."""
         self.rq.enqueue_call(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.db import Timeouts
+from api.logs import LOG_FORMATS
 from api.models.quota import DEFAULT_LIMITS
 from api.services.capacity import Policy
 
@@ -15,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
 MIN_SECRET_BYTES = 32
 SCHEDULER_POLICIES = frozenset({"spread", "pack"})  # api.services.scheduler.BUILT_IN
+MIN_METRICS_TOKEN_BYTES = 16
 
 
 class SettingsError(ValueError):
@@ -44,6 +46,18 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
     """A string variable; unset or empty keeps the default."""
     return env.get(name) or default
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: frozenset[str]) -> str:
+    """A string variable that must be one of allowed (compared in lower case)."""
+    value = _str(env, name, default).lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+    return value
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    return Path(env[name]) if env.get(name) else None
 
 
 def _read_secret(env: Mapping[str, str], name: str) -> str:
@@ -87,6 +101,8 @@ class Settings:
     event_stdout_limit: int = 16 * 1024
     job_stdout_limit: int = 1024 * 1024
     log_level: str = "INFO"
+    # "text" (one line: time level logger [request_id=...] message) or "json" (one object a line).
+    log_format: str = "text"
     quota_defaults: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     # Failed logins (and wrong current passwords) allowed per window (api/web/limiter.py): per
     # account from one address; per address over all accounts; per account over all addresses
@@ -133,6 +149,11 @@ class Settings:
     db_statement_timeout_ms: int = 15_000
     redis_connect_timeout: float = 2.0
     redis_socket_timeout: float = 2.0
+    # Bearer token Prometheus sends to GET /metrics; empty: /metrics answers 404 (off).
+    metrics_token: str = field(default="", repr=False)
+    # Where `virtflow serve` keeps the gunicorn workers' metric files (<dir>/<pid of the server>);
+    # empty: <state_dir>/metrics.
+    metrics_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -160,6 +181,7 @@ class Settings:
             event_stdout_limit=_int(env, "VIRTFLOW_EVENT_STDOUT_LIMIT", base.event_stdout_limit),
             job_stdout_limit=_int(env, "VIRTFLOW_JOB_STDOUT_LIMIT", base.job_stdout_limit),
             log_level=_str(env, "VIRTFLOW_LOG_LEVEL", base.log_level).upper(),
+            log_format=_choice(env, "VIRTFLOW_LOG_FORMAT", base.log_format, LOG_FORMATS),
             quota_defaults={
                 name: _int(env, f"VIRTFLOW_QUOTA_{name.upper()}", limit)
                 for name, limit in DEFAULT_LIMITS.items()
@@ -206,6 +228,8 @@ class Settings:
                 env, "VIRTFLOW_LOGIN_FAIL_WINDOW", base.login_fail_window_seconds
             ),
             rate_limit_prefix=_str(env, "VIRTFLOW_RATE_LIMIT_PREFIX", base.rate_limit_prefix),
+            metrics_token=_read_secret(env, "VIRTFLOW_METRICS_TOKEN"),
+            metrics_dir=_optional_path(env, "VIRTFLOW_METRICS_DIR"),
         )
 
     @property
@@ -223,6 +247,11 @@ class Settings:
             self.reserved_ram_mb,
             self.reserved_disk_gb,
         )
+
+    @property
+    def metrics_root(self) -> Path:
+        """Where `virtflow serve` keeps the metric files of its gunicorn workers."""
+        return self.metrics_dir or self.state_dir / "metrics"
 
     @property
     def runs_dir(self) -> Path:
@@ -250,6 +279,10 @@ class Settings:
             )
         if self.scheduler_policy not in SCHEDULER_POLICIES:
             raise SettingsError(f"VIRTFLOW_SCHEDULER must be one of {sorted(SCHEDULER_POLICIES)}")
+        if self.metrics_token and len(self.metrics_token.encode()) < MIN_METRICS_TOKEN_BYTES:
+            raise SettingsError(
+                f"VIRTFLOW_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_BYTES} bytes when set"
+            )
         if self.trusted_proxies < 0:
             raise SettingsError("VIRTFLOW_TRUSTED_PROXIES must be 0 or more")
         policy = self.capacity_policy

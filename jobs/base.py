@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def settings() -> Settings:
     """Settings of this worker process."""
     s = Settings.from_env()
-    logs.configure(s.log_level)
+    logs.configure(s.log_level, s.log_format)
     return s
 
 

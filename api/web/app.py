@@ -13,7 +13,7 @@ from api import logs
 from api.queue import JobQueue
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
-from api.web import audit, auth, body, errors
+from api.web import audit, auth, body, errors, metrics
 from api.web.context import close_db
 from api.web.envelope import REQUEST_ID_HEADER, ErrorEnvelopeSchema, bind_request_id, request_id
 from api.web.resources import BLUEPRINTS
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the API app; refuses to start with a weak JWT secret."""
     settings = settings or Settings.from_env()
     settings.check_serving()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     app = Flask("virtflow")
     app.json = body.BoundedJSONProvider(app)
     app.wsgi_app = body.ChunkedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
@@ -85,4 +85,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(audit.record_refusal)
     app.after_request(_stamp_request_id)
     app.teardown_appcontext(close_db)
+    metrics.init_app(app, settings)  # first: its request timer wraps every other hook
     return app

@@ -128,6 +128,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ),
     ("/api/v1/audit/", "GET"): answers(401, 200, 200, 200, 200, 200),
     ("/api/v1/audit/<int:audit_id>/", "GET"): answers(401, 200, 404, 404, 404, 404),
+    # Off unless VIRTFLOW_METRICS_TOKEN is set, and then only for that token, never a JWT
+    # (tests/api/test_metrics.py): no persona reads it.
+    ("/metrics", "GET"): answers(404, 404, 404, 404, 404, 404),
 }
 
 
