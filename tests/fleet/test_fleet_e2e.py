@@ -4,6 +4,8 @@ stack knows the hosts are simulated: they come from inventory/fleet.yml like any
 
 from __future__ import annotations
 
+import getpass
+import json
 import subprocess
 import time
 from collections import Counter
@@ -13,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.fleet.conftest import domains
-from tests.helpers.fleet import Host
+from tests.fleet.conftest import SESSION, domains, on_host
+from tests.helpers.fleet import REPO_ROOT, Host
 from tests.helpers.flows import create_tenant, create_vm, get, wait_status
 from tests.helpers.stack import Stack, running_stack, wait_for
 
@@ -189,4 +192,166 @@ def test_fleet_unreachable_host_goes_offline_fails_fast_and_comes_back(
     for vm in (stranded, *elsewhere):
         assert stack.call("DELETE", f"/api/v1/vm/{vm['id']}/").status_code == 202
     for vm in (stranded, *elsewhere):
+        assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"deleted"}, 240)
+
+
+def test_fleet_anti_affinity_group_puts_each_vm_on_its_own_host(
+    fleet_stack: Stack, fleet: list[Host]
+) -> None:
+    stack = fleet_stack
+    _active_fleet(stack, fleet)
+    tenant = create_tenant(stack)
+    body = {"vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": tenant}
+    made = []
+    for i in range(3):
+        r = stack.call(
+            "POST", "/api/v1/vm/", json={**body, "name": f"ha-{i}", "anti_affinity_group": "ha"}
+        )
+        assert r.status_code == 202, r.text
+        made.append(r.json()["data"])
+    refused = stack.call(
+        "POST", "/api/v1/vm/", json={**body, "name": "ha-3", "anti_affinity_group": "ha"}
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "NO_CAPACITY"
+    running = [wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 240) for vm in made]
+    assert sorted(vm["baremetal"] for vm in running) == sorted(h.name for h in fleet)
+    for vm in running:
+        owner = next(h for h in fleet if h.name == vm["baremetal"])
+        assert vm["domain_name"] in domains(owner)
+    for vm in running:
+        assert stack.call("DELETE", f"/api/v1/vm/{vm['id']}/").status_code == 202
+    for vm in running:
+        assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"deleted"}, 240)
+
+
+def test_fleet_domain_destroyed_out_of_band_shows_stopped_with_an_audit_row(
+    fleet_stack: Stack, fleet: list[Host]
+) -> None:
+    stack = fleet_stack
+    _active_fleet(stack, fleet)
+    vm = create_vm(stack, create_tenant(stack), "oob")
+    vm = wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 240)
+    host = next(h for h in fleet if h.name == vm["baremetal"])
+    # Ops power the guest off on its host, behind VirtFlow's back: no API call follows.
+    destroyed = on_host(host, f"{SESSION} destroy {vm['domain_name']}")
+    assert destroyed.returncode == 0, destroyed.stderr
+    # The periodic host.domains check (every 5 s here) sees it and the VM follows libvirt.
+    stopped = wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"stopped"}, 60)
+    assert stopped["baremetal"] == host.name
+    rows = get(stack, f"/api/v1/audit/?action=vm.reconcile&object_id={vm['id']}")
+    assert [
+        (r["outcome"], r["changes"]["before"]["status"], r["changes"]["after"]["status"])
+        for r in rows
+    ] == [("out_of_band", "running", "stopped")]
+    assert stack.call("DELETE", f"/api/v1/vm/{vm['id']}/").status_code == 202
+    assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"deleted"}, 240)
+
+
+def _hand_run(stack: Stack, playbook: str, host: Host, guest: dict[str, Any]) -> str:
+    """ansible-playbook from the repo root against the stack's inventory, as ops run it;
+    returns the ops.run job id the audit callback printed."""
+    env = {**stack.env, "ANSIBLE_NOCOLOR": "1"}
+    env.pop("VIRTFLOW_JOB_ID", None)
+    argv = [
+        str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"),
+        "-i",
+        stack.env["VIRTFLOW_INVENTORY"],
+        f"playbooks/{playbook}",
+        "-l",
+        host.name,
+        "-e",
+        json.dumps({"virtflow_guests": [guest]}),
+    ]
+    proc = subprocess.run(
+        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    marker = "recorded as ops.run job "
+    assert marker in proc.stderr, proc.stderr
+    return proc.stderr.split(marker, 1)[1].split()[0]
+
+
+def test_fleet_hand_run_is_audited_and_its_guest_counts_as_unmanaged(
+    fleet_stack: Stack, fleet: list[Host]
+) -> None:
+    stack = fleet_stack
+    hosts = _active_fleet(stack, fleet)
+    host = fleet[0]
+    guest = {"name": "ops-made", "vcpus": 1, "ram_mb": 64, "disk_gb": 1}
+    job_id = _hand_run(stack, "vm_create.yml", host, guest)
+    try:
+        [row] = get(stack, f"/api/v1/audit/?action=ops.run&object_id={job_id}")
+        details = row["changes"]["details"]
+        assert (row["actor_username"], row["outcome"]) == (f"os:{getpass.getuser()}", "success")
+        assert (details["playbook"], details["limit"]) == ("vm_create.yml", host.name)
+        assert details["stats"][host.name]["failures"] == 0
+        job = get(stack, f"/api/v1/job/{job_id}/")
+        assert (job["kind"], job["status"]) == ("ops.run", "successful")
+
+        # The next health check lists the guest as unmanaged, and placement counts it.
+        def listed() -> dict[str, Any] | None:
+            shown = get(stack, f"/api/v1/baremetal/{hosts[host.name]['id']}/")
+            names = [d["name"] for d in shown["unmanaged_domains"]]
+            return shown if "ops-made" in names else None
+
+        shown = wait_for("ops-made listed as unmanaged", listed, 60)
+        [made] = [d for d in shown["unmanaged_domains"] if d["name"] == "ops-made"]
+        assert (made["state"], made["vcpus"], made["ram_mb"]) == ("running", 1, 64)
+        assert shown["unmanaged"] == {"vcpus": 1, "ram_mb": 64, "disk_gb": 0}
+        assert shown["free"]["vcpus"] == (
+            shown["capacity"]["vcpus"] - shown["allocated"]["vcpus"] - 1
+        )
+        assert "ops-made" in domains(host)
+    finally:
+        _hand_run(stack, "vm_delete.yml", host, {"name": "ops-made"})
+    assert "ops-made" not in domains(host)
+
+
+def test_fleet_appended_host_is_new_then_preparing_then_active_and_only_then_placeable(
+    fleet: list[Host], tmp_path: Path
+) -> None:
+    late = fleet[-1]
+    held_back: dict[str, Any] = {}
+
+    def without_late_host(inventory: Path) -> None:
+        path = inventory / "fleet.yml"
+        data = yaml.safe_load(path.read_text())
+        held_back.update(data["all"]["children"]["baremetal"]["hosts"].pop(late.name))
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    # Nothing is prepared in this stack: until the appended host is, no host takes a VM.
+    env = {"VIRTFLOW_DOMAIN_CHECK_INTERVAL": "3600", "VIRTFLOW_SWEEP_INTERVAL": "2"}
+    with running_stack(
+        tmp_path, with_fleet=True, prepare=(), env=env, edit_inventory=without_late_host
+    ) as stack:
+        stack.login()
+        assert late.name not in _hosts(stack)
+        # Ops append the host to the inventory by hand, as for a real new server.
+        path = Path(stack.env["VIRTFLOW_INVENTORY"]) / "fleet.yml"
+        data = yaml.safe_load(path.read_text())
+        data["all"]["children"]["baremetal"]["hosts"][late.name] = held_back
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        r = stack.call("POST", "/api/v1/baremetal/sync/")
+        assert r.status_code == 200, r.text
+        appended = _hosts(stack)[late.name]
+        assert (appended["state"], appended["in_inventory"]) == ("new", True)
+        tenant = create_tenant(stack)
+        body = {"name": "first", "vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": tenant}
+        refused = stack.call("POST", "/api/v1/vm/", json=body)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "NO_CAPACITY"
+
+        r = stack.call("POST", f"/api/v1/baremetal/{appended['id']}/prepare/")
+        assert r.status_code == 202, r.text
+        assert _state(stack, late.name) == "preparing"  # set by the request, before the job
+        refused = stack.call("POST", "/api/v1/vm/", json=body)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "NO_CAPACITY"
+        job = wait_status(stack, f"/api/v1/job/{r.json()['data']['id']}/", {"successful"}, 180)
+        assert (job["kind"], job["host"]) == ("host.prepare", late.name)
+        assert _state(stack, late.name) == "active"
+
+        vm = create_vm(stack, tenant, "first")
+        running = wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 240)
+        assert running["baremetal"] == late.name
+        assert running["domain_name"] in domains(late)
+        assert stack.call("DELETE", f"/api/v1/vm/{vm['id']}/").status_code == 202
         assert wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"deleted"}, 240)
