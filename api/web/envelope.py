@@ -32,6 +32,11 @@ def request_id() -> str:
     return rid
 
 
+def _const(value: str) -> dict[str, Any]:
+    """OpenAPI 3.0 has no const: a one-value string enum."""
+    return {"type": "string", "enum": [value]}
+
+
 class PaginationSchema(ma.Schema):
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
@@ -44,6 +49,10 @@ class MetaSchema(ma.Schema):
     pagination = ma.fields.Nested(PaginationSchema)
 
 
+class ListMetaSchema(MetaSchema):
+    pagination = ma.fields.Nested(PaginationSchema, required=True)
+
+
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "stable UPPER_SNAKE code"})
     message = ma.fields.String(required=True)
@@ -51,21 +60,23 @@ class ErrorBodySchema(ma.Schema):
 
 
 class ErrorEnvelopeSchema(ma.Schema):
-    status = ma.fields.Constant("error", required=True)
+    status = ma.fields.Constant("error", required=True, metadata=_const("error"))
     error = ma.fields.Nested(ErrorBodySchema, required=True)
     meta = ma.fields.Nested(MetaSchema, required=True)
 
 
 @cache
-def envelope(schema: type[ma.Schema], many: bool = False) -> type[ma.Schema]:
-    """A success envelope schema around schema (named for OpenAPI: VMEnvelope, VMListEnvelope)."""
+def envelope(schema: type[ma.Schema], many: bool = False, paged: bool = True) -> type[ma.Schema]:
+    """A success envelope schema around schema (named for OpenAPI: VMEnvelope, VMListEnvelope
+    with meta.pagination; a list that is not paged, such as a sync's, is an ArrayEnvelope)."""
     base = schema.__name__.removesuffix("Schema")
-    name = f"{base}{'List' if many else ''}Envelope"
+    kind = ("List" if paged else "Array") if many else ""
     fields: dict[str, Any] = {
-        "status": ma.fields.Constant("success", required=True),
+        "status": ma.fields.Constant("success", required=True, metadata=_const("success")),
         "data": ma.fields.Nested(schema, many=many, required=True),
-        "meta": ma.fields.Nested(MetaSchema, required=True),
+        "meta": ma.fields.Nested(ListMetaSchema if many and paged else MetaSchema, required=True),
     }
+    name = f"{base}{kind}Envelope"
     return ma.Schema.from_dict(fields, name=name)
 
 

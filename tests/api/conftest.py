@@ -25,6 +25,7 @@ from api.settings import Settings
 from api.web.app import create_app
 from jobs import base, execution
 from tests.conftest import PASSWORD, Factory
+from tests.helpers.openapi import responses_checked
 from tests.helpers.runner_fakes import FakeRunner
 
 # Nothing listens on port 1: connecting is refused at once.
@@ -52,6 +53,15 @@ def sync_prepared(session: Session, path: Path) -> None:
     inventory.sync(session, inventory.baremetal_hosts(inventory.read_inventory(path)))
     session.execute(update(Baremetal).values(state=HostState.ACTIVE, prepared_at=utcnow()))
     session.flush()
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_spec() -> Iterator[None]:
+    """Every answer a test here gets from a documented operation is one the OpenAPI document
+    lists: its status, its body's schema, and for an error its code."""
+    with responses_checked() as found:
+        yield
+    assert found == [], "\n".join(found)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from api.services import audit
 from api.web.auth import user
 from api.web.context import db
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
 from api.web.resources.audit.schemas import AuditEntrySchema, AuditQuerySchema
 
@@ -18,6 +19,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="API 
 
 @blp.route("/")
 class AuditEntries(MethodView):
+    @operation("audit_list")
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(AuditEntrySchema, many=True))
@@ -29,6 +31,7 @@ class AuditEntries(MethodView):
 
 @blp.route("/<int:audit_id>/")
 class AuditEntryById(MethodView):
+    @operation("audit_get")
     @blp.response(200, envelope(AuditEntrySchema))
     def get(self, audit_id: int) -> dict[str, Any]:
         """Show one audit record (404 unless the caller may read it)"""

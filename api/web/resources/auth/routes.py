@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.errors import FreshTokenRequired, InvalidCredentials
 from api.services import tokens, users
 from api.web.audit import audited, note
 from api.web.auth import (
@@ -20,7 +21,8 @@ from api.web.auth import (
     user,
 )
 from api.web.context import commit, db
-from api.web.envelope import ErrorEnvelopeSchema, envelope, ok
+from api.web.contract import operation
+from api.web.envelope import envelope, ok
 from api.web.limiter import throttle_failures
 from api.web.resources.auth.schemas import (
     LoginSchema,
@@ -31,6 +33,17 @@ from api.web.resources.auth.schemas import (
     TokenSchema,
 )
 
+TOKEN_EXAMPLE = {
+    "status": "success",
+    "data": {
+        "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+        "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXBlIjoicmVmcmVzaCJ9.c2ln",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+    },
+    "meta": {"request_id": "3f1c0a9e2b7d4c55a1e8f0b6d2c4e7a9"},
+}
+
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication")
 
 
@@ -38,11 +51,9 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authen
 @public
 @throttle_failures
 class Login(MethodView):
-    @blp.arguments(LoginSchema)
-    @blp.response(200, envelope(TokenSchema))
-    @blp.alt_response(
-        429, schema=ErrorEnvelopeSchema, description="Too many failed attempts (Retry-After header)"
-    )
+    @operation("auth_login", InvalidCredentials)
+    @blp.arguments(LoginSchema, example={"username": "alice", "password": "correct-horse-1"})
+    @blp.response(200, envelope(TokenSchema), example=TOKEN_EXAMPLE)
     @audited("auth.login")
     def post(self, args: dict[str, str]) -> dict[str, Any]:
         """Exchange username and password for an access and a refresh token"""
@@ -57,8 +68,12 @@ class Login(MethodView):
 @blp.route("/refresh/")
 @refresh_token_only
 class Refresh(MethodView):
+    @operation("auth_refresh")
     @blp.response(200, envelope(TokenSchema))
-    @blp.doc(security=[{"bearerAuth": []}])
+    @blp.doc(
+        security=[{"bearerAuth": []}],
+        description="The bearer token is the refresh token of a login, not an access token.",
+    )
     @audited("auth.refresh")
     def post(self) -> dict[str, Any]:
         """Exchange a refresh token for a new (non-fresh) access token"""
@@ -67,6 +82,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout/")
 class Logout(MethodView):
+    @operation("auth_logout")
     @blp.response(200, envelope(LogoutSchema))
     @audited("auth.logout")
     def post(self) -> dict[str, Any]:
@@ -79,11 +95,9 @@ class Logout(MethodView):
 @blp.route("/password/")
 @throttle_failures
 class Password(MethodView):
+    @operation("auth_password_change", FreshTokenRequired, InvalidCredentials)
     @blp.arguments(PasswordChangeSchema)
     @blp.response(200, envelope(PasswordChangedSchema))
-    @blp.alt_response(
-        429, schema=ErrorEnvelopeSchema, description="Too many failed attempts (Retry-After header)"
-    )
     @audited("user.password_change")
     def put(self, args: dict[str, str]) -> dict[str, Any]:
         """Change your own password (fresh token); your other sessions are ended"""
@@ -99,6 +113,7 @@ class Password(MethodView):
 
 @blp.route("/me/")
 class Me(MethodView):
+    @operation("auth_me_get")
     @blp.response(200, envelope(MeSchema))
     def get(self) -> dict[str, Any]:
         """Show the caller: account, platform role, tenants with role and permissions, grants"""

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from api.models import TenantRole
+from api.models import TenantRole, TenantStatus
 from api.web.resources.user.schemas import UserSchema, new_password_field
 
 
@@ -48,13 +48,20 @@ class PasswordChangedSchema(ma.Schema):
 
 
 class TenantAccessSchema(ma.Schema):
-    id = ma.fields.Function(lambda a: a.tenant.id, dump_only=True)
-    name = ma.fields.Function(lambda a: a.tenant.name, dump_only=True)
-    status = ma.fields.Function(lambda a: a.tenant.status, dump_only=True)
+    id = ma.fields.Function(
+        lambda a: str(a.tenant.id), dump_only=True, metadata={"type": "string", "format": "uuid"}
+    )
+    name = ma.fields.Function(lambda a: a.tenant.name, dump_only=True, metadata={"type": "string"})
+    status = ma.fields.Function(
+        lambda a: a.tenant.status,
+        dump_only=True,
+        metadata={"type": "string", "enum": [s.value for s in TenantStatus]},
+    )
     role = ma.fields.String(
         dump_only=True,
         allow_none=True,
-        metadata={"enum": [r.value for r in TenantRole], "description": "membership role"},
+        # null in the enum too: OpenAPI 3.0 allows null for a nullable enum only if it is listed
+        metadata={"enum": [*(r.value for r in TenantRole), None], "description": "membership role"},
     )
     permissions = ma.fields.List(
         ma.fields.String(),

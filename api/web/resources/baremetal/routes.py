@@ -12,12 +12,13 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import NotFound
+from api.errors import InvalidState, NotFound, PermissionDenied
 from api.models import Baremetal, HostState
 from api.services import hosts
 from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db, inventory_watcher, job_queue, settings
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
 from api.web.resources.common import enum_out
 from api.web.resources.job.schemas import JobSchema
@@ -121,6 +122,7 @@ class MaintenanceSchema(ma.Schema):
 
 @blp.route("/")
 class BaremetalHosts(MethodView):
+    @operation("baremetal_list", PermissionDenied)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(BaremetalSchema, many=True))
     def get(self, page: dict[str, int]) -> dict[str, Any]:
@@ -133,8 +135,9 @@ class BaremetalHosts(MethodView):
 
 @blp.route("/sync/")
 class BaremetalSync(MethodView):
+    @operation("baremetal_sync", PermissionDenied)
     @audited("baremetal.sync")
-    @blp.response(200, envelope(BaremetalSchema, many=True))
+    @blp.response(200, envelope(BaremetalSchema, many=True, paged=False))
     def post(self) -> dict[str, Any]:
         """Read the inventory now: new hosts appear as `new`, removed ones leave (admins only)"""
         hosts.require_admin(user())
@@ -146,6 +149,7 @@ class BaremetalSync(MethodView):
 
 @blp.route("/<uuid:host_id>/")
 class BaremetalById(MethodView):
+    @operation("baremetal_get", PermissionDenied)
     @blp.response(200, envelope(BaremetalSchema))
     def get(self, host_id: uuid.UUID) -> dict[str, Any]:
         """Show one baremetal host (admins only)"""
@@ -158,6 +162,7 @@ class BaremetalById(MethodView):
 
 @blp.route("/<uuid:host_id>/prepare/")
 class BaremetalPrepare(MethodView):
+    @operation("baremetal_prepare", PermissionDenied, InvalidState)
     @audited("baremetal.prepare")
     @blp.response(202, envelope(JobSchema))
     def post(self, host_id: uuid.UUID) -> dict[str, Any]:
@@ -192,6 +197,7 @@ def _change(
 
 @blp.route("/<uuid:host_id>/maintenance/")
 class BaremetalMaintenance(MethodView):
+    @operation("baremetal_maintenance_set", PermissionDenied, InvalidState)
     @audited("baremetal.maintenance")
     @blp.arguments(MaintenanceSchema)
     @blp.response(200, envelope(BaremetalSchema))
@@ -208,6 +214,7 @@ class DedicateSchema(ma.Schema):
 
 @blp.route("/<uuid:host_id>/dedicate/")
 class BaremetalDedicate(MethodView):
+    @operation("baremetal_dedicate", PermissionDenied)
     @audited("baremetal.dedicate")
     @blp.arguments(DedicateSchema)
     @blp.response(200, envelope(BaremetalSchema))

@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.errors import DependencyUnavailable
 from api.web.auth import public
 from api.web.context import db, job_queue
-from api.web.envelope import ErrorEnvelopeSchema, envelope, ok
+from api.web.contract import operation
+from api.web.envelope import envelope, ok
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Service health")
 
@@ -43,13 +44,8 @@ def _check_redis() -> str:
 @blp.route("/")
 @public
 class Health(MethodView):
+    @operation("health_get")
     @blp.response(200, envelope(HealthSchema))
-    @blp.alt_response(
-        503,
-        schema=ErrorEnvelopeSchema,
-        description="a dependency is down",
-        headers={"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
-    )
     def get(self) -> dict[str, Any]:
         """Report whether the database and the queue are reachable (503 when one is not)"""
         checks = {"database": _check_database(), "redis": _check_redis()}

@@ -8,13 +8,16 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.errors import InvalidState, PermissionDenied, ResourceBusy
 from api.models import Job
 from api.services import jobs, vms
 from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
 from api.web.resources.job.schemas import (
+    JOB_EXAMPLE,
     JobEventQuerySchema,
     JobEventSchema,
     JobQuerySchema,
@@ -38,6 +41,7 @@ class _WithProgress:
 
 @blp.route("/")
 class Jobs(MethodView):
+    @operation("job_list")
     @blp.arguments(JobQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(JobSchema, many=True))
@@ -48,7 +52,8 @@ class Jobs(MethodView):
 
 @blp.route("/<uuid:job_id>/")
 class JobById(MethodView):
-    @blp.response(200, envelope(JobSchema))
+    @operation("job_get")
+    @blp.response(200, envelope(JobSchema), example=JOB_EXAMPLE)
     def get(self, job_id: uuid.UUID) -> dict[str, Any]:
         """Show a job's status, return code, timings and progress"""
         return ok(_WithProgress(jobs.get_job(db(), user(), job_id)))
@@ -56,6 +61,7 @@ class JobById(MethodView):
 
 @blp.route("/<uuid:job_id>/stdout/")
 class JobStdout(MethodView):
+    @operation("job_stdout_get")
     @blp.response(200, envelope(JobStdoutSchema))
     def get(self, job_id: uuid.UUID) -> dict[str, Any]:
         """Show the playbook output of a finished job (bounded)"""
@@ -64,6 +70,7 @@ class JobStdout(MethodView):
 
 @blp.route("/<uuid:job_id>/events/")
 class JobEvents(MethodView):
+    @operation("job_events_list")
     @blp.arguments(JobEventQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(JobEventSchema, many=True))
@@ -77,6 +84,7 @@ class JobEvents(MethodView):
 
 @blp.route("/<uuid:job_id>/cancel/")
 class JobCancel(MethodView):
+    @operation("job_cancel", PermissionDenied, ResourceBusy, InvalidState)
     @blp.response(200, envelope(JobSchema))
     @audited("job.cancel")
     def post(self, job_id: uuid.UUID) -> dict[str, Any]:

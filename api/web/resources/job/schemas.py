@@ -1,9 +1,34 @@
 """Job and job-event schemas."""
 
+from typing import ClassVar
+
 import marshmallow as ma
 
 from api.models import JobKind, JobStatus
 from api.web.resources.common import enum_out
+
+JOB_EXAMPLE = {
+    "status": "success",
+    "data": {
+        "id": "c428f87d-6f6b-4e02-8089-c180cbd6e52a",
+        "kind": "vm.create",
+        "status": "running",
+        "tenant_id": "1ed538eb-3c1c-47c7-baac-e8ba056b36aa",
+        "vm_id": "00b8c0ba-0349-4dba-a2b1-8c38c04a6337",
+        "baremetal_id": None,
+        "playbook": "vm_create.yml",
+        "host": "kvm-01",
+        "rc": None,
+        "explanation": None,
+        "artifacts": {},
+        "request_id": "req-create-1",
+        "progress": {"events": 6, "host_tasks_done": 2, "current_task": "Start the domain"},
+        "created_at": "2026-11-26T14:36:02.515729+00:00",
+        "started_at": "2026-11-26T14:36:03.101772+00:00",
+        "finished_at": None,
+    },
+    "meta": {"request_id": "b0b5a3c1d2e34f5a8b9c0d1e2f3a4b5c"},
+}
 
 
 class ProgressSchema(ma.Schema):
@@ -13,6 +38,9 @@ class ProgressSchema(ma.Schema):
 
 
 class JobSchema(ma.Schema):
+    # Progress is computed for one job (GET /job/{id}/, cancel), not for every job of a list.
+    optional_output: ClassVar[frozenset[str]] = frozenset({"progress"})
+
     id = ma.fields.UUID(dump_only=True)
     kind = enum_out(JobKind)
     status = enum_out(JobStatus)

@@ -8,15 +8,26 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.errors import InvalidState, PermissionDenied
+from api.errors import (
+    AlreadyExists,
+    Conflict,
+    FreshTokenRequired,
+    InvalidState,
+    NameTaken,
+    PermissionDenied,
+    TenantNotEmpty,
+)
 from api.models import Membership, ObjectPermission, Tenant, TenantStatus
 from api.services import memberships, quotas, tenants
 from api.services.permissions import Perm, Target
 from api.web.audit import audited, note
 from api.web.auth import require_fresh, user
 from api.web.context import commit, db, job_queue, settings
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
 from api.web.resources.tenant.schemas import (
+    QUOTA_EXAMPLE,
+    TENANT_EXAMPLE,
     GrantSchema,
     MemberCreateSchema,
     MemberRemovedSchema,
@@ -47,6 +58,7 @@ def defaults() -> quotas.Amounts:
 
 @blp.route("/")
 class Tenants(MethodView):
+    @operation("tenant_list")
     @blp.arguments(TenantQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(TenantSchema, many=True))
@@ -54,8 +66,9 @@ class Tenants(MethodView):
         """List the tenants the caller may see"""
         return paginate(db(), tenants.tenants_query(user(), **filters), **page)
 
-    @blp.arguments(TenantCreateSchema)
-    @blp.response(201, envelope(TenantSchema))
+    @operation("tenant_create", PermissionDenied, NameTaken, Conflict)
+    @blp.arguments(TenantCreateSchema, example={"name": "acme"})
+    @blp.response(201, envelope(TenantSchema), example=TENANT_EXAMPLE)
     @audited("tenant.create")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create a tenant (platform admins only)"""
@@ -69,11 +82,13 @@ class Tenants(MethodView):
 
 @blp.route("/<uuid:tenant_id>/")
 class TenantById(MethodView):
-    @blp.response(200, envelope(TenantSchema))
+    @operation("tenant_get")
+    @blp.response(200, envelope(TenantSchema), example=TENANT_EXAMPLE)
     def get(self, tenant_id: uuid.UUID) -> dict[str, Any]:
         """Show one tenant"""
         return ok(tenants.get_tenant(db(), user(), tenant_id, Perm.TENANT_VIEW))
 
+    @operation("tenant_update", PermissionDenied, InvalidState, NameTaken, Conflict)
     @blp.arguments(TenantUpdateSchema)
     @blp.response(200, envelope(TenantSchema))
     @audited("tenant.rename")
@@ -91,6 +106,7 @@ class TenantById(MethodView):
         commit()
         return ok(tenant)
 
+    @operation("tenant_delete", FreshTokenRequired, PermissionDenied, InvalidState, TenantNotEmpty)
     @blp.response(202, envelope(TenantSchema))
     @audited("tenant.delete")
     def delete(self, tenant_id: uuid.UUID) -> dict[str, Any]:
@@ -129,6 +145,7 @@ class _Member:
 
 @blp.route("/<uuid:tenant_id>/member/")
 class Members(MethodView):
+    @operation("tenant_member_list")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(MemberSchema, many=True))
     def get(self, page: dict[str, int], tenant_id: uuid.UUID) -> dict[str, Any]:
@@ -139,6 +156,7 @@ class Members(MethodView):
         body["data"] = [_Member(m, names.get(m.user_id)) for m in body["data"]]
         return body
 
+    @operation("tenant_member_add", PermissionDenied, AlreadyExists, InvalidState, Conflict)
     @blp.arguments(MemberCreateSchema)
     @blp.response(201, envelope(MemberSchema))
     @audited("member.add")
@@ -157,6 +175,7 @@ class Members(MethodView):
 
 @blp.route("/<uuid:tenant_id>/member/<uuid:user_id>/")
 class MemberById(MethodView):
+    @operation("tenant_member_remove", PermissionDenied)
     @blp.response(200, envelope(MemberRemovedSchema))
     @audited("member.remove")
     def delete(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
@@ -185,6 +204,7 @@ class MemberById(MethodView):
 
 @blp.route("/<uuid:tenant_id>/permission/")
 class TenantGrants(MethodView):
+    @operation("tenant_permission_list")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(GrantSchema, many=True))
     def get(self, page: dict[str, int], tenant_id: uuid.UUID) -> dict[str, Any]:
@@ -193,6 +213,14 @@ class TenantGrants(MethodView):
         target = memberships.grant_target(session, user(), tenant_id=tenant_id)
         return paginate(session, memberships.grants_query(target), **page)
 
+    @operation(
+        "tenant_permission_grant",
+        FreshTokenRequired,
+        PermissionDenied,
+        AlreadyExists,
+        InvalidState,
+        Conflict,
+    )
     @blp.arguments(TenantGrantArgsSchema)
     @blp.response(201, envelope(GrantSchema))
     @audited("permission.grant")
@@ -200,6 +228,7 @@ class TenantGrants(MethodView):
         """Grant a permission on the tenant (fresh token; needs tenant.admin, which holds all)"""
         return grant_view(args, tenant_id=tenant_id)
 
+    @operation("tenant_permission_revoke", FreshTokenRequired, PermissionDenied)
     @blp.arguments(TenantGrantArgsSchema, location="query")
     @blp.response(200, envelope(GrantSchema))
     @audited("permission.revoke")
@@ -266,7 +295,8 @@ def _grant_fields(args: dict[str, Any]) -> dict[str, str]:
 
 @blp.route("/<uuid:tenant_id>/quota/")
 class TenantQuota(MethodView):
-    @blp.response(200, envelope(QuotaSchema))
+    @operation("tenant_quota_get", PermissionDenied)
+    @blp.response(200, envelope(QuotaSchema), example=QUOTA_EXAMPLE)
     def get(self, tenant_id: uuid.UUID) -> dict[str, Any]:
         """Show limit, used and available of each resource (quota.view)"""
         session = db()
@@ -274,8 +304,9 @@ class TenantQuota(MethodView):
         limit = quotas.as_amounts(quotas.limits(session, tenant_id, defaults()))
         return ok(_quota(tenant_id, limit, quotas.usage(session, tenant_id)))
 
-    @blp.arguments(QuotaLimitsSchema)
-    @blp.response(200, envelope(QuotaSchema))
+    @operation("tenant_quota_update", FreshTokenRequired, PermissionDenied)
+    @blp.arguments(QuotaLimitsSchema, example={"vcpus": 32, "ram_mb": 65536})
+    @blp.response(200, envelope(QuotaSchema), example=QUOTA_EXAMPLE)
     @audited("quota.change")
     def put(self, args: dict[str, int], tenant_id: uuid.UUID) -> dict[str, Any]:
         """Set some limits (platform admins only; fresh token)
@@ -296,7 +327,8 @@ class TenantQuota(MethodView):
 
 @blp.route("/<uuid:tenant_id>/quota/check/")
 class TenantQuotaCheck(MethodView):
-    @blp.arguments(QuotaCheckSchema)
+    @operation("tenant_quota_check", PermissionDenied)
+    @blp.arguments(QuotaCheckSchema, example={"vcpus": 2, "ram_mb": 2048, "disk_gb": 20})
     @blp.response(200, envelope(QuotaCheckResultSchema))
     @audited("quota.check")
     def post(self, args: dict[str, int], tenant_id: uuid.UUID) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Tenant, member, grant and quota schemas."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
@@ -9,6 +9,32 @@ from api.services.permissions import GRANTABLE, ObjectType
 from api.web.resources.common import bounded_int, enum_out, slug
 
 QUOTA_MAX = 100_000_000  # a sanity bound for a limit, far above any real tenant
+TENANT_ID_EXAMPLE = "1ed538eb-3c1c-47c7-baac-e8ba056b36aa"
+TENANT_EXAMPLE = {
+    "status": "success",
+    "data": {
+        "id": TENANT_ID_EXAMPLE,
+        "name": "acme",
+        "status": "active",
+        "created_at": "2026-11-26T14:35:47.674729+00:00",
+        "updated_at": "2026-11-26T14:35:47.674729+00:00",
+    },
+    "meta": {"request_id": "66a4cd6a34d14c62a75b1a808ea613ae"},
+}
+QUOTA_EXAMPLE = {
+    "status": "success",
+    "data": {
+        "tenant_id": TENANT_ID_EXAMPLE,
+        "resources": {
+            "vcpus": {"limit": 32, "used": 2, "available": 30},
+            "ram_mb": {"limit": 65536, "used": 1024, "available": 64512},
+            "disk_gb": {"limit": 1000, "used": 20, "available": 980},
+            "vms": {"limit": 10, "used": 2, "available": 8},
+            "snapshots": {"limit": 10, "used": 0, "available": 10},
+        },
+    },
+    "meta": {"request_id": "8dcf1b03c4e84e3592a07cac9f435105"},
+}
 
 
 class TenantCreateSchema(ma.Schema):
@@ -113,6 +139,8 @@ class QuotaSchema(ma.Schema):
 
 class QuotaLimitsSchema(ma.Schema):
     """The limits to set; resources left out keep theirs. Usage is read-only (422)."""
+
+    openapi_extra: ClassVar[dict[str, int]] = {"minProperties": 1}
 
     vcpus = bounded_int(0, QUOTA_MAX)
     ram_mb = bounded_int(0, QUOTA_MAX, metadata={"description": "MiB"})

@@ -12,6 +12,7 @@ from api.models import Tenant
 from api.services import quotas
 from api.web.auth import user
 from api.web.context import db, settings
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, paginate
 from api.web.resources.usage.schemas import UsageQuerySchema, UsageSchema
 
@@ -20,6 +21,7 @@ blp = Blueprint("usage", __name__, url_prefix="/api/v1/usage", description="Reso
 
 @blp.route("/")
 class Usage(MethodView):
+    @operation("usage_list", PermissionDenied)
     @blp.arguments(UsageQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(UsageSchema, many=True))

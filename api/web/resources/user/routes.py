@@ -8,11 +8,12 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.errors import PermissionDenied
+from api.errors import Conflict, InvalidState, NameTaken, PermissionDenied
 from api.services import tokens, users
 from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
 from api.web.resources.user.schemas import (
     UserCreateSchema,
@@ -28,6 +29,7 @@ _SHOWN = ("username", "is_admin", "is_active")
 
 @blp.route("/")
 class Users(MethodView):
+    @operation("user_list")
     @blp.arguments(UserQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(UserSchema, many=True))
@@ -35,6 +37,7 @@ class Users(MethodView):
         """List accounts (admins: all; others: only their own)"""
         return paginate(db(), users.users_query(user(), **filters), **page)
 
+    @operation("user_create", PermissionDenied, NameTaken, Conflict)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, envelope(UserSchema))
     @audited("user.create")
@@ -50,11 +53,13 @@ class Users(MethodView):
 
 @blp.route("/<uuid:user_id>/")
 class UserById(MethodView):
+    @operation("user_get")
     @blp.response(200, envelope(UserSchema))
     def get(self, user_id: uuid.UUID) -> dict[str, Any]:
         """Show one account (admins: any; others: their own)"""
         return ok(users.get_user(db(), user(), user_id))
 
+    @operation("user_update", PermissionDenied, InvalidState)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, envelope(UserSchema))
     @audited("user.update")

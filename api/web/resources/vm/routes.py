@@ -8,17 +8,33 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.errors import (
+    AlreadyExists,
+    Conflict,
+    FreshTokenRequired,
+    InvalidState,
+    NameTaken,
+    NoCapacity,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    ResourceBusy,
+    SchedulerUnavailable,
+)
 from api.models import VM, JobKind
 from api.services import force_delete, libvirt_state, memberships, quotas, scheduler, vms
 from api.services.permissions import Perm
 from api.web.audit import act_as, audited, note
 from api.web.auth import user
 from api.web.context import commit, db, job_queue, settings
+from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
 from api.web.resources.job.schemas import JobSchema
 from api.web.resources.tenant.routes import grant_view, revoke_view
 from api.web.resources.tenant.schemas import GrantSchema
 from api.web.resources.vm.schemas import (
+    VM_CREATE_EXAMPLE,
+    VM_EXAMPLE,
     VMCreateSchema,
     VMDeleteArgsSchema,
     VMGrantArgsSchema,
@@ -29,6 +45,19 @@ from api.web.resources.vm.schemas import (
 )
 
 blp = Blueprint("vm", __name__, url_prefix="/api/v1/vm", description="Virtual machines")
+
+# What a create can meet: the tenant (404/403/409), the name, the quota, placement, a race.
+CREATE_ERRORS = (
+    NotFound,
+    PermissionDenied,
+    InvalidState,
+    NameTaken,
+    QuotaExceeded,
+    NoCapacity,
+    Conflict,
+    SchedulerUnavailable,
+)
+POWER_ERRORS = (PermissionDenied, InvalidState, ResourceBusy)
 
 
 def _create(args: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +83,7 @@ def _reloaded(vm_id: uuid.UUID | None) -> VM:
 
 @blp.route("/")
 class VMs(MethodView):
+    @operation("vm_list")
     @blp.arguments(VMQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(VMSchema, many=True))
@@ -61,8 +91,9 @@ class VMs(MethodView):
         """List the VMs the caller may see (filter by tenant_id, status, name)"""
         return paginate(db(), vms.vms_query(user(), **filters), **page)
 
-    @blp.arguments(VMCreateSchema)
-    @blp.response(202, envelope(VMSchema))
+    @operation("vm_create", *CREATE_ERRORS)
+    @blp.arguments(VMCreateSchema, example=VM_CREATE_EXAMPLE)
+    @blp.response(202, envelope(VMSchema), example=VM_EXAMPLE)
     @audited("vm.create")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Request a VM: recorded as pending, created by a queued job"""
@@ -71,6 +102,7 @@ class VMs(MethodView):
 
 @blp.route("/create/")
 class VMCreate(MethodView):
+    @operation("vm_create_alias", *CREATE_ERRORS)
     @blp.arguments(VMCreateSchema)
     @blp.response(202, envelope(VMSchema))
     @audited("vm.create")
@@ -81,11 +113,13 @@ class VMCreate(MethodView):
 
 @blp.route("/<uuid:vm_id>/")
 class VMById(MethodView):
-    @blp.response(200, envelope(VMSchema))
+    @operation("vm_get")
+    @blp.response(200, envelope(VMSchema), example=VM_EXAMPLE)
     def get(self, vm_id: uuid.UUID) -> dict[str, Any]:
         """Show one VM with its status, host and libvirt domain"""
         return ok(vms.get_vm(db(), user(), vm_id, Perm.VM_VIEW))
 
+    @operation("vm_delete", *POWER_ERRORS)
     @blp.arguments(VMDeleteArgsSchema, location="query")
     @blp.response(202, envelope(VMSchema))
     @blp.alt_response(
@@ -146,7 +180,8 @@ def _power(vm_id: uuid.UUID, kind: JobKind, force: bool = False) -> dict[str, An
 
 @blp.route("/<uuid:vm_id>/stop/")
 class VMStop(MethodView):
-    @blp.arguments(VMStopSchema)
+    @operation("vm_stop", *POWER_ERRORS)
+    @blp.arguments(VMStopSchema, required=False)
     @blp.response(202, envelope(VMSchema))
     @audited("vm.stop")
     def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
@@ -156,7 +191,8 @@ class VMStop(MethodView):
 
 @blp.route("/<uuid:vm_id>/start/")
 class VMStart(MethodView):
-    @blp.arguments(VMStartSchema)
+    @operation("vm_start", *POWER_ERRORS)
+    @blp.arguments(VMStartSchema, required=False)
     @blp.response(202, envelope(VMSchema))
     @audited("vm.start")
     def post(self, _args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
@@ -166,6 +202,7 @@ class VMStart(MethodView):
 
 @blp.route("/<uuid:vm_id>/refresh/")
 class VMRefresh(MethodView):
+    @operation("vm_refresh", *POWER_ERRORS)
     @blp.response(202, envelope(JobSchema))
     @audited("vm.refresh")
     def post(self, vm_id: uuid.UUID) -> dict[str, Any]:
@@ -186,6 +223,7 @@ class VMRefresh(MethodView):
 
 @blp.route("/<uuid:vm_id>/permission/")
 class VMGrants(MethodView):
+    @operation("vm_permission_list")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, envelope(GrantSchema, many=True))
     def get(self, page: dict[str, int], vm_id: uuid.UUID) -> dict[str, Any]:
@@ -194,6 +232,14 @@ class VMGrants(MethodView):
         target = memberships.grant_target(session, user(), vm_id=vm_id)
         return paginate(session, memberships.grants_query(target), **page)
 
+    @operation(
+        "vm_permission_grant",
+        FreshTokenRequired,
+        PermissionDenied,
+        AlreadyExists,
+        InvalidState,
+        Conflict,
+    )
     @blp.arguments(VMGrantArgsSchema)
     @blp.response(201, envelope(GrantSchema))
     @audited("permission.grant")
@@ -201,6 +247,7 @@ class VMGrants(MethodView):
         """Grant a permission on a VM (fresh token; needs vm.change and the permission itself)"""
         return grant_view(args, vm_id=vm_id)
 
+    @operation("vm_permission_revoke", FreshTokenRequired, PermissionDenied)
     @blp.arguments(VMGrantArgsSchema, location="query")
     @blp.response(200, envelope(GrantSchema))
     @audited("permission.revoke")

@@ -7,9 +7,40 @@ import marshmallow as ma
 from api.models import HostState, VMStatus
 from api.services.permissions import ObjectType
 from api.web.resources.common import bounded_int, enum_out, slug
-from api.web.resources.tenant.schemas import grant_args_schema
+from api.web.resources.tenant.schemas import TENANT_ID_EXAMPLE, grant_args_schema
 
 VM_NAME_MAX = 48
+
+VM_CREATE_EXAMPLE = {
+    "tenant_id": TENANT_ID_EXAMPLE,
+    "name": "web",
+    "vcpus": 1,
+    "ram_mb": 512,
+    "disk_gb": 10,
+}
+VM_EXAMPLE = {
+    "status": "success",
+    "data": {
+        "id": "00b8c0ba-0349-4dba-a2b1-8c38c04a6337",
+        "tenant_id": TENANT_ID_EXAMPLE,
+        "name": "web",
+        "vcpus": 1,
+        "ram_mb": 512,
+        "disk_gb": 10,
+        "status": "pending",
+        "status_reason": None,
+        "baremetal": "kvm-01",
+        "host_state": "active",
+        "anti_affinity_group": None,
+        "domain_name": "vf-web-00b8c0ba",
+        "domain_uuid": None,
+        "job_id": "c428f87d-6f6b-4e02-8089-c180cbd6e52a",
+        "created_at": "2026-11-26T14:36:02.515729+00:00",
+        "updated_at": "2026-11-26T14:36:02.515729+00:00",
+        "deleted_at": None,
+    },
+    "meta": {"request_id": "req-create-1"},
+}
 
 
 class VMCreateSchema(ma.Schema):
@@ -42,16 +73,20 @@ class VMSchema(ma.Schema):
     baremetal = ma.fields.Function(
         lambda vm: vm.baremetal.name if vm.baremetal else None,
         dump_only=True,
-        metadata={"description": "inventory name of the baremetal host"},
+        allow_none=True,
+        metadata={"type": "string", "description": "inventory name of the baremetal host"},
     )
     host_state = ma.fields.Function(
         lambda vm: vm.baremetal.state if vm.baremetal else None,
         dump_only=True,
+        allow_none=True,
         metadata={
+            "type": "string",
+            "enum": [*(s.value for s in HostState), None],  # null: a VM not placed yet
             "description": (
                 "state of the VM's host; `missing` flags a VM whose host left the inventory: "
                 "an admin puts the host back or force-deletes the VM"
-            )
+            ),
         },
     )
     anti_affinity_group = ma.fields.String(dump_only=True, allow_none=True)
