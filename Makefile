@@ -28,7 +28,7 @@ FLEET ?= 3
 help:
 	@echo "make run    - set up everything, then serve the API on :8000 and run one worker"
 	@echo "make test   - set up everything, then run lint, type checks and the whole test suite"
-	@echo "make docs   - regenerate docs/api/openapi.json and docs/api/errors.md"
+	@echo "make docs   - regenerate docs/api/openapi.json, docs/api/errors.md and api/client/"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make fleet-up   - start FLEET (default 3) simulated baremetal hosts, in inventory/fleet.yml"
 	@echo "make fleet-down - remove the simulated hosts and everything they created"
@@ -82,6 +82,8 @@ lint: venv
 	$(BIN)/ansible-lint --offline -q playbooks roles
 	$(BIN)/virtflow docs openapi --check
 	$(BIN)/virtflow docs errors --check
+	$(BIN)/virtflow docs client --check
+	$(BIN)/mypy --strict tests/api/test_client.py
 
 test: setup lint fleet-deps
 	$(BIN)/virtflow db check
@@ -90,6 +92,7 @@ test: setup lint fleet-deps
 docs: venv
 	$(BIN)/virtflow docs openapi
 	$(BIN)/virtflow docs errors
+	$(BIN)/virtflow docs client
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -373,7 +373,7 @@ def run(bind: str) -> None:
 
 @main.group()
 def docs() -> None:
-    """Generated parts of docs/: the OpenAPI spec and the error-code table."""
+    """Generated from the code: the OpenAPI spec, the error-code table, the API client."""
 
 
 def openapi_text() -> str:
@@ -417,6 +417,20 @@ def docs_openapi(check: bool) -> None:
 def docs_errors(check: bool) -> None:
     """Write docs/api/errors.md."""
     _generate(ERRORS_PATH, errors_text(), check)
+
+
+@docs.command("client")
+@click.option("--check", is_flag=True, help="Fail if the committed package differs.")
+def docs_client(check: bool) -> None:
+    """Regenerate api/client from the OpenAPI document (openapi-python-client)."""
+    from api import clientgen  # noqa: PLC0415 - only this command needs the generator
+
+    changed = clientgen.regenerate(openapi_text(), check)
+    if check and changed:
+        raise click.ClickException(
+            f"api/client is stale ({', '.join(changed[:5])}): run `virtflow docs client`"
+        )
+    click.echo(f"{clientgen.CLIENT_DIR}: {'rewritten' if changed else 'up to date'}")
 
 
 if __name__ == "__main__":

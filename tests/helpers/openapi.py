@@ -47,7 +47,8 @@ def to_json_schema(node: Any) -> Any:
 @cache
 def _registry() -> Registry:
     resource = Resource.from_contents(to_json_schema(spec()), default_specification=DRAFT7)
-    return Registry().with_resource(SPEC_URI, resource)
+    registry: Registry = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 def spec_path(rule: str) -> str:

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..models.error_status import ErrorStatus
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.fresh_token_required_error_body import FreshTokenRequiredErrorBody
+  from ..models.meta import Meta
+
+
+
+
+
+T = TypeVar("T", bound="FreshTokenRequiredError")
+
+
+
+@_attrs_define
+class FreshTokenRequiredError:
+    """ 401 FRESH_TOKEN_REQUIRED: This sensitive operation needs a fresh token: log in again with your password.
+
+        Attributes:
+            error (FreshTokenRequiredErrorBody):
+            meta (Meta):
+            status (ErrorStatus):
+     """
+
+    error: FreshTokenRequiredErrorBody
+    meta: Meta
+    status: ErrorStatus
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.fresh_token_required_error_body import FreshTokenRequiredErrorBody # noqa: PLC0415
+        from ..models.meta import Meta # noqa: PLC0415
+        error = self.error.to_dict()
+
+        meta = self.meta.to_dict()
+
+        status = self.status.value
+
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({
+            "error": error,
+            "meta": meta,
+            "status": status,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.fresh_token_required_error_body import FreshTokenRequiredErrorBody # noqa: PLC0415
+        from ..models.meta import Meta # noqa: PLC0415
+        d = dict(src_dict)
+        error = FreshTokenRequiredErrorBody.from_dict(d.pop("error"))
+
+
+
+
+        meta = Meta.from_dict(d.pop("meta"))
+
+
+
+
+        status = ErrorStatus(d.pop("status"))
+
+
+
+
+        fresh_token_required_error = cls(
+            error=error,
+            meta=meta,
+            status=status,
+        )
+
+        return fresh_token_required_error
+

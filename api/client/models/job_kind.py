@@ -1,0 +1,14 @@
+from enum import StrEnum
+
+class JobKind(StrEnum):
+    HOST_DOMAINS = "host.domains"
+    HOST_PREPARE = "host.prepare"
+    OPS_RUN = "ops.run"
+    VM_CREATE = "vm.create"
+    VM_DELETE = "vm.delete"
+    VM_REFRESH = "vm.refresh"
+    VM_START = "vm.start"
+    VM_STOP = "vm.stop"
+
+    def __str__(self) -> str:
+        return str(self.value)

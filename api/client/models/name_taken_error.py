@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..models.error_status import ErrorStatus
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.meta import Meta
+  from ..models.name_taken_error_body import NameTakenErrorBody
+
+
+
+
+
+T = TypeVar("T", bound="NameTakenError")
+
+
+
+@_attrs_define
+class NameTakenError:
+    """ 409 NAME_TAKEN: The name is already in use in this scope.
+
+        Attributes:
+            error (NameTakenErrorBody):
+            meta (Meta):
+            status (ErrorStatus):
+     """
+
+    error: NameTakenErrorBody
+    meta: Meta
+    status: ErrorStatus
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.meta import Meta # noqa: PLC0415
+        from ..models.name_taken_error_body import NameTakenErrorBody # noqa: PLC0415
+        error = self.error.to_dict()
+
+        meta = self.meta.to_dict()
+
+        status = self.status.value
+
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({
+            "error": error,
+            "meta": meta,
+            "status": status,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.meta import Meta # noqa: PLC0415
+        from ..models.name_taken_error_body import NameTakenErrorBody # noqa: PLC0415
+        d = dict(src_dict)
+        error = NameTakenErrorBody.from_dict(d.pop("error"))
+
+
+
+
+        meta = Meta.from_dict(d.pop("meta"))
+
+
+
+
+        status = ErrorStatus(d.pop("status"))
+
+
+
+
+        name_taken_error = cls(
+            error=error,
+            meta=meta,
+            status=status,
+        )
+
+        return name_taken_error
+
