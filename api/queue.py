@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from api.models import Job
+from api.services import lifecycle
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,8 @@ PENDING_KEY = "virtflow_enqueue_pending"
 FAILURE_CALLBACK = "jobs.base.on_rq_failure"
 # The RQ function that runs each kind of job, by dotted path (the API never imports jobs).
 JOB_FUNCS = {
-    "vm.create": "jobs.vms.provision",
-    "vm.delete": "jobs.vms.destroy",
-    "vm.stop": "jobs.vms.stop",
-    "vm.start": "jobs.vms.start",
-    "vm.refresh": "jobs.hosts.domains",
+    **{kind.value: op.job_func for kind, op in lifecycle.OPERATIONS.items()},
+    **{kind.value: func for kind, func in lifecycle.READ_ONLY_FUNCS.items()},
     "host.prepare": "jobs.hosts.prepare",
     "host.domains": "jobs.hosts.domains",
 }

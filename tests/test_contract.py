@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobKind, JobStatus, User, VMStatus
-from api.services import vms
+from api.services import lifecycle, vms
 from api.settings import REPO_ROOT
 from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema
 from tests.conftest import Factory
@@ -256,7 +256,7 @@ def test_contract_playbooks_map_virtflow_guests_to_the_entry_point(
     specs: dict[str, Any], kind: JobKind, entry: str
 ) -> None:
     # The operation is the entry point; no variable (one an -e could override) selects it.
-    found = role_entry(vms.PLAYBOOKS[kind])
+    found = role_entry(lifecycle.operation(kind).playbook)
     assert found == {"entry": entry, "vars": {"libvirt_guest_list": "{{ virtflow_guests }}"}}
     assert "libvirt_guest_state" not in specs[entry]["options"]
     assert specs[entry]["options"]["libvirt_guest_list"]["required"] is True

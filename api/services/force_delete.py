@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import InvalidState, PermissionDenied, ResourceBusy
 from api.models import VM, Job, JobStatus, TenantStatus, User, VMStatus
-from api.services import tenants, vms
+from api.services import lifecycle, tenants, vms
 from api.services.permissions import Perm, drop_object_grants
 
 
@@ -70,12 +70,11 @@ def _refuse_running(unfinished: list[Job]) -> None:
 
 
 def _mark_deleted(session: Session, vm: VM, user: User) -> None:
-    vm.status = VMStatus.DELETED
-    vm.status_reason = (
+    lifecycle.forced_deleted(
+        vm,
         f"force-deleted by {user.username}; libvirt on {_host_label(vm)} was not reached, "
-        "the domain may still exist there"
+        "the domain may still exist there",
     )
-    vm.deleted_at = utcnow()
     drop_object_grants(session, vms.target(vm))  # grants vanish with their object
     session.flush()
 

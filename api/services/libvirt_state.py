@@ -31,7 +31,7 @@ from api.db import utcnow
 from api.errors import InvalidState, ResourceBusy
 from api.models import VM, AuditOutcome, Baremetal, HostState, Job, JobKind, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import audit, vms
+from api.services import audit, lifecycle, vms
 from api.services.permissions import Perm
 
 DOMAINS_PLAYBOOK = "host_domains.yml"
@@ -137,7 +137,7 @@ def _follow(session: Session, vm: VM, job: Job, domain: Domain | None, host: str
     if wanted is None or (vm.status, vm.status_reason) == wanted:
         return None
     change = Change(vm.id, (vm.status, vm.status_reason), (wanted[0], wanted[1]))
-    vms.apply_observed_state(vm, *wanted)
+    lifecycle.observed(vm, *wanted)
     _record(session, vm, change, job, domain)
     return change
 

@@ -13,7 +13,7 @@ from api.db import utcnow
 from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, ResourceBusy
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import hosts, jobs, placement, quotas, scheduler
+from api.services import hosts, jobs, lifecycle, placement, quotas, scheduler
 from api.services.filters import narrow
 from api.services.permissions import (
     CREATOR_PERMS,
@@ -24,26 +24,6 @@ from api.services.permissions import (
     objects_clause,
     require,
 )
-
-PLAYBOOKS = {
-    JobKind.VM_CREATE: "vm_create.yml",
-    JobKind.VM_DELETE: "vm_delete.yml",
-    JobKind.VM_STOP: "vm_stop.yml",
-    JobKind.VM_START: "vm_start.yml",
-}
-# A canceled queued job: the VM status its request set, and the status it goes back to. A create
-# never reached libvirt, so its VM ends deleted (its quota and name freed). Deletes are not here:
-# they cannot be canceled.
-UNDO = {
-    JobKind.VM_CREATE: (VMStatus.PENDING, VMStatus.DELETED),
-    JobKind.VM_STOP: (VMStatus.STOPPING, VMStatus.RUNNING),
-    JobKind.VM_START: (VMStatus.STARTING, VMStatus.STOPPED),
-}
-# What a power request needs the VM to be, and what it becomes while its job runs.
-POWER = {
-    JobKind.VM_STOP: (VMStatus.RUNNING, VMStatus.STOPPING),
-    JobKind.VM_START: (VMStatus.STOPPED, VMStatus.STARTING),
-}
 
 
 @dataclass(frozen=True)
@@ -136,7 +116,7 @@ def create_vm(
         vcpus=req.vcpus,
         ram_mb=req.ram_mb,
         disk_gb=req.disk_gb,
-        status=VMStatus.PENDING,
+        status=lifecycle.operation(JobKind.VM_CREATE).queued,
         baremetal_id=host.id,
         anti_affinity_group=req.anti_affinity_group,
         domain_name=domain_name(req.name, vm_id),
@@ -166,7 +146,7 @@ def _add_job(
         status=JobStatus.QUEUED,
         tenant_id=vm.tenant_id,
         vm_id=vm.id,
-        playbook=PLAYBOOKS[kind],
+        playbook=lifecycle.operation(kind).playbook,
         limit=vm_host_name(session, vm),
         request_id=request_id,
         created_by_id=user.id if user else None,
@@ -241,8 +221,7 @@ def request_delete(session: Session, user: User, vm_id: uuid.UUID, request_id: s
     # A deleting tenant still takes VM deletes: retrying one whose delete job failed.
     lock_active_tenant(session, vm.tenant_id, (TenantStatus.ACTIVE, TenantStatus.DELETING))
     vm = get_vm(session, user, vm_id, Perm.VM_DELETE, lock=True)
-    if vm.status in (VMStatus.DELETED, VMStatus.DELETING):
-        raise InvalidState(f"VM is already {vm.status}", {"status": vm.status})
+    lifecycle.require_allowed(vm, lifecycle.operation(JobKind.VM_DELETE))
     return queue_delete(session, vm, user, request_id)
 
 
@@ -255,7 +234,7 @@ def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | 
         job.status = JobStatus.CANCELED
         job.explanation = "canceled: the VM was deleted before the job started"
         job.finished_at = utcnow()
-    vm.status = VMStatus.DELETING
+    lifecycle.requested(vm, lifecycle.operation(JobKind.VM_DELETE))
     # With the uuid, the role refuses to remove a same-named domain that is not this VM's.
     spec = {"name": vm.domain_name, "uuid": str(vm.id)}
     return _add_job(session, vm, JobKind.VM_DELETE, user=user, request_id=request_id, spec=spec)
@@ -270,19 +249,16 @@ def request_power(
     *,
     force: bool = False,
 ) -> Job:
-    """Queue a stop (running -> stopping) or start (stopped -> starting) job for the VM."""
+    """Queue a stop, start or reboot job for the VM (lifecycle.OPERATIONS says from what)."""
+    op = lifecycle.operation(kind)
     vm = get_vm(session, user, vm_id, Perm.VM_CHANGE)
     lock_active_tenant(session, vm.tenant_id)
     vm = get_vm(session, user, vm_id, Perm.VM_CHANGE, lock=True)
-    expect, becomes = POWER[kind]
-    if vm.status != expect:
-        raise InvalidState(
-            f"VM is {vm.status}; it must be {expect} to {kind.removeprefix('vm.')}",
-            {"status": vm.status, "required": expect},
-        )
-    if unfinished_jobs(session, vm):
+    unfinished = unfinished_jobs(session, vm)
+    lifecycle.require_allowed(vm, op, unfinished)
+    if unfinished:
         raise ResourceBusy()
-    vm.status = becomes
+    lifecycle.requested(vm, op)
     spec: dict[str, Any] = {"name": vm.domain_name, "uuid": str(vm.id)}
     if kind == JobKind.VM_STOP:
         spec["force"] = force
@@ -292,7 +268,7 @@ def request_power(
 def cancel_job(
     session: Session, user: User, job_id: uuid.UUID
 ) -> tuple[Job, tuple[str, str] | None]:
-    """Cancel a queued job and undo what its request did to the VM (see UNDO).
+    """Cancel a queued job and undo what its request did to the VM (lifecycle: `undo`).
 
     404 when the caller cannot see the job, 403 without job.cancel, 409 RESOURCE_BUSY once a
     worker runs it, 409 INVALID_STATE when it has finished or is a delete. Locks VM, then job:
@@ -327,14 +303,8 @@ def cancel_job(
 
 def _undo(session: Session, job: Job, vm: VM) -> None:
     """Put the VM back where it was before the canceled job's request."""
-    undo = UNDO.get(JobKind(job.kind))  # a read-only job (vm.refresh) changed nothing
-    if undo is None or vm.status != undo[0]:
-        return
-    before = undo[1]
-    vm.status = before
-    if before == VMStatus.DELETED:
-        vm.status_reason = "its create job was canceled before it ran"
-        vm.deleted_at = utcnow()
+    op = lifecycle.OPERATIONS.get(JobKind(job.kind))  # a read-only job (vm.refresh) changed nothing
+    if op is not None and lifecycle.canceled(vm, op) and vm.status == VMStatus.DELETED:
         drop_object_grants(session, target(vm))
 
 
@@ -354,49 +324,5 @@ def apply_job_error(session: Session, job: Job, reason: str) -> None:
         return
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
     vm = session.scalar(query.execution_options(populate_existing=True)) if job.vm_id else None
-    if vm is None or vm.status in (VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED):
-        return
-    vm.status = VMStatus.ERROR
-    vm.status_reason = reason
-    session.flush()
-
-
-def apply_create_result(
-    vm: VM, state: str | None, domain_uuid: str | None, reason: str | None
-) -> None:
-    """Running only when libvirt reported the domain running; error with a reason otherwise."""
-    if state == "running":
-        vm.status = VMStatus.RUNNING
-        vm.status_reason = None
-        vm.domain_uuid = uuid.UUID(domain_uuid) if domain_uuid else None
-        return
-    vm.status = VMStatus.ERROR
-    vm.status_reason = reason or f"libvirt reported the domain as {state or 'unknown'}"
-
-
-def apply_power_result(vm: VM, kind: JobKind, state: str | None, reason: str | None) -> None:
-    """stopped/running when libvirt reported it; error with a reason otherwise."""
-    wanted = VMStatus.STOPPED if kind == JobKind.VM_STOP else VMStatus.RUNNING
-    if state == wanted:
-        vm.status = wanted
-        vm.status_reason = None
-        return
-    vm.status = VMStatus.ERROR
-    vm.status_reason = reason or f"libvirt reported the domain as {state or 'unknown'}"
-
-
-def apply_delete_result(vm: VM, ok: bool, reason: str | None) -> None:
-    """Deleted when the playbook removed domain and disk; error with a reason otherwise."""
-    if ok:
-        vm.status = VMStatus.DELETED
-        vm.status_reason = None
-        vm.deleted_at = utcnow()
-        return
-    vm.status = VMStatus.ERROR
-    vm.status_reason = reason or "delete playbook failed"
-
-
-def apply_observed_state(vm: VM, status: VMStatus, reason: str | None) -> None:
-    """libvirt reported what a stable VM is (api.services.libvirt_state decides): it follows."""
-    vm.status = status
-    vm.status_reason = reason
+    if vm is not None and lifecycle.job_error(vm, reason):
+        session.flush()

@@ -618,7 +618,12 @@ def test_vm_delete_deleted_vm_is_invalid_state(
     before = counts(db)
     resp = client.delete(f"/api/v1/vm/{data['id']}/", headers=admin_headers)
     body = assert_error(resp, 409, "INVALID_STATE")
-    assert body["error"]["details"] == {"status": status.value}
+    assert body["error"]["details"] == {
+        "status": status.value,
+        "operation": "vm.delete",
+        "in_flight": [],
+    }
+    assert body["error"]["message"].startswith(f"cannot delete VM web-1 while it is {status}")
     assert counts(db) == before
 
 

@@ -345,7 +345,7 @@ def test_destroy_success_without_absent_state_is_vm_error(
     vm_jobs.destroy(str(job.id))
     reload(db, vm)
     assert vm.status == VMStatus.ERROR
-    assert vm.status_reason == "the playbook did not report the domain absent"
+    assert vm.status_reason == "libvirt reported the domain as running"
     assert vm.deleted_at is None
 
 

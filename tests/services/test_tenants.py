@@ -20,6 +20,7 @@ from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, Tena
 from api.models import (
     VM,
     Job,
+    JobKind,
     JobStatus,
     Membership,
     ObjectPermission,
@@ -28,7 +29,7 @@ from api.models import (
     User,
     VMStatus,
 )
-from api.services import jobs, tenants, vms
+from api.services import jobs, lifecycle, tenants, vms
 from api.services.permissions import Perm, Target, assign_perm
 from tests.conftest import Factory
 from tests.services.conftest import World
@@ -134,7 +135,7 @@ def test_request_delete_stopped_vms_get_delete_jobs(
     with pytest.raises(InvalidState):
         tenants.request_delete(db, admin, tenant.id, None)
     # The delete job's success ends the tenant: the last VM gone, members and grants dropped.
-    vms.apply_delete_result(vm, True, None)
+    lifecycle.job_finished(vm, lifecycle.operation(JobKind.VM_DELETE), "absent", None)
     db.flush()
     assert tenants.finish_deletion_if_empty(db, tenant.id)
     assert tenant.status == TenantStatus.DELETED

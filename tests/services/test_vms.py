@@ -79,41 +79,6 @@ def test_request_delete_without_host_is_invalid_state(
         vms.request_delete(db, admin, vm.id, None)
 
 
-@pytest.mark.parametrize(
-    ("state", "uuid_text", "status", "reason"),
-    [
-        ("running", "0b7c6a57-2b8f-4c5b-9f5e-1a2b3c4d5e6f", VMStatus.RUNNING, None),
-        ("shutoff", None, VMStatus.ERROR, "libvirt reported the domain as shutoff"),
-        (None, None, VMStatus.ERROR, "libvirt reported the domain as unknown"),
-    ],
-)
-def test_apply_create_result(
-    state: str | None, uuid_text: str | None, status: VMStatus, reason: str | None
-) -> None:
-    vm = VM(status=VMStatus.PROVISIONING, status_reason="old")
-    vms.apply_create_result(vm, state, uuid_text, None)
-    assert vm.status == status
-    assert vm.status_reason == reason
-    if uuid_text:
-        assert vm.domain_uuid == uuid.UUID(uuid_text)
-
-
-def test_apply_create_result_prefers_given_reason() -> None:
-    vm = VM(status=VMStatus.PROVISIONING)
-    vms.apply_create_result(vm, None, None, "task 'x' failed")
-    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, "task 'x' failed")
-
-
-def test_apply_delete_result() -> None:
-    gone = VM(status=VMStatus.DELETING)
-    vms.apply_delete_result(gone, True, None)
-    assert gone.status == VMStatus.DELETED and gone.deleted_at is not None
-    stuck = VM(status=VMStatus.DELETING)
-    vms.apply_delete_result(stuck, False, None)
-    assert (stuck.status, stuck.status_reason) == (VMStatus.ERROR, "delete playbook failed")
-    assert stuck.deleted_at is None
-
-
 @pytest.mark.parametrize("final", [VMStatus.DELETED, VMStatus.RUNNING])
 def test_apply_job_error_keeps_final_vm_states(
     db: Session, admin: User, tenant: Tenant, final: VMStatus

@@ -22,7 +22,15 @@ from api.errors import (
     SchedulerUnavailable,
 )
 from api.models import VM, JobKind
-from api.services import force_delete, libvirt_state, memberships, quotas, scheduler, vms
+from api.services import (
+    force_delete,
+    libvirt_state,
+    lifecycle,
+    memberships,
+    quotas,
+    scheduler,
+    vms,
+)
 from api.services.permissions import Perm
 from api.web.audit import act_as, audited, note
 from api.web.auth import user
@@ -168,8 +176,9 @@ def _power(vm_id: uuid.UUID, kind: JobKind, force: bool = False) -> dict[str, An
     session = db()
     note("vm", vm_id)
     job = vms.request_power(session, user(), vm_id, kind, request_id(), force=force)
-    expect, becomes = vms.POWER[kind]
-    note("vm", vm_id, job.tenant_id, before={"status": expect}, after={"status": becomes})
+    op = lifecycle.operation(kind)
+    [before] = op.allowed_from  # power operations start from one status
+    note("vm", vm_id, job.tenant_id, before={"status": before}, after={"status": op.queued})
     note(job_id=job.id)
     if kind == JobKind.VM_STOP:
         note(force=force)

@@ -1,0 +1,189 @@
+"""The VM lifecycle: every operation on a VM is one row of OPERATIONS.
+
+A row says everything about one operation: the RQ function and the playbook that carry it out,
+the statuses a request may start it from, the status its request sets (`queued`) and the one
+its job holds while the playbook runs (`running`), the guest state the playbook must report for
+it to succeed and the status that then follows, and the status a cancel of its queued job puts
+back (`undo`; None: it cannot be canceled). Requests (api.services.vms), jobs (jobs/vms.py), the
+queue (api.queue.JOB_FUNCS) and cancels all read this one table; adding an operation is adding a
+row, its playbook or role entry point, and its tests.
+
+Outside the operations, a VM's status changes only by what libvirt reports for a stable VM
+(api.services.libvirt_state, through `observed`), by a job that could not run (`job_error`), and
+by a force delete (api.services.force_delete, `forced_deleted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from api.db import utcnow
+from api.errors import InvalidState
+from api.models import VM, Job, JobKind, VMStatus
+
+ALIVE = frozenset(VMStatus) - {VMStatus.DELETED}
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: JobKind
+    verb: str  # as users name it, in messages: "cannot reboot VM web-1 while it is stopping"
+    job_func: str  # the RQ function, by dotted path (the API never imports jobs)
+    playbook: str
+    allowed_from: frozenset[VMStatus]  # empty: only a new VM (create)
+    queued: VMStatus
+    running: VMStatus
+    reports: str  # the guest state the playbook reports when it succeeded
+    becomes: VMStatus
+    undo: VMStatus | None
+
+
+OPERATIONS: dict[JobKind, Operation] = {
+    op.kind: op
+    for op in (
+        # A create that is canceled never reached libvirt: its VM ends deleted.
+        Operation(
+            JobKind.VM_CREATE,
+            "create",
+            "jobs.vms.provision",
+            "vm_create.yml",
+            frozenset(),
+            VMStatus.PENDING,
+            VMStatus.PROVISIONING,
+            "running",
+            VMStatus.RUNNING,
+            VMStatus.DELETED,
+        ),
+        Operation(
+            JobKind.VM_STOP,
+            "stop",
+            "jobs.vms.stop",
+            "vm_stop.yml",
+            frozenset({VMStatus.RUNNING}),
+            VMStatus.STOPPING,
+            VMStatus.STOPPING,
+            "stopped",
+            VMStatus.STOPPED,
+            VMStatus.RUNNING,
+        ),
+        Operation(
+            JobKind.VM_START,
+            "start",
+            "jobs.vms.start",
+            "vm_start.yml",
+            frozenset({VMStatus.STOPPED}),
+            VMStatus.STARTING,
+            VMStatus.STARTING,
+            "running",
+            VMStatus.RUNNING,
+            VMStatus.STOPPED,
+        ),
+        # From every live status: a queued job of the VM is canceled first (its undo does
+        # not apply, the VM goes deleting). A delete cannot be canceled.
+        Operation(
+            JobKind.VM_DELETE,
+            "delete",
+            "jobs.vms.destroy",
+            "vm_delete.yml",
+            ALIVE - {VMStatus.DELETING},
+            VMStatus.DELETING,
+            VMStatus.DELETING,
+            "absent",
+            VMStatus.DELETED,
+            None,
+        ),
+    )
+}
+# Jobs of a VM that change no status: they read libvirt back (api.services.libvirt_state).
+READ_ONLY_FUNCS = {JobKind.VM_REFRESH: "jobs.hosts.domains"}
+
+
+def operation(kind: JobKind | str) -> Operation:
+    return OPERATIONS[JobKind(kind)]
+
+
+def require_allowed(vm: VM, op: Operation, in_flight: Iterable[Job] = ()) -> None:
+    """409 INVALID_STATE unless a request may start op from the VM's status.
+
+    The message names the status and the operation in flight, as Nova's "Cannot 'reboot'
+    instance while it is in task_state rebooting" does."""
+    if vm.status in op.allowed_from:
+        return
+    kinds = sorted({str(job.kind) for job in in_flight})
+    during = f" (a {', '.join(kinds)} job is in flight)" if kinds else ""
+    needs = " or ".join(sorted(op.allowed_from)) or "new"
+    raise InvalidState(
+        f"cannot {op.verb} VM {vm.name} while it is {vm.status}{during}; it must be {needs}",
+        {"status": vm.status, "operation": op.kind.value, "in_flight": kinds},
+    )
+
+
+def requested(vm: VM, op: Operation) -> None:
+    """The request queued op's job: the VM shows what is coming."""
+    vm.status = op.queued
+
+
+def job_may_start(vm: VM | None, op: Operation) -> str | None:
+    """None when op's job may run now; else why not (the VM is not what its request left)."""
+    if vm is None:
+        return "VM is missing"
+    if vm.status != op.queued:
+        return f"VM is {vm.status}, not {op.queued}"
+    return None
+
+
+def job_started(vm: VM, op: Operation) -> None:
+    vm.status = op.running
+
+
+def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None) -> bool:
+    """Apply what the playbook reported; True when it succeeded (the VM became op.becomes).
+
+    reason: the job's explanation when it failed; with no explanation, a report that is not
+    op.reports is explained by what libvirt reported instead."""
+    if reason is None and reported == op.reports:
+        vm.status = op.becomes
+        vm.status_reason = None
+        if op.becomes == VMStatus.DELETED:
+            vm.deleted_at = utcnow()
+        return True
+    vm.status = VMStatus.ERROR
+    vm.status_reason = reason or f"libvirt reported the domain as {reported or 'unknown'}"
+    return False
+
+
+def canceled(vm: VM, op: Operation) -> bool:
+    """A queued job of op was canceled: put the VM back where its request found it.
+
+    False when there is nothing to undo (the status moved on, or op cannot be undone)."""
+    if op.undo is None or vm.status != op.queued:
+        return False
+    vm.status = op.undo
+    if op.undo == VMStatus.DELETED:
+        vm.status_reason = f"its {op.verb} job was canceled before it ran"
+        vm.deleted_at = utcnow()
+    return True
+
+
+def observed(vm: VM, status: VMStatus, reason: str | None) -> None:
+    """libvirt reported what a stable VM is (api.services.libvirt_state decides): it follows."""
+    vm.status = status
+    vm.status_reason = reason
+
+
+def job_error(vm: VM, reason: str) -> bool:
+    """A job that could not run, or crashed: the VM goes `error` unless its status is final or
+    stable (deleted, running, stopped). True when it changed."""
+    if vm.status in (VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED):
+        return False
+    vm.status = VMStatus.ERROR
+    vm.status_reason = reason
+    return True
+
+
+def forced_deleted(vm: VM, reason: str) -> None:
+    """An admin abandoned the VM without reaching libvirt (api.services.force_delete)."""
+    vm.status = VMStatus.DELETED
+    vm.status_reason = reason
+    vm.deleted_at = utcnow()

@@ -1,0 +1,198 @@
+"""The VM lifecycle table: every operation from every status, through the real request and job
+functions, against the one table (api.services.lifecycle.OPERATIONS)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from api.errors import InvalidState, ResourceBusy
+from api.models import VM, Job, JobKind, JobStatus, Tenant, User, VMStatus
+from api.queue import JOB_FUNCS
+from api.services import lifecycle, vms
+from tests.conftest import Factory
+
+REQUESTED = [k for k, op in lifecycle.OPERATIONS.items() if op.allowed_from]
+
+
+@pytest.fixture
+def admin(make: Factory) -> User:
+    return make.user(is_admin=True)
+
+
+@pytest.fixture
+def tenant(make: Factory) -> Tenant:
+    make.baremetal("bm-1")
+    return make.tenant()
+
+
+def vm_in(db: Session, admin: User, tenant: Tenant, status: VMStatus) -> VM:
+    """A VM whose create job has finished, left in the given status."""
+    job = vms.create_vm(db, admin, vms.VMRequest(tenant.id, "web", 1, 64, 1), None)
+    job.status = JobStatus.SUCCESSFUL
+    vm = db.get_one(VM, job.vm_id)
+    vm.status = status
+    db.flush()
+    return vm
+
+
+def request(db: Session, admin: User, vm: VM, kind: JobKind) -> Job:
+    if kind == JobKind.VM_DELETE:
+        return vms.request_delete(db, admin, vm.id, None)
+    return vms.request_power(db, admin, vm.id, kind, None)
+
+
+@pytest.mark.parametrize("kind", REQUESTED, ids=str)
+@pytest.mark.parametrize("status", list(VMStatus), ids=str)
+def test_lifecycle_request_is_allowed_exactly_from_the_table(
+    db: Session, admin: User, tenant: Tenant, status: VMStatus, kind: JobKind
+) -> None:
+    op = lifecycle.operation(kind)
+    vm = vm_in(db, admin, tenant, status)
+    if status in op.allowed_from:
+        job = request(db, admin, vm, kind)
+        assert (vm.status, job.kind, job.status) == (op.queued, kind, JobStatus.QUEUED)
+        assert job.playbook == op.playbook
+        return
+    with pytest.raises(InvalidState) as refused:
+        request(db, admin, vm, kind)
+    # The message names the operation and the status, in one sentence.
+    assert f"cannot {op.verb} VM web while it is {status}" in refused.value.detail_message
+    assert refused.value.details["status"] == status
+    assert refused.value.details["operation"] == kind.value
+    assert vm.status == status  # nothing changed
+
+
+def test_lifecycle_refusal_names_the_operation_in_flight(
+    db: Session, admin: User, tenant: Tenant
+) -> None:
+    vm = vm_in(db, admin, tenant, VMStatus.RUNNING)
+    vms.request_power(db, admin, vm.id, JobKind.VM_STOP, None)
+    with pytest.raises(InvalidState) as refused:
+        vms.request_power(db, admin, vm.id, JobKind.VM_START, None)
+    assert refused.value.detail_message == (
+        "cannot start VM web while it is stopping (a vm.stop job is in flight); it must be stopped"
+    )
+    assert refused.value.details["in_flight"] == ["vm.stop"]
+
+
+def test_lifecycle_power_request_with_a_job_in_flight_is_busy(
+    db: Session, admin: User, tenant: Tenant
+) -> None:
+    vm = vm_in(db, admin, tenant, VMStatus.RUNNING)
+    refresh = Job(
+        kind=JobKind.VM_REFRESH,
+        status=JobStatus.QUEUED,
+        tenant_id=vm.tenant_id,
+        vm_id=vm.id,
+        playbook="host_domains.yml",
+        limit="bm-1",
+        extravars={},
+    )
+    db.add(refresh)
+    db.flush()
+    with pytest.raises(ResourceBusy):
+        vms.request_power(db, admin, vm.id, JobKind.VM_STOP, None)
+    assert vm.status == VMStatus.RUNNING
+
+
+@pytest.mark.parametrize("kind", list(lifecycle.OPERATIONS), ids=str)
+@pytest.mark.parametrize("status", list(VMStatus), ids=str)
+def test_lifecycle_job_starts_only_from_what_its_request_left(
+    kind: JobKind, status: VMStatus
+) -> None:
+    op = lifecycle.operation(kind)
+    vm = VM(status=status)
+    refused = lifecycle.job_may_start(vm, op)
+    if status == op.queued:
+        assert refused is None
+        lifecycle.job_started(vm, op)
+        assert vm.status == op.running
+    else:
+        assert refused == f"VM is {status}, not {op.queued}"
+
+
+@pytest.mark.parametrize("kind", list(lifecycle.OPERATIONS), ids=str)
+def test_lifecycle_job_result_follows_what_the_playbook_reported(kind: JobKind) -> None:
+    op = lifecycle.operation(kind)
+    done = VM(status=op.running, status_reason="old")
+    assert lifecycle.job_finished(done, op, op.reports, None)
+    assert (done.status, done.status_reason) == (op.becomes, None)
+    assert (done.deleted_at is not None) == (op.becomes == VMStatus.DELETED)
+
+    other = VM(status=op.running)
+    assert not lifecycle.job_finished(other, op, "paused", None)
+    assert (other.status, other.status_reason) == (
+        VMStatus.ERROR,
+        "libvirt reported the domain as paused",
+    )
+    failed = VM(status=op.running)
+    assert not lifecycle.job_finished(failed, op, op.reports, "task 'x' failed")
+    assert (failed.status, failed.status_reason) == (VMStatus.ERROR, "task 'x' failed")
+    assert failed.deleted_at is None
+
+
+@pytest.mark.parametrize("kind", list(lifecycle.OPERATIONS), ids=str)
+@pytest.mark.parametrize("status", list(VMStatus), ids=str)
+def test_lifecycle_cancel_undoes_only_what_its_request_did(kind: JobKind, status: VMStatus) -> None:
+    op = lifecycle.operation(kind)
+    vm = VM(status=status)
+    undone = lifecycle.canceled(vm, op)
+    if op.undo is not None and status == op.queued:
+        assert undone and vm.status == op.undo
+    else:
+        assert not undone and vm.status == status
+
+
+def test_lifecycle_every_operation_has_its_job_function_and_playbook() -> None:
+    for kind, op in lifecycle.OPERATIONS.items():
+        assert JOB_FUNCS[kind.value] == op.job_func
+        module, func = op.job_func.rsplit(".", 1)
+        assert module == "jobs.vms" and func.isidentifier()
+    assert set(JOB_FUNCS) == {k.value for k in JobKind} - {JobKind.OPS_RUN.value}
+
+
+@pytest.mark.parametrize("status", [VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED])
+def test_lifecycle_job_error_leaves_stable_and_final_statuses(status: VMStatus) -> None:
+    vm = VM(status=status, status_reason=None)
+    assert not lifecycle.job_error(vm, "worker died")
+    assert (vm.status, vm.status_reason) == (status, None)
+
+
+def test_lifecycle_job_error_puts_a_transitional_vm_in_error() -> None:
+    vm = VM(id=uuid.uuid4(), status=VMStatus.STOPPING)
+    assert lifecycle.job_error(vm, "worker died")
+    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, "worker died")
+
+
+def test_lifecycle_table_in_data_model_md_is_the_code() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "data-model.md").read_text()
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| `vm.")
+    ]
+    documented = {row[0].strip("`"): row[1:] for row in rows}
+    assert set(documented) == {kind.value for kind in lifecycle.OPERATIONS}
+    for kind, op in lifecycle.OPERATIONS.items():
+        cells = documented[kind.value]
+        func, playbook, allowed, queued, running, reports, becomes, undo = cells
+        plain = [c.strip("`") for c in (func, playbook, queued, running, reports, becomes, undo)]
+        assert plain == [
+            op.job_func,
+            op.playbook,
+            op.queued,
+            op.running,
+            op.reports,
+            op.becomes,
+            op.undo or "(cannot be canceled)",
+        ]
+        for status in VMStatus:
+            named = f"`{status.value}`" in allowed
+            if allowed.startswith("every status but"):
+                assert named == (status not in op.allowed_from), (kind, status)
+            else:
+                assert named == (status in op.allowed_from), (kind, status)
