@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.inventory_path, settings.capacity_policy
     )
     app.url_map.strict_slashes = False  # /api/v1/vm and /api/v1/vm/ both answer, no redirect
+    metrics.init_app(app, settings)  # first: its request timer wraps every other hook
     app.before_request(bind_request_id)
     app.before_request(audit.begin)  # before any check, so refusals are audited too
     auth.init_jwt(app, settings)
@@ -104,5 +105,4 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(audit.record_refusal)
     app.after_request(_stamp_request_id)
     app.teardown_appcontext(close_db)
-    metrics.init_app(app, settings)  # first: its request timer wraps every other hook
     return app
