@@ -83,7 +83,7 @@ lint: venv
 	$(BIN)/virtflow docs openapi --check
 	$(BIN)/virtflow docs errors --check
 	$(BIN)/virtflow docs client --check
-	$(BIN)/mypy --strict tests/api/test_client.py
+	$(BIN)/mypy --strict tests/api/test_client.py tests/api/test_user_cli.py
 
 test: setup lint fleet-deps
 	$(BIN)/virtflow db check

@@ -16,6 +16,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import cli_user
 from api.settings import REPO_ROOT, Settings
 
 DOCS_DIR = REPO_ROOT / "docs" / "api"
@@ -432,6 +433,9 @@ def docs_client(check: bool) -> None:
         )
     click.echo(f"{clientgen.CLIENT_DIR}: {'rewritten' if changed else 'up to date'}")
 
+
+# The tenant's commands: HTTP to a server, through the generated client (api/client).
+cli_user.register(main)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,191 @@
+"""`virtflow vm ...`: a tenant's VMs through the API, optionally waiting for their jobs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from api.cli_user import exits, progress, refs
+from api.cli_user import output as out
+from api.cli_user.session import Session, current
+from api.client.api.vm import vm_create, vm_delete, vm_get, vm_list, vm_start, vm_stop
+from api.client.models import (
+    VM,
+    JobStatus,
+    VMCreate,
+    VMEnvelope,
+    VMListEnvelope,
+    VmListStatus,
+    VMStatus,
+    VMStop,
+)
+from api.client.types import UNSET
+
+F = TypeVar("F", bound=Callable[..., Any])
+LIST_COLUMNS = ("id", "name", "status", "vcpus", "ram_mb", "disk_gb", "baremetal", "tenant_id")
+SHOW_FIELDS = (
+    "id", "name", "status", "status_reason", "tenant_id", "vcpus", "ram_mb", "disk_gb",
+    "baremetal", "host_state", "anti_affinity_group", "domain_name", "domain_uuid", "job_id",
+    "created_at", "updated_at", "deleted_at",
+)  # fmt: skip
+PAGE = 200  # the API's largest page
+
+
+def wait_option(fn: F) -> F:
+    option = click.option(
+        "--wait", is_flag=True, help="Wait for the VM's job to end; exit 1 unless it succeeded."
+    )
+    return option(fn)
+
+
+@click.group()
+def vm() -> None:
+    """Your VMs (through the API, as the logged-in user)."""
+
+
+@vm.command("create")
+@click.option("--tenant", required=True, help="The tenant's id or name.")
+@click.option("--name", required=True, help="A slug, unique among the tenant's live VMs.")
+@click.option("--vcpus", required=True, type=int)
+@click.option("--ram-mb", required=True, type=int, help="MiB.")
+@click.option("--disk-gb", required=True, type=int, help="GiB.")
+@click.option("--anti-affinity-group", help="No two live VMs of the group share a host.")
+@wait_option
+@out.output_option
+def create(
+    *,
+    tenant: str,
+    name: str,
+    vcpus: int,
+    ram_mb: int,
+    disk_gb: int,
+    anti_affinity_group: str | None,
+    wait: bool,
+    output: str,
+) -> None:
+    """Create a VM; with --wait, until it runs."""
+    session = current()
+    body = VMCreate(
+        tenant_id=refs.tenant_id(session, tenant),
+        name=name,
+        vcpus=vcpus,
+        ram_mb=ram_mb,
+        disk_gb=disk_gb,
+        anti_affinity_group=anti_affinity_group or UNSET,
+    )
+    answer = session.call(VMEnvelope, vm_create.sync_detailed, body=body).data
+    settle(session, answer, wait, output, VMStatus.RUNNING)
+
+
+@vm.command("list")
+@click.option("--tenant", help="The tenant's id or name.")
+@click.option("--status", type=click.Choice([s.value for s in VmListStatus]))
+@click.option("--name", help="Only VMs with this name.")
+@out.output_option
+def list_vms(tenant: str | None, status: str | None, name: str | None, output: str) -> None:
+    """The VMs you can see, every page."""
+    session = current()
+    filters: dict[str, Any] = {
+        "tenant_id": refs.tenant_id(session, tenant) if tenant else UNSET,
+        "status": VmListStatus(status) if status else UNSET,
+        "name": name or UNSET,
+    }
+    rows: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        answer = session.call(
+            VMListEnvelope, vm_list.sync_detailed, page=page, per_page=PAGE, **filters
+        )
+        rows += [item.to_dict() for item in answer.data]
+        if page >= answer.meta.pagination.pages:
+            break
+        page += 1
+    out.show(rows, output, lambda data: out.table(LIST_COLUMNS, _cells(data)))
+
+
+@vm.command("show")
+@click.argument("vm_id")
+@out.output_option
+def show(vm_id: str, output: str) -> None:
+    """One VM."""
+    target = refs.parse_id(vm_id, "VM")
+    found = current().call(VMEnvelope, vm_get.sync_detailed, target).data
+    show_vm(found, output)
+
+
+@vm.command("stop")
+@click.argument("vm_id")
+@click.option("--force", is_flag=True, help="Power off at once instead of a clean shutdown.")
+@wait_option
+@out.output_option
+def stop(vm_id: str, force: bool, wait: bool, output: str) -> None:
+    """Stop a running VM; with --wait, until it is stopped."""
+    target = refs.parse_id(vm_id, "VM")
+    session = current()
+    answer = session.call(VMEnvelope, vm_stop.sync_detailed, target, body=VMStop(force=force))
+    settle(session, answer.data, wait, output, VMStatus.STOPPED)
+
+
+@vm.command("start")
+@click.argument("vm_id")
+@wait_option
+@out.output_option
+def start(vm_id: str, wait: bool, output: str) -> None:
+    """Start a stopped VM; with --wait, until it runs."""
+    target = refs.parse_id(vm_id, "VM")
+    session = current()
+    answer = session.call(VMEnvelope, vm_start.sync_detailed, target)
+    settle(session, answer.data, wait, output, VMStatus.RUNNING)
+
+
+@vm.command("delete")
+@click.argument("vm_id")
+@wait_option
+@out.output_option
+def delete(vm_id: str, wait: bool, output: str) -> None:
+    """Delete a VM, its domain and its disk; with --wait, until it is deleted."""
+    target = refs.parse_id(vm_id, "VM")
+    session = current()
+    answer = session.call(VMEnvelope, vm_delete.sync_detailed, target)
+    settle(session, answer.data, wait, output, VMStatus.DELETED)
+
+
+def settle(session: Session, answer: VM, wait: bool, output: str, want: VMStatus) -> None:
+    """Show the VM as answered, or, with wait, as its job left it; exit 1 if that failed."""
+    if not wait or answer.job_id is None:
+        show_vm(answer, output)
+        return
+    job = progress.wait_job(session, answer.job_id)
+    final = _reread(session, answer.id, job.status, want)
+    show_vm(final or answer, output)
+    status = final.status if final else want  # unseen after a successful delete: deleted
+    if job.status != JobStatus.SUCCESSFUL or status != want:
+        reason = f" ({final.status_reason})" if final and final.status_reason else ""
+        raise exits.Failure(
+            exits.FAILED,
+            f"job {job.id} ({job.kind}) ended {job.status}: {job.explanation or 'no explanation'};"
+            f" VM {answer.id} is {status}{reason}",
+        )
+
+
+def _reread(session: Session, vm_id: uuid.UUID, job_status: str, want: VMStatus) -> VM | None:
+    """The VM after its job; None when a successful delete took it out of the caller's view
+    (VM grants go with the VM: a user who saw it only through them sees it no more)."""
+    try:
+        return session.call(VMEnvelope, vm_get.sync_detailed, vm_id).data
+    except exits.Failure as exc:
+        gone = want == VMStatus.DELETED and job_status == JobStatus.SUCCESSFUL
+        if gone and exc.exit_code == exits.NOT_FOUND:
+            return None
+        raise
+
+
+def show_vm(found: VM, output: str) -> None:
+    out.show(found.to_dict(), output, lambda data: out.fields(data, SHOW_FIELDS))
+
+
+def _cells(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[row.get(column) for column in LIST_COLUMNS] for row in rows]
