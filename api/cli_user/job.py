@@ -9,9 +9,8 @@ import click
 from api.cli_user import exits, progress, refs
 from api.cli_user import output as out
 from api.cli_user.session import current
-from api.client.api.job import job_events_list
 from api.client.api.tenant import tenant_quota_get
-from api.client.models import JobEvent, JobEventListEnvelope, JobStatus, QuotaEnvelope
+from api.client.models import JobEvent, JobStatus, QuotaEnvelope
 
 JOB_FIELDS = (
     "id", "kind", "status", "explanation", "progress", "vm_id", "tenant_id", "host", "playbook",
@@ -48,10 +47,7 @@ def events(job_id: str, follow: bool, output: str) -> None:
     target = refs.parse_id(job_id, "job")
     session = current()
     if not follow:
-        found = session.call(
-            JobEventListEnvelope, job_events_list.sync_detailed, target, per_page=200
-        )
-        rows = [event.to_dict() for event in found.data]
+        rows = [event.to_dict() for event in progress.EventCursor(session, target).drain()]
         out.show(rows, output, lambda data: "\n".join(map(_event_line, [None, *data])))
         return
     collected: list[dict[str, Any]] = []

@@ -454,3 +454,12 @@ def test_progress_spinner_draws_on_a_tty_only(monkeypatch: pytest.MonkeyPatch) -
     quiet.update("vm.create 1c0f9e2a: running")
     quiet.clear()
     assert pipe.getvalue() == ""
+
+
+def test_user_cli_job_events_reads_every_page(
+    logged_in: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = data_of(create("web", "--wait", "-o", "json"))["job_id"]
+    monkeypatch.setattr(progress, "EVENTS_PER_PAGE", 3)  # 7 events: pages of 3, 3 and 1
+    events = data_of(virtflow("job", "events", job_id, "-o", "json"))
+    assert [e["counter"] for e in events] == list(range(1, 8))
