@@ -123,3 +123,8 @@ def stop(job_id: str) -> str:
 def start(job_id: str) -> str:
     """RQ job: boot the VM's stopped domain; ends running or error."""
     return run_operation(job_id, JobKind.VM_START)
+
+
+def reboot(job_id: str) -> str:
+    """RQ job: power the VM's domain off (ACPI first unless hard) and on; ends running or error."""
+    return run_operation(job_id, JobKind.VM_REBOOT)

@@ -207,16 +207,18 @@ def test_contract_delete_extravars_match_role_spec(
 
 
 @pytest.mark.parametrize(
-    ("kind", "entry"), [(JobKind.VM_STOP, "stopped"), (JobKind.VM_START, "started")]
+    ("kind", "entry"),
+    [(JobKind.VM_STOP, "stopped"), (JobKind.VM_START, "started"), (JobKind.VM_REBOOT, "rebooted")],
 )
 def test_contract_power_extravars_match_role_spec(
     db: Session, specs: dict[str, Any], created: tuple[VM, Job], kind: JobKind, entry: str
 ) -> None:
     vm, create_job = created
     create_job.status = JobStatus.SUCCESSFUL
-    vm.status = VMStatus.RUNNING if kind == JobKind.VM_STOP else VMStatus.STOPPED
+    vm.status = VMStatus.STOPPED if kind == JobKind.VM_START else VMStatus.RUNNING
     db.flush()
-    job = vms.request_power(db, db.get_one(User, vm.created_by_id), vm.id, kind, None)
+    owner = db.get_one(User, vm.created_by_id)
+    job = vms.request_power(db, owner, vm.id, kind, None, force=True, timeout=30)
     assert role_entry(job.playbook)["entry"] == entry
     params = role_params(job.playbook, job.extravars)
     assert_valid(params, specs, entry)
@@ -250,6 +252,7 @@ def test_contract_api_size_limits_equal_role_limits(role_vars: dict[str, Any]) -
         (JobKind.VM_DELETE, "absent"),
         (JobKind.VM_STOP, "stopped"),
         (JobKind.VM_START, "started"),
+        (JobKind.VM_REBOOT, "rebooted"),
     ],
 )
 def test_contract_playbooks_map_virtflow_guests_to_the_entry_point(

@@ -41,6 +41,7 @@ class JobKind(StrEnum):
     VM_DELETE = "vm.delete"
     VM_STOP = "vm.stop"
     VM_START = "vm.start"
+    VM_REBOOT = "vm.reboot"
     VM_REFRESH = "vm.refresh"  # read one VM's domain state back from libvirt (read-only)
     HOST_PREPARE = "host.prepare"
     HOST_DOMAINS = "host.domains"  # list the host's domains and reconcile (read-only)

@@ -21,6 +21,7 @@ class VMStatus(StrEnum):
     STOPPING = "stopping"
     STOPPED = "stopped"
     STARTING = "starting"
+    REBOOTING = "rebooting"
     ERROR = "error"
     DELETING = "deleting"
     DELETED = "deleted"

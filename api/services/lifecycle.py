@@ -79,6 +79,20 @@ OPERATIONS: dict[JobKind, Operation] = {
             VMStatus.RUNNING,
             VMStatus.STOPPED,
         ),
+        # A power cycle libvirt can see: shut off (ACPI, forced at the deadline; at once when
+        # hard), then started again as defined (roles/libvirt_guest/tasks/rebooted.yml).
+        Operation(
+            JobKind.VM_REBOOT,
+            "reboot",
+            "jobs.vms.reboot",
+            "vm_reboot.yml",
+            frozenset({VMStatus.RUNNING}),
+            VMStatus.REBOOTING,
+            VMStatus.REBOOTING,
+            "running",
+            VMStatus.RUNNING,
+            VMStatus.RUNNING,
+        ),
         # From every live status: a queued job of the VM is canceled first (its undo does
         # not apply, the VM goes deleting). A delete cannot be canceled.
         Operation(

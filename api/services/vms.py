@@ -25,6 +25,9 @@ from api.services.permissions import (
     require,
 )
 
+# Operations that shut the guest down first, with the role's name of their "at once" flag.
+SHUTS_DOWN = {JobKind.VM_STOP: "force", JobKind.VM_REBOOT: "hard"}
+
 
 @dataclass(frozen=True)
 class VMRequest:
@@ -248,8 +251,12 @@ def request_power(
     request_id: str | None,
     *,
     force: bool = False,
+    timeout: int | None = None,
 ) -> Job:
-    """Queue a stop, start or reboot job for the VM (lifecycle.OPERATIONS says from what)."""
+    """Queue a stop, start or reboot job for the VM (lifecycle.OPERATIONS says from what).
+
+    force: a stop powers off at once, a reboot is hard. timeout: seconds a stop's or a soft
+    reboot's ACPI shutdown may take before the domain is powered off (None: the role's 60)."""
     op = lifecycle.operation(kind)
     vm = get_vm(session, user, vm_id, Perm.VM_CHANGE)
     lock_active_tenant(session, vm.tenant_id)
@@ -260,8 +267,10 @@ def request_power(
         raise ResourceBusy()
     lifecycle.requested(vm, op)
     spec: dict[str, Any] = {"name": vm.domain_name, "uuid": str(vm.id)}
-    if kind == JobKind.VM_STOP:
-        spec["force"] = force
+    if kind in SHUTS_DOWN:
+        spec[SHUTS_DOWN[kind]] = force
+        if timeout is not None:
+            spec["timeout"] = timeout
     return _add_job(session, vm, kind, user=user, request_id=request_id, spec=spec)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -170,12 +171,13 @@ def test_playbook_syntax_check_passes(playbook: str) -> None:
     assert proc.returncode == 0, output(proc)
 
 
-def test_playbooks_are_the_six_operations() -> None:
+def test_playbooks_are_the_seven_operations() -> None:
     assert PLAYBOOKS == [
         "host_domains.yml",
         "host_prepare.yml",
         "vm_create.yml",
         "vm_delete.yml",
+        "vm_reboot.yml",
         "vm_start.yml",
         "vm_stop.yml",
     ]
@@ -428,14 +430,85 @@ def test_vm_stop_falls_back_to_force_when_the_guest_ignores_acpi(guest_name: str
     assert domstate(guest_name) == "shut off"
 
 
+def domid(name: str) -> str:
+    """libvirt's id of a running domain: a new one each time the domain is started."""
+    proc = virsh("domid", name)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def task_seconds(proc: subprocess.CompletedProcess[str], task: str) -> float:
+    """How long one task ran, from the ansible.posix.json callback's durations."""
+    for play in json.loads(proc.stdout)["plays"]:
+        for each in play["tasks"]:
+            if each["task"]["name"].split(" : ")[-1] == task:
+                took = each["task"]["duration"]
+                start, end = (
+                    dt.datetime.fromisoformat(took[k].rstrip("Z")) for k in ("start", "end")
+                )
+                return (end - start).total_seconds()
+    raise AssertionError(f"no task {task!r} in the run")
+
+
 @pytest.mark.e2e
 @needs_root
-@pytest.mark.parametrize("playbook", ["vm_stop.yml", "vm_start.yml"])
+def test_vm_reboot_power_cycles_the_guest_and_keeps_it(guest_name: str) -> None:
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{**spec, **TINY}])
+    assert created.returncode == 0, output(created)
+    definition, first = inactive_xml(guest_name), domid(guest_name)
+
+    hard = run_playbook(
+        "vm_reboot.yml", "-l", HOST, guests=[{**spec, "hard": True}], json_output=True
+    )
+    assert global_stats(hard) == {
+        "virtflow_guests": {guest_name: {"state": "running", "uuid": spec["uuid"], "host": HOST}}
+    }
+    second = domid(guest_name)
+    assert domstate(guest_name) == "running" and second != first  # it really went off and on
+    assert dominfo(guest_name)["Autostart"] == "enable"
+    assert inactive_xml(guest_name) == definition
+
+    # Soft: the blank disk boots no OS, so nothing answers ACPI; powered off at the deadline.
+    soft = run_playbook("vm_reboot.yml", "-l", HOST, guests=[{**spec, "timeout": 2}])
+    assert soft.returncode == 0, output(soft)
+    assert task_output(soft, "Ask the guests to shut down (ACPI)").startswith("changed:")
+    assert task_output(soft, "Force off the guests still running").startswith("changed:")
+    assert domstate(guest_name) == "running" and domid(guest_name) != second
+
+    # A guest already shut off is started.
+    run_playbook("vm_stop.yml", "-l", HOST, guests=[{**spec, "force": True}])
+    assert domstate(guest_name) == "shut off"
+    off = run_playbook("vm_reboot.yml", "-l", HOST, guests=[spec])
+    assert off.returncode == 0, output(off)
+    assert domstate(guest_name) == "running"
+
+
+@pytest.mark.e2e
+@needs_root
+def test_vm_stop_waits_its_timeout_in_seconds_not_in_polls(guest_name: str) -> None:
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{**spec, **TINY}])
+    assert created.returncode == 0, output(created)
+    # The guest ignores ACPI: the wait lasts the spec's timeout, then it is forced off. Each
+    # poll over the connection takes time of its own, so counting polls waited longer.
+    proc = run_playbook(
+        "vm_stop.yml", "-l", HOST, guests=[{**spec, "timeout": 6}], json_output=True
+    )
+    assert proc.returncode == 0, output(proc)
+    waited = task_seconds(proc, "Wait for the guests to shut down")
+    assert 5.5 <= waited < 6 + 15, waited  # at most one poll and its delay past the deadline
+    assert domstate(guest_name) == "shut off"
+
+
+@pytest.mark.e2e
+@needs_root
+@pytest.mark.parametrize("playbook", ["vm_stop.yml", "vm_start.yml", "vm_reboot.yml"])
 def test_power_operations_on_a_missing_guest_fail_clearly(guest_name: str, playbook: str) -> None:
     spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
     proc = run_playbook(playbook, "-l", HOST, guests=[spec])
     assert proc.returncode != 0, output(proc)
-    verb = "stop" if playbook == "vm_stop.yml" else "start"
+    verb = playbook.removeprefix("vm_").removesuffix(".yml")
     message = f"Domain {guest_name} is not defined on {HOST}: cannot {verb} it."
     assert message in proc.stdout, output(proc)
     assert guest_name not in domains()
@@ -452,8 +525,16 @@ def test_power_operations_on_a_missing_guest_fail_clearly(guest_name: str, playb
         ("vm_stop.yml", {"force": "yes"}),
         ("vm_stop.yml", {"uuid": "not-a-uuid"}),
         ("vm_stop.yml", {"vcpus": 1}),
+        ("vm_stop.yml", {"timeout": "5"}),
+        ("vm_stop.yml", {"timeout": -1}),
+        ("vm_stop.yml", {"hard": True}),
         ("vm_start.yml", {"name": "a<b>"}),
         ("vm_start.yml", {"force": True}),
+        ("vm_start.yml", {"timeout": 5}),
+        ("vm_reboot.yml", {"force": True}),
+        ("vm_reboot.yml", {"hard": "yes"}),
+        ("vm_reboot.yml", {"timeout": 3601}),
+        ("vm_reboot.yml", {"timeout": True}),
         ("vm_create.yml", {"force": True, **TINY}),
     ],
     ids=lambda value: value if isinstance(value, str) else json.dumps(value),
@@ -466,6 +547,7 @@ def test_power_operations_refuse_an_invalid_spec_before_any_change(
     good = {
         "vm_stop.yml": {**by_uuid, "force": True},
         "vm_start.yml": by_uuid,
+        "vm_reboot.yml": {**by_uuid, "hard": True},
         "vm_create.yml": {**by_uuid, **TINY},
     }[playbook]
     invalid = {"name": f"{running_guest}-bad", **bad}
@@ -538,9 +620,10 @@ def test_vm_delete_keeps_its_operation_under_a_state_override(guest_name: str) -
     [
         ("vm_stop.yml", "stop", {"force": True}),
         ("vm_start.yml", "start", {}),
+        ("vm_reboot.yml", "reboot", {"hard": True}),
         ("vm_delete.yml", "delete", {}),
     ],
-    ids=["vm_stop.yml", "vm_start.yml", "vm_delete.yml"],
+    ids=["vm_stop.yml", "vm_start.yml", "vm_reboot.yml", "vm_delete.yml"],
 )
 def test_vm_operations_refuse_a_vf_guest_without_its_uuid(
     running_guest: str, playbook: str, verb: str, extra: dict[str, Any]

@@ -84,13 +84,50 @@ def test_vm_stop_queues_a_stop_job(
     job = reload(db, Job, data["job_id"])
     assert (job.kind, job.status, job.playbook) == ("vm.stop", "queued", "vm_stop.yml")
     [guest] = job.extravars["virtflow_guests"]
-    assert guest["force"] is force
+    assert (guest["force"], guest["timeout"]) == (force, 60)
     rq_job = RQJob.fetch(str(job.id), connection=rq_queue.connection)
     assert rq_job.func_name == "jobs.vms.stop"
     assert rq_job.kwargs == {"job_id": str(job.id)}
     [row] = db.scalars(select(AuditLog).where(AuditLog.action == "vm.stop")).all()
     assert row.changes["before"] == {"status": "running"}
     assert row.changes["after"] == {"status": "stopping"}
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_vm_reboot_queues_a_reboot_job(
+    client: FlaskClient, cast: Personas, db: Session, rq_queue: Queue, hard: bool
+) -> None:
+    settle(db, cast.vm_a, VMStatus.RUNNING)
+    resp = power(client, cast.vm_a, "reboot", cast.h("user_a"), hard=hard, timeout=15)
+    assert resp.status_code == 202, resp.get_json()
+    data = resp.get_json()["data"]
+    assert data["status"] == "rebooting"
+    job = reload(db, Job, data["job_id"])
+    assert (job.kind, job.status, job.playbook) == ("vm.reboot", "queued", "vm_reboot.yml")
+    vm = reload(db, VM, cast.vm_a)
+    assert job.extravars == {
+        "virtflow_guests": [
+            {"name": vm.domain_name, "uuid": str(vm.id), "hard": hard, "timeout": 15}
+        ]
+    }
+    rq_job = RQJob.fetch(str(job.id), connection=rq_queue.connection)
+    assert rq_job.func_name == "jobs.vms.reboot"
+    [row] = db.scalars(select(AuditLog).where(AuditLog.action == "vm.reboot")).all()
+    assert (row.changes["before"], row.changes["after"]) == (
+        {"status": "running"},
+        {"status": "rebooting"},
+    )
+    assert (row.changes["details"]["hard"], row.changes["details"]["timeout"]) == (hard, 15)
+
+
+def test_vm_stop_takes_a_timeout_in_seconds(
+    client: FlaskClient, cast: Personas, db: Session
+) -> None:
+    settle(db, cast.vm_a, VMStatus.RUNNING)
+    resp = power(client, cast.vm_a, "stop", cast.h("admin"), timeout=0)
+    assert resp.status_code == 202, resp.get_json()
+    [guest] = reload(db, Job, resp.get_json()["data"]["job_id"]).extravars["virtflow_guests"]
+    assert (guest["force"], guest["timeout"]) == (False, 0)
 
 
 def test_vm_start_queues_a_start_job(
@@ -113,7 +150,7 @@ def test_vm_start_without_a_body(client: FlaskClient, cast: Personas, db: Sessio
 
 
 @pytest.mark.parametrize("access", ACCESS)
-@pytest.mark.parametrize("case", [("stop", "running"), ("start", "stopped")])
+@pytest.mark.parametrize("case", [("stop", "running"), ("start", "stopped"), ("reboot", "running")])
 def test_vm_power_needs_vm_change(
     client: FlaskClient, cast: Personas, db: Session, access: tuple[str, int], case: tuple[str, str]
 ) -> None:
@@ -138,6 +175,9 @@ def test_vm_power_needs_vm_change(
         ("stop", VMStatus.DELETED),
         ("start", VMStatus.RUNNING),
         ("start", VMStatus.ERROR),
+        ("reboot", VMStatus.STOPPED),
+        ("reboot", VMStatus.REBOOTING),
+        ("reboot", VMStatus.ERROR),
     ],
 )
 def test_vm_power_in_the_wrong_state_is_409(
@@ -168,14 +208,24 @@ def test_vm_power_with_unfinished_job_is_busy(
         ("stop", {"force": "yes"}),
         ("stop", {"force": 1}),
         ("stop", {"status": "stopped"}),
+        ("stop", {"timeout": -1}),
+        ("stop", {"timeout": 3601}),
+        ("stop", {"timeout": "60"}),
+        ("stop", {"timeout": 1.5}),
+        ("stop", {"hard": True}),
         ("start", {"force": True}),
         ("start", {"status": "running"}),
+        ("start", {"timeout": 5}),
+        ("reboot", {"hard": "yes"}),
+        ("reboot", {"force": True}),
+        ("reboot", {"timeout": None}),
+        ("reboot", {"timeout": 10**20}),
     ],
 )
 def test_vm_power_bad_body_is_422(
     client: FlaskClient, cast: Personas, db: Session, action: str, body: dict[str, Any]
 ) -> None:
-    settle(db, cast.vm_a, VMStatus.RUNNING if action == "stop" else VMStatus.STOPPED)
+    settle(db, cast.vm_a, VMStatus.STOPPED if action == "start" else VMStatus.RUNNING)
     before = counts(db)
     assert_error(power(client, cast.vm_a, action, cast.h("admin"), **body), 422, "VALIDATION_ERROR")
     assert counts(db) == before
@@ -185,7 +235,9 @@ def cancel(client: FlaskClient, job_id: object, headers: Headers) -> Any:
     return client.post(f"/api/v1/job/{job_id}/cancel/", headers=headers)
 
 
-@pytest.mark.parametrize("case", [("stop", VMStatus.RUNNING), ("start", VMStatus.STOPPED)])
+@pytest.mark.parametrize(
+    "case", [("stop", VMStatus.RUNNING), ("start", VMStatus.STOPPED), ("reboot", VMStatus.RUNNING)]
+)
 def test_job_cancel_puts_the_vm_back(
     client: FlaskClient,
     cast: Personas,

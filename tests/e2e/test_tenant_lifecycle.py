@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Stack, domain_disks, virsh
-from tests.e2e.test_vm_lifecycle import create_tenant, dominfo, wait_vm
+from tests.helpers.flows import create_tenant, wait_vm
+from tests.helpers.stack import dominfo
 
 pytestmark = pytest.mark.e2e
 

@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Stack, domain_disks, virsh
-from tests.helpers.flows import wait_status
+from tests.helpers.flows import create_tenant, wait_status, wait_vm
+from tests.helpers.stack import dominfo
 
 pytestmark = pytest.mark.e2e
-
-FINAL = {"running", "error", "deleted"}
-
-
-def wait_vm(stack: Stack, vm_id: str, want: set[str], timeout: float = 300) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        r = stack.call("GET", f"/api/v1/vm/{vm_id}/")
-        assert r.status_code == 200, r.text
-        vm: dict[str, Any] = r.json()["data"]
-        if not seen or seen[-1] != vm["status"]:
-            seen.append(vm["status"])
-        if vm["status"] in want:
-            return vm
-        if vm["status"] in FINAL:
-            pytest.fail(
-                f"VM ended {vm['status']} ({vm['status_reason']}); statuses {seen}\n{stack.logs()}"
-            )
-        time.sleep(1)
-    pytest.fail(f"VM not {want} after {timeout}s; statuses {seen}\n{stack.logs()}")
-
-
-def create_tenant(stack: Stack) -> str:
-    r = stack.call("POST", "/api/v1/tenant/", json={"name": f"e2e-{uuid.uuid4().hex[:8]}"})
-    assert r.status_code == 201, r.text
-    return str(r.json()["data"]["id"])
-
-
-def dominfo(name: str) -> dict[str, str]:
-    out = virsh("dominfo", name)
-    assert out.returncode == 0, out.stderr
-    pairs = (line.partition(":") for line in out.stdout.splitlines())
-    return {key.strip(): value.strip() for key, _, value in pairs if value}
 
 
 def test_vm_create_run_and_delete_on_real_kvm(admin: Stack, cleanup_domains: list[str]) -> None:

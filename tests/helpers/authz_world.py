@@ -286,6 +286,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/api/v1/vm/", "POST"): Call(body=vm_body),
     ("/api/v1/vm/create/", "POST"): Call(body=vm_body),
     ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): Call(body=lambda w: {"force": False}),
+    ("/api/v1/vm/<uuid:vm_id>/reboot/", "POST"): Call(body=lambda w: {"hard": False}),
     ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): Call(state="stopped", body=lambda w: {}),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): Call(
         body=lambda w: {"user_id": w.id("outsider"), "permission": "vm.view"}

@@ -52,3 +52,26 @@ def delete_vm(stack: Stack, vm_id: str, timeout: float = 120) -> dict[str, Any]:
     r = stack.call("DELETE", f"/api/v1/vm/{vm_id}/")
     assert r.status_code == 202, r.text
     return wait_status(stack, f"/api/v1/vm/{vm_id}/", {"deleted"}, timeout)
+
+
+FINAL = {"running", "error", "deleted"}
+
+
+def wait_vm(stack: Stack, vm_id: str, want: set[str], timeout: float = 300) -> dict[str, Any]:
+    """Poll the VM until its status is in want; fail at once when it ends in another final one."""
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        r = stack.call("GET", f"/api/v1/vm/{vm_id}/")
+        assert r.status_code == 200, r.text
+        vm: dict[str, Any] = r.json()["data"]
+        if not seen or seen[-1] != vm["status"]:
+            seen.append(vm["status"])
+        if vm["status"] in want:
+            return vm
+        if vm["status"] in FINAL:
+            raise AssertionError(
+                f"VM ended {vm['status']} ({vm['status_reason']}); statuses {seen}\n{stack.logs()}"
+            )
+        time.sleep(1)
+    raise AssertionError(f"VM not {want} after {timeout}s; statuses {seen}\n{stack.logs()}")

@@ -49,6 +49,14 @@ def virsh(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def dominfo(name: str) -> dict[str, str]:
+    """virsh dominfo of a domain of the local libvirt, as a dict."""
+    out = virsh("dominfo", name)
+    assert out.returncode == 0, out.stderr
+    pairs = (line.partition(":") for line in out.stdout.splitlines())
+    return {key.strip(): value.strip() for key, _, value in pairs if value}
+
+
 def domain_disks(name: str) -> list[str]:
     """Source paths of a domain's disks, from `virsh domblklist`."""
     rows = virsh("domblklist", name).stdout.splitlines()[2:]

@@ -219,6 +219,7 @@ from .vm_list_envelope_status import VMListEnvelopeStatus
 from .vm_list_host_state import VmListHostState
 from .vm_list_status import VmListStatus
 from .vm_permission_revoke_permission import VmPermissionRevokePermission
+from .vm_reboot import VMReboot
 from .vm_start import VMStart
 from .vm_status import VMStatus
 from .vm_stop import VMStop
@@ -443,6 +444,7 @@ __all__ = (
     "VmListHostState",
     "VmListStatus",
     "VmPermissionRevokePermission",
+    "VMReboot",
     "VMStart",
     "VMStatus",
     "VMStop",

@@ -6,6 +6,7 @@ class JobKind(StrEnum):
     OPS_RUN = "ops.run"
     VM_CREATE = "vm.create"
     VM_DELETE = "vm.delete"
+    VM_REBOOT = "vm.reboot"
     VM_REFRESH = "vm.refresh"
     VM_START = "vm.start"
     VM_STOP = "vm.stop"

@@ -6,6 +6,7 @@ class VmListStatus(StrEnum):
     ERROR = "error"
     PENDING = "pending"
     PROVISIONING = "provisioning"
+    REBOOTING = "rebooting"
     RUNNING = "running"
     STARTING = "starting"
     STOPPED = "stopped"

@@ -6,6 +6,7 @@ class VMStatus(StrEnum):
     ERROR = "error"
     PENDING = "pending"
     PROVISIONING = "provisioning"
+    REBOOTING = "rebooting"
     RUNNING = "running"
     STARTING = "starting"
     STOPPED = "stopped"

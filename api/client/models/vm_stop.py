@@ -24,9 +24,12 @@ class VMStop:
     """ 
         Attributes:
             force (bool | Unset): power the domain off instead of a graceful shutdown Default: False.
+            timeout (int | Unset): seconds the guest's ACPI shutdown may take before it is powered off; a deadline, however
+                long each check of libvirt takes Default: 60.
      """
 
     force: bool | Unset = False
+    timeout: int | Unset = 60
 
 
 
@@ -35,6 +38,8 @@ class VMStop:
     def to_dict(self) -> dict[str, Any]:
         force = self.force
 
+        timeout = self.timeout
+
 
         field_dict: dict[str, Any] = {}
 
@@ -42,6 +47,8 @@ class VMStop:
         })
         if force is not UNSET:
             field_dict["force"] = force
+        if timeout is not UNSET:
+            field_dict["timeout"] = timeout
 
         return field_dict
 
@@ -52,8 +59,11 @@ class VMStop:
         d = dict(src_dict)
         force = d.pop("force", UNSET)
 
+        timeout = d.pop("timeout", UNSET)
+
         vm_stop = cls(
             force=force,
+            timeout=timeout,
         )
 
         return vm_stop

@@ -47,6 +47,7 @@ from api.web.resources.vm.schemas import (
     VMDeleteArgsSchema,
     VMGrantArgsSchema,
     VMQuerySchema,
+    VMRebootSchema,
     VMSchema,
     VMStartSchema,
     VMStopSchema,
@@ -172,16 +173,21 @@ def _force_delete(vm_id: uuid.UUID) -> dict[str, Any]:
     return ok(_reloaded(vm_id))
 
 
-def _power(vm_id: uuid.UUID, kind: JobKind, force: bool = False) -> dict[str, Any]:
+def _power(
+    vm_id: uuid.UUID, kind: JobKind, force: bool = False, timeout: int | None = None
+) -> dict[str, Any]:
     session = db()
     note("vm", vm_id)
-    job = vms.request_power(session, user(), vm_id, kind, request_id(), force=force)
+    job = vms.request_power(
+        session, user(), vm_id, kind, request_id(), force=force, timeout=timeout
+    )
     op = lifecycle.operation(kind)
     [before] = op.allowed_from  # power operations start from one status
     note("vm", vm_id, job.tenant_id, before={"status": before}, after={"status": op.queued})
     note(job_id=job.id)
-    if kind == JobKind.VM_STOP:
-        note(force=force)
+    if kind in vms.SHUTS_DOWN:
+        shutdown: dict[str, Any] = {vms.SHUTS_DOWN[kind]: force, "timeout": timeout}
+        note(**shutdown)
     job_queue().after_commit(session, job)
     commit()
     return ok(_reloaded(vm_id))
@@ -195,7 +201,7 @@ class VMStop(MethodView):
     @audited("vm.stop")
     def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
         """Stop a running VM (vm.change): `stopping` until its queued job has shut it down"""
-        return _power(vm_id, JobKind.VM_STOP, force=args["force"])
+        return _power(vm_id, JobKind.VM_STOP, force=args["force"], timeout=args["timeout"])
 
 
 @blp.route("/<uuid:vm_id>/start/")
@@ -207,6 +213,21 @@ class VMStart(MethodView):
     def post(self, _args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
         """Start a stopped VM (vm.change): `starting` until its queued job has booted it"""
         return _power(vm_id, JobKind.VM_START)
+
+
+@blp.route("/<uuid:vm_id>/reboot/")
+class VMReboot(MethodView):
+    @operation("vm_reboot", *POWER_ERRORS)
+    @blp.arguments(VMRebootSchema, required=False)
+    @blp.response(202, envelope(VMSchema))
+    @audited("vm.reboot")
+    def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
+        """Reboot a running VM (vm.change): `rebooting` until its queued job has power-cycled it
+
+        The domain is shut off (an ACPI shutdown, powered off at `timeout`; at once with
+        `"hard": true`) and started again as defined: libvirt must report it running.
+        """
+        return _power(vm_id, JobKind.VM_REBOOT, force=args["hard"], timeout=args["timeout"])
 
 
 @blp.route("/<uuid:vm_id>/refresh/")

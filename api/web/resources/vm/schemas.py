@@ -125,11 +125,42 @@ class StrictBoolean(ma.fields.Boolean):
         return value
 
 
+SHUTDOWN_TIMEOUT_MAX = 3600
+
+
+def shutdown_timeout() -> ma.fields.Integer:
+    return bounded_int(
+        0,
+        SHUTDOWN_TIMEOUT_MAX,
+        load_default=60,
+        metadata={
+            "description": (
+                "seconds the guest's ACPI shutdown may take before it is powered off; "
+                "a deadline, however long each check of libvirt takes"
+            )
+        },
+    )
+
+
 class VMStopSchema(ma.Schema):
     force = StrictBoolean(
         load_default=False,
         metadata={"description": "power the domain off instead of a graceful shutdown"},
     )
+    timeout = shutdown_timeout()
+
+
+class VMRebootSchema(ma.Schema):
+    hard = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": (
+                "power the domain off at once; false: an ACPI shutdown first, powered off at "
+                "the timeout. Either way the domain is then started again as defined"
+            )
+        },
+    )
+    timeout = shutdown_timeout()
 
 
 class VMDeleteArgsSchema(ma.Schema):
