@@ -11,7 +11,15 @@ import click
 from api.cli_user import exits, progress, refs
 from api.cli_user import output as out
 from api.cli_user.session import Session, current
-from api.client.api.vm import vm_create, vm_delete, vm_get, vm_list, vm_start, vm_stop
+from api.client.api.vm import (
+    vm_create,
+    vm_delete,
+    vm_get,
+    vm_list,
+    vm_reboot,
+    vm_start,
+    vm_stop,
+)
 from api.client.models import (
     VM,
     JobStatus,
@@ -19,6 +27,7 @@ from api.client.models import (
     VMEnvelope,
     VMListEnvelope,
     VmListStatus,
+    VMReboot,
     VMStatus,
     VMStop,
 )
@@ -116,17 +125,45 @@ def show(vm_id: str, output: str) -> None:
     show_vm(found, output)
 
 
+def timeout_option(fn: F) -> F:
+    option = click.option(
+        "--timeout",
+        type=click.IntRange(0, 3600),
+        default=60,
+        show_default=True,
+        help="Seconds the clean (ACPI) shutdown may take before the VM is powered off.",
+    )
+    return option(fn)
+
+
 @vm.command("stop")
 @click.argument("vm_id")
 @click.option("--force", is_flag=True, help="Power off at once instead of a clean shutdown.")
+@timeout_option
 @wait_option
 @out.output_option
-def stop(vm_id: str, force: bool, wait: bool, output: str) -> None:
+def stop(vm_id: str, force: bool, timeout: int, wait: bool, output: str) -> None:
     """Stop a running VM; with --wait, until it is stopped."""
     target = refs.parse_id(vm_id, "VM")
     session = current()
-    answer = session.call(VMEnvelope, vm_stop.sync_detailed, target, body=VMStop(force=force))
+    body = VMStop(force=force, timeout=timeout)
+    answer = session.call(VMEnvelope, vm_stop.sync_detailed, target, body=body)
     settle(session, answer.data, wait, output, VMStatus.STOPPED)
+
+
+@vm.command("reboot")
+@click.argument("vm_id")
+@click.option("--hard", is_flag=True, help="Power off at once instead of a clean shutdown.")
+@timeout_option
+@wait_option
+@out.output_option
+def reboot(vm_id: str, hard: bool, timeout: int, wait: bool, output: str) -> None:
+    """Reboot a running VM (shut off, then started again); with --wait, until it runs."""
+    target = refs.parse_id(vm_id, "VM")
+    session = current()
+    body = VMReboot(hard=hard, timeout=timeout)
+    answer = session.call(VMEnvelope, vm_reboot.sync_detailed, target, body=body)
+    settle(session, answer.data, wait, output, VMStatus.RUNNING)
 
 
 @vm.command("start")

@@ -42,6 +42,7 @@ RUNS: dict[str, tuple[str, Callable[[str], str]]] = {
     "vm.create": ("running", vm_jobs.provision),
     "vm.stop": ("stopped", vm_jobs.stop),
     "vm.start": ("running", vm_jobs.start),
+    "vm.reboot": ("running", vm_jobs.reboot),
     "vm.delete": ("absent", vm_jobs.destroy),
 }
 
@@ -252,6 +253,12 @@ def test_user_cli_vm_lifecycle_with_wait(logged_in: User) -> None:
 
     assert data_of(virtflow("vm", "stop", vm_id, "--wait", "-o", "json"))["status"] == "stopped"
     assert data_of(virtflow("vm", "start", vm_id, "--wait", "-o", "json"))["status"] == "running"
+    rebooted = data_of(
+        virtflow("vm", "reboot", vm_id, "--hard", "--timeout", "5", "--wait", "-o", "json")
+    )
+    assert rebooted["status"] == "running"
+    job = data_of(virtflow("job", "show", rebooted["job_id"], "-o", "json"))
+    assert (job["kind"], job["status"]) == ("vm.reboot", "successful")
     deleted = data_of(virtflow("vm", "delete", vm_id, "--wait", "-o", "json"))
     assert (deleted["status"], deleted["deleted_at"] is not None) == ("deleted", True)
 
