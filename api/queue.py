@@ -99,8 +99,9 @@ class JobQueue:
             kwargs={"job_id": str(pending.job_id)},
             job_id=str(pending.job_id),
             # ansible-runner stops the playbook at job_timeout_seconds and the job records
-            # that cleanly; RQ's own kill is only the backstop.
-            timeout=self.settings.job_timeout_seconds + RQ_TIMEOUT_MARGIN,
+            # that cleanly; RQ's own kill is only the backstop. A delete may first wait up to
+            # job_timeout_seconds for a job of its VM that is still running (jobs/vms.py).
+            timeout=2 * self.settings.job_timeout_seconds + RQ_TIMEOUT_MARGIN,
             meta={"request_id": pending.request_id},
             on_failure=Callback(FAILURE_CALLBACK),
             failure_ttl=7 * 24 * 3600,

@@ -7,6 +7,7 @@ while the playbook runs, and saves the terminal status of job and VM before any 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from jobs.execution import Finished, complete
 from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
+WAIT_TURN_EVERY = 1.0  # seconds between two looks at the job a delete waits for
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,50 @@ def _finished(
         session.flush()
 
 
+def _another_runs(job_id: uuid.UUID) -> bool:
+    """Another job of this queued job's VM is running (a delete was queued behind it)."""
+    with base.sessions()() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != JobStatus.QUEUED or job.vm_id is None:
+            return False
+        other = select(Job.id).where(
+            Job.vm_id == job.vm_id, Job.id != job.id, Job.status == JobStatus.RUNNING
+        )
+        return session.scalar(other.limit(1)) is not None
+
+
+def _wait_turn(job_id: uuid.UUID) -> bool:
+    """Wait, holding no database session, until no other job of the VM runs; False when one
+    still does after the job timeout (a dead worker's lease ends long before: the sweep)."""
+    deadline = time.monotonic() + base.settings().job_timeout_seconds
+    while _another_runs(job_id):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(WAIT_TURN_EVERY)
+    return True
+
+
+def _gave_up_waiting(job_id: uuid.UUID) -> None:
+    reason = (
+        f"an earlier job of the VM was still running after "
+        f"{base.settings().job_timeout_seconds} s; nothing was done"
+    )
+    with base.sessions()() as session:
+        job = jobs.finish(session, job_id, JobStatus.ERROR, explanation=reason)
+        vms.apply_job_error(session, job, reason)
+        session.commit()
+
+
 def run_operation(job_id: str, kind: JobKind) -> str:
-    """Run one VM operation's job as lifecycle.OPERATIONS describes it."""
+    """Run one VM operation's job as lifecycle.OPERATIONS describes it.
+
+    Never while another job of the VM runs: a delete queued behind a running job waits for it
+    (no other operation can be queued while one runs: its request answers RESOURCE_BUSY)."""
     op = lifecycle.operation(kind)
     jid = uuid.UUID(job_id)
+    if not _wait_turn(jid):
+        _gave_up_waiting(jid)
+        return "error"
     started = _start(jid, op)
     if started is None:
         return "skipped"

@@ -192,7 +192,7 @@ def delete(vm_id: str, wait: bool, output: str) -> None:
 
 def settle(session: Session, answer: VM, wait: bool, output: str, want: VMStatus) -> None:
     """Show the VM as answered, or, with wait, as its job left it; exit 1 if that failed."""
-    if not wait or answer.job_id is None:
+    if not wait or answer.job_id is None or answer.status == want:  # e.g. deleted at once
         show_vm(answer, output)
         return
     job = progress.wait_job(session, answer.job_id)

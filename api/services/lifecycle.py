@@ -93,8 +93,10 @@ OPERATIONS: dict[JobKind, Operation] = {
             VMStatus.RUNNING,
             VMStatus.RUNNING,
         ),
-        # From every live status: a queued job of the VM is canceled first (its undo does
-        # not apply, the VM goes deleting). A delete cannot be canceled.
+        # From every live status, never refused as busy: queued jobs of the VM are canceled
+        # (a VM whose create never ran is deleted at once, libvirt untouched); a job that is
+        # running finishes first, the VM showing deleting, and the delete job waits for it.
+        # A delete cannot be canceled.
         Operation(
             JobKind.VM_DELETE,
             "delete",
@@ -151,11 +153,19 @@ def job_started(vm: VM, op: Operation) -> None:
     vm.status = op.running
 
 
+def delete_pending(vm: VM, op: Operation) -> bool:
+    """A delete was requested while op's job ran: the VM stays `deleting` whatever that job
+    did, and the delete job, which runs next, decides what the VM becomes."""
+    return vm.status == VMStatus.DELETING and op.kind != JobKind.VM_DELETE
+
+
 def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None) -> bool:
     """Apply what the playbook reported; True when it succeeded (the VM became op.becomes).
 
     reason: the job's explanation when it failed; with no explanation, a report that is not
     op.reports is explained by what libvirt reported instead."""
+    if delete_pending(vm, op):
+        return False
     if reason is None and reported == op.reports:
         vm.status = op.becomes
         vm.status_reason = None
@@ -167,7 +177,7 @@ def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None
     return False
 
 
-def canceled(vm: VM, op: Operation) -> bool:
+def canceled(vm: VM, op: Operation, why: str = "was canceled before it ran") -> bool:
     """A queued job of op was canceled: put the VM back where its request found it.
 
     False when there is nothing to undo (the status moved on, or op cannot be undone)."""
@@ -175,7 +185,7 @@ def canceled(vm: VM, op: Operation) -> bool:
         return False
     vm.status = op.undo
     if op.undo == VMStatus.DELETED:
-        vm.status_reason = f"its {op.verb} job was canceled before it ran"
+        vm.status_reason = f"its {op.verb} job {why}"
         vm.deleted_at = utcnow()
     return True
 
@@ -186,10 +196,12 @@ def observed(vm: VM, status: VMStatus, reason: str | None) -> None:
     vm.status_reason = reason
 
 
-def job_error(vm: VM, reason: str) -> bool:
-    """A job that could not run, or crashed: the VM goes `error` unless its status is final or
-    stable (deleted, running, stopped). True when it changed."""
+def job_error(vm: VM, reason: str, kind: JobKind) -> bool:
+    """A job (of kind) that could not run, or crashed: the VM goes `error` unless its status is
+    final or stable (deleted, running, stopped), or a delete waits to run. True when it changed."""
     if vm.status in (VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED):
+        return False
+    if kind in OPERATIONS and delete_pending(vm, OPERATIONS[kind]):
         return False
     vm.status = VMStatus.ERROR
     vm.status_reason = reason

@@ -218,29 +218,46 @@ def unfinished_jobs(session: Session, vm: VM) -> list[Job]:
     )
 
 
-def request_delete(session: Session, user: User, vm_id: uuid.UUID, request_id: str | None) -> Job:
-    """Mark the VM deleting and queue its delete job; a queued job of the VM is canceled first."""
+def request_delete(
+    session: Session, user: User, vm_id: uuid.UUID, request_id: str | None
+) -> Job | None:
+    """Mark the VM deleting and queue its delete job; queued jobs of the VM are canceled first.
+
+    None: the VM was deleted at once, its create job canceled before it ran (libvirt has
+    nothing of it). Never busy: a running job of the VM finishes, then the delete job runs."""
     vm = get_vm(session, user, vm_id, Perm.VM_DELETE)
     # A deleting tenant still takes VM deletes: retrying one whose delete job failed.
     lock_active_tenant(session, vm.tenant_id, (TenantStatus.ACTIVE, TenantStatus.DELETING))
     vm = get_vm(session, user, vm_id, Perm.VM_DELETE, lock=True)
     lifecycle.require_allowed(vm, lifecycle.operation(JobKind.VM_DELETE))
+    unfinished = unfinished_jobs(session, vm)
+    create = lifecycle.operation(JobKind.VM_CREATE)
+    if vm.status == create.queued and all(j.status == JobStatus.QUEUED for j in unfinished):
+        _cancel(unfinished, "canceled: the VM was deleted before the job started")
+        lifecycle.canceled(vm, create, why="never ran: the VM was deleted first")
+        drop_object_grants(session, target(vm))
+        session.flush()
+        return None
     return queue_delete(session, vm, user, request_id)
 
 
 def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | None) -> Job:
-    """Cancel the VM's queued jobs, mark it deleting and add its delete job (VM row locked)."""
-    unfinished = unfinished_jobs(session, vm)
-    if any(job.status == JobStatus.RUNNING for job in unfinished):
-        raise ResourceBusy(details={"job_ids": [str(j.id) for j in unfinished]})
-    for job in unfinished:
-        job.status = JobStatus.CANCELED
-        job.explanation = "canceled: the VM was deleted before the job started"
-        job.finished_at = utcnow()
+    """Cancel the VM's queued jobs, mark it deleting and add its delete job (VM row locked).
+
+    A running job of the VM is left to finish: the delete job waits for it (jobs/vms.py)."""
+    queued = [job for job in unfinished_jobs(session, vm) if job.status == JobStatus.QUEUED]
+    _cancel(queued, "canceled: the VM was deleted before the job started")
     lifecycle.requested(vm, lifecycle.operation(JobKind.VM_DELETE))
     # With the uuid, the role refuses to remove a same-named domain that is not this VM's.
     spec = {"name": vm.domain_name, "uuid": str(vm.id)}
     return _add_job(session, vm, JobKind.VM_DELETE, user=user, request_id=request_id, spec=spec)
+
+
+def _cancel(queued: list[Job], explanation: str) -> None:
+    for job in queued:
+        job.status = JobStatus.CANCELED
+        job.explanation = explanation
+        job.finished_at = utcnow()
 
 
 def request_power(
@@ -333,5 +350,5 @@ def apply_job_error(session: Session, job: Job, reason: str) -> None:
         return
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
     vm = session.scalar(query.execution_options(populate_existing=True)) if job.vm_id else None
-    if vm is not None and lifecycle.job_error(vm, reason):
+    if vm is not None and lifecycle.job_error(vm, reason, JobKind(job.kind)):
         session.flush()

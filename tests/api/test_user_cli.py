@@ -268,6 +268,13 @@ def test_user_cli_vm_create_without_wait_answers_pending(logged_in: User) -> Non
     assert created["status"] == "pending" and created["job_id"]
 
 
+def test_user_cli_delete_wait_of_a_vm_whose_create_never_ran_exits_0(logged_in: User) -> None:
+    created = data_of(create("web", "-o", "json"))
+    deleted = virtflow("vm", "delete", created["id"], "--wait", "-o", "json")
+    assert deleted.exit_code == 0, deleted.output
+    assert data_of(deleted)["status"] == "deleted"
+
+
 def test_user_cli_wait_exits_1_when_the_job_fails(
     logged_in: User, transport: WorkerTransport
 ) -> None:

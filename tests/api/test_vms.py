@@ -12,9 +12,10 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
 from rq.job import Job as RQJob
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import VM, Baremetal, Job, JobStatus, Tenant, TenantStatus, VMStatus
+from api.models import VM, AuditLog, Baremetal, Job, JobStatus, Tenant, TenantStatus, VMStatus
 from api.settings import Settings
 from tests.api.conftest import counts, create_vm, vm_body
 from tests.conftest import Factory
@@ -58,6 +59,14 @@ def vm_row(db: Session, vm_id: str | uuid.UUID) -> VM:
     db.flush()
     db.expire_all()
     return db.get_one(VM, uuid.UUID(str(vm_id)))
+
+
+def running(db: Session, vm: dict[str, Any]) -> dict[str, Any]:
+    """The VM as after its create job succeeded."""
+    job_row(db, vm["job_id"]).status = JobStatus.SUCCESSFUL
+    vm_row(db, vm["id"]).status = VMStatus.RUNNING
+    db.flush()
+    return vm
 
 
 def host_of(db: Session, vm_id: str) -> str:
@@ -322,7 +331,7 @@ def test_vm_create_same_name_in_other_tenant_is_fine(
 def test_vm_create_name_free_again_after_delete(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
 ) -> None:
-    first = create_vm(client, admin_headers, tenant_id, "db")
+    first = running(db, create_vm(client, admin_headers, tenant_id, "db"))
     assert client.delete(f"/api/v1/vm/{first['id']}/", headers=admin_headers).status_code == 202
     # Still deleting: the name is not free yet.
     resp = client.post("/api/v1/vm/", json=vm_body(tenant_id, "db"), headers=admin_headers)
@@ -459,7 +468,7 @@ def test_vm_tenant_user_can_create_list_get_delete(
     client: FlaskClient, make: Factory, tenant_id: uuid.UUID, db: Session
 ) -> None:
     headers = member_headers(make, tenant_id, "tenant_user")
-    data = create_vm(client, headers, tenant_id)
+    data = running(db, create_vm(client, headers, tenant_id))
     listed = client.get("/api/v1/vm/", headers=headers).get_json()["data"]
     assert [v["id"] for v in listed] == [data["id"]]
     got = client.get(f"/api/v1/vm/{data['id']}/", headers=headers)
@@ -543,35 +552,24 @@ def test_vm_admin_sees_every_tenant(
 # --- delete -----------------------------------------------------------------------------------
 
 
-def test_vm_delete_pending_cancels_create_job_and_queues_destroy(
+def test_vm_delete_pending_cancels_create_job_and_deletes_at_once(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, rq_queue: Queue, db: Session
 ) -> None:
     data = create_vm(client, admin_headers, tenant_id)
     create_job_id = data["job_id"]
     resp = client.delete(f"/api/v1/vm/{data['id']}/", headers=admin_headers)
-    assert resp.status_code == 202, resp.get_json()
+    assert resp.status_code == 200, resp.get_json()
     out = resp.get_json()["data"]
-    assert out["status"] == "deleting"
-    assert out["job_id"] != create_job_id
-
+    assert (out["status"], out["job_id"]) == ("deleted", create_job_id)  # no delete job
+    assert out["status_reason"] == "its create job never ran: the VM was deleted first"
     create_job = job_row(db, create_job_id)
-    assert create_job.status == JobStatus.CANCELED
-    assert create_job.finished_at is not None
+    assert (create_job.status, create_job.finished_at is not None) == (JobStatus.CANCELED, True)
     assert "canceled" in (create_job.explanation or "")
-
-    delete_job = job_row(db, out["job_id"])
-    assert (delete_job.kind, delete_job.status) == ("vm.delete", "queued")
-    assert delete_job.playbook == "vm_delete.yml"
-    assert delete_job.limit == data["baremetal"]
-    assert delete_job.extravars == {
-        "virtflow_guests": [{"name": data["domain_name"], "uuid": data["id"]}]
-    }
-
-    rq_job = RQJob.fetch(out["job_id"], connection=rq_queue.connection)
-    assert rq_job.func_name == "jobs.vms.destroy"
-    assert rq_job.kwargs == {"job_id": out["job_id"]}
-    assert out["job_id"] in rq_queue.job_ids
-    assert vm_row(db, data["id"]).status == VMStatus.DELETING
+    kinds = db.scalars(select(Job.kind).where(Job.vm_id == uuid.UUID(data["id"]))).all()
+    assert kinds == ["vm.create"]
+    assert rq_queue.job_ids == [create_job_id]  # nothing more for a worker to do
+    [row] = db.scalars(select(AuditLog).where(AuditLog.action == "vm.delete")).all()
+    assert (row.status_code, row.changes["after"]["status"]) == (200, "deleted")
 
 
 def test_vm_delete_running_vm_queues_destroy(
@@ -587,20 +585,22 @@ def test_vm_delete_running_vm_queues_destroy(
     assert job_row(db, data["job_id"]).status == JobStatus.SUCCESSFUL
 
 
-def test_vm_delete_while_job_running_is_resource_busy(
+def test_vm_delete_while_a_job_runs_is_queued_behind_it(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
 ) -> None:
     data = create_vm(client, admin_headers, tenant_id)
     job_row(db, data["job_id"]).status = JobStatus.RUNNING
     vm_row(db, data["id"]).status = VMStatus.PROVISIONING
     db.flush()
-    before = counts(db)
     resp = client.delete(f"/api/v1/vm/{data['id']}/", headers=admin_headers)
-    body = assert_error(resp, 409, "RESOURCE_BUSY")
-    assert body["error"]["details"] == {"job_ids": [data["job_id"]]}
-    assert counts(db) == before
-    assert vm_row(db, data["id"]).status == VMStatus.PROVISIONING
-    assert job_row(db, data["job_id"]).status == JobStatus.RUNNING
+    assert resp.status_code == 202, resp.get_json()  # never RESOURCE_BUSY
+    out = resp.get_json()["data"]
+    assert out["status"] == "deleting"
+    assert (job_row(db, out["job_id"]).kind, job_row(db, out["job_id"]).status) == (
+        "vm.delete",
+        JobStatus.QUEUED,
+    )
+    assert job_row(db, data["job_id"]).status == JobStatus.RUNNING  # left to finish
 
 
 @pytest.mark.parametrize("status", [VMStatus.DELETED, VMStatus.DELETING])
@@ -637,7 +637,7 @@ def test_vm_delete_unknown_is_404(client: FlaskClient, admin_headers: Headers) -
 def test_vm_delete_redis_unreachable_answers_202_and_job_stays_queued(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, rq_queue: Queue, db: Session
 ) -> None:
-    data = create_vm(client, admin_headers, tenant_id)
+    data = running(db, create_vm(client, admin_headers, tenant_id))
     resp = client.delete(f"/api/v1/vm/{data['id']}/", headers=admin_headers)
     assert resp.status_code == 202, resp.get_json()
     job_id = resp.get_json()["data"]["job_id"]

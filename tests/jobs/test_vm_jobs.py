@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
+from api.models import VM, Job, JobEvent, JobKind, JobStatus, User, VMStatus
+from api.services import lifecycle
 from api.services import vms as vm_service
 from api.settings import Settings
 from jobs import base, reaper
@@ -417,3 +418,91 @@ def test_on_rq_failure_ignores_foreign_job_ids(db: Session, queued: tuple[VM, Jo
     base.on_rq_failure(SimpleNamespace(id="not-a-uuid"), None, None, None, None)
     reload(db, job)
     assert job.status == JobStatus.QUEUED
+
+
+class FakeClock:
+    """jobs.vms's view of time: each sleep advances it, and may run something meanwhile."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+        self.meanwhile: Any = None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.sleeps += 1
+        if self.meanwhile is not None:
+            self.meanwhile()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(vm_jobs, "time", fake)
+    return fake
+
+
+@pytest.fixture
+def delete_behind_a_stop(db: Session, queued: tuple[VM, Job], admin: User) -> tuple[VM, Job, Job]:
+    """A VM whose stop job is running when its delete is requested."""
+    vm, create_job = queued
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.RUNNING
+    db.flush()
+    stop = vm_service.request_power(db, admin, vm.id, JobKind.VM_STOP, None)
+    stop.status, vm.status = JobStatus.RUNNING, VMStatus.STOPPING
+    db.flush()
+    delete = vm_service.request_delete(db, admin, vm.id, None)
+    assert delete is not None
+    db.flush()
+    return vm, stop, delete
+
+
+def test_destroy_waits_for_the_running_job_of_its_vm(
+    db: Session,
+    delete_behind_a_stop: tuple[VM, Job, Job],
+    runner: FakeRunner,
+    clock: FakeClock,
+) -> None:
+    vm, stop, delete = delete_behind_a_stop
+
+    def stop_ends_after_three_looks() -> None:
+        if clock.sleeps == 3:  # the stop's worker finishes it: its result leaves VM deleting
+            assert not lifecycle.job_finished(
+                vm, lifecycle.operation(JobKind.VM_STOP), "stopped", None
+            )
+            assert vm.status == VMStatus.DELETING
+            stop.status = JobStatus.SUCCESSFUL
+            db.flush()
+
+    clock.meanwhile = stop_ends_after_three_looks
+    runner.events = success_events(vm.domain_name, state="absent")
+    assert vm_jobs.destroy(str(delete.id)) == "successful"
+    reload(db, vm, delete)
+    assert clock.sleeps == 3  # it did not start while the stop ran
+    assert [run.playbook for run in runner.runs] == ["vm_delete.yml"]
+    assert (delete.status, vm.status) == (JobStatus.SUCCESSFUL, VMStatus.DELETED)
+
+
+def test_destroy_gives_up_when_the_job_it_waits_for_outlasts_the_job_timeout(
+    db: Session,
+    delete_behind_a_stop: tuple[VM, Job, Job],
+    runner: FakeRunner,
+    clock: FakeClock,
+    settings: Settings,
+) -> None:
+    vm, stop, delete = delete_behind_a_stop
+    assert vm_jobs.destroy(str(delete.id)) == "error"
+    reload(db, vm, delete, stop)
+    assert clock.now >= settings.job_timeout_seconds
+    assert runner.runs == []  # the delete playbook never ran next to the stop's
+    assert delete.status == JobStatus.ERROR
+    assert delete.explanation == (
+        f"an earlier job of the VM was still running after {settings.job_timeout_seconds} s; "
+        "nothing was done"
+    )
+    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, delete.explanation)
+    assert stop.status == JobStatus.RUNNING

@@ -39,7 +39,7 @@ def vm_in(db: Session, admin: User, tenant: Tenant, status: VMStatus) -> VM:
     return vm
 
 
-def request(db: Session, admin: User, vm: VM, kind: JobKind) -> Job:
+def request(db: Session, admin: User, vm: VM, kind: JobKind) -> Job | None:
     if kind == JobKind.VM_DELETE:
         return vms.request_delete(db, admin, vm.id, None)
     return vms.request_power(db, admin, vm.id, kind, None)
@@ -54,6 +54,11 @@ def test_lifecycle_request_is_allowed_exactly_from_the_table(
     vm = vm_in(db, admin, tenant, status)
     if status in op.allowed_from:
         job = request(db, admin, vm, kind)
+        if kind == JobKind.VM_DELETE and status == VMStatus.PENDING:
+            # Its create never ran: deleted at once, no job, libvirt untouched.
+            assert (job, vm.status) == (None, VMStatus.DELETED)
+            return
+        assert job is not None
         assert (vm.status, job.kind, job.status) == (op.queued, kind, JobStatus.QUEUED)
         assert job.playbook == op.playbook
         return
@@ -158,14 +163,29 @@ def test_lifecycle_every_operation_has_its_job_function_and_playbook() -> None:
 @pytest.mark.parametrize("status", [VMStatus.DELETED, VMStatus.RUNNING, VMStatus.STOPPED])
 def test_lifecycle_job_error_leaves_stable_and_final_statuses(status: VMStatus) -> None:
     vm = VM(status=status, status_reason=None)
-    assert not lifecycle.job_error(vm, "worker died")
+    assert not lifecycle.job_error(vm, "worker died", JobKind.VM_STOP)
     assert (vm.status, vm.status_reason) == (status, None)
 
 
 def test_lifecycle_job_error_puts_a_transitional_vm_in_error() -> None:
     vm = VM(id=uuid.uuid4(), status=VMStatus.STOPPING)
-    assert lifecycle.job_error(vm, "worker died")
+    assert lifecycle.job_error(vm, "worker died", JobKind.VM_STOP)
     assert (vm.status, vm.status_reason) == (VMStatus.ERROR, "worker died")
+
+
+def test_lifecycle_a_pending_delete_outlives_the_job_it_waits_for() -> None:
+    # A delete was requested while a stop ran: whatever the stop does, the VM stays deleting.
+    stop, delete = lifecycle.operation(JobKind.VM_STOP), lifecycle.operation(JobKind.VM_DELETE)
+    vm = VM(status=VMStatus.DELETING)
+    assert not lifecycle.job_finished(vm, stop, "stopped", None)
+    assert not lifecycle.job_error(vm, "worker died", JobKind.VM_STOP)
+    assert vm.status == VMStatus.DELETING
+    # The delete's own crash is an error, as for any job.
+    assert lifecycle.job_error(vm, "worker died", JobKind.VM_DELETE)
+    assert vm.status == VMStatus.ERROR
+    done = VM(status=VMStatus.DELETING)
+    assert lifecycle.job_finished(done, delete, "absent", None)
+    assert done.status == VMStatus.DELETED
 
 
 def test_lifecycle_table_in_data_model_md_is_the_code() -> None:

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from api.errors import InvalidCredentials, InvalidState, NameTaken
-from api.models import VM, Job, JobStatus, Tenant, User, VMStatus
+from api.models import VM, Job, JobKind, JobStatus, Tenant, User, VMStatus
 from api.services import jobs, users, vms
 from tests.conftest import PASSWORD, Factory
 
@@ -57,10 +57,27 @@ def test_create_vm_duplicate_name_is_name_taken(db: Session, admin: User, tenant
         new_vm(db, admin, tenant)
 
 
-def test_request_delete_cancels_queued_job(db: Session, admin: User, tenant: Tenant) -> None:
+def test_request_delete_of_a_vm_whose_create_never_ran_deletes_it_at_once(
+    db: Session, admin: User, tenant: Tenant
+) -> None:
     vm, create_job = new_vm(db, admin, tenant)
-    delete_job = vms.request_delete(db, admin, vm.id, "req-2")
+    assert vms.request_delete(db, admin, vm.id, "req-2") is None
     assert create_job.status == JobStatus.CANCELED
+    assert (vm.status, vm.deleted_at is not None) == (VMStatus.DELETED, True)
+    assert vm.status_reason == "its create job never ran: the VM was deleted first"
+
+
+def test_request_delete_cancels_queued_jobs_and_queues_the_delete(
+    db: Session, admin: User, tenant: Tenant
+) -> None:
+    vm, create_job = new_vm(db, admin, tenant)
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.RUNNING
+    db.flush()
+    stop_job = vms.request_power(db, admin, vm.id, JobKind.VM_STOP, None)
+    delete_job = vms.request_delete(db, admin, vm.id, "req-2")
+    assert delete_job is not None
+    assert stop_job.status == JobStatus.CANCELED
     assert vm.status == VMStatus.DELETING
     assert delete_job.extravars == {
         "virtflow_guests": [{"name": vm.domain_name, "uuid": str(vm.id)}]
@@ -68,11 +85,25 @@ def test_request_delete_cancels_queued_job(db: Session, admin: User, tenant: Ten
     assert delete_job.limit == "bm-1"
 
 
+def test_request_delete_while_a_job_runs_queues_the_delete_behind_it(
+    db: Session, admin: User, tenant: Tenant
+) -> None:
+    vm, create_job = new_vm(db, admin, tenant)
+    create_job.status = JobStatus.RUNNING
+    vm.status = VMStatus.PROVISIONING
+    db.flush()
+    delete_job = vms.request_delete(db, admin, vm.id, None)
+    assert delete_job is not None and delete_job.status == JobStatus.QUEUED
+    assert create_job.status == JobStatus.RUNNING  # left to finish
+    assert vm.status == VMStatus.DELETING
+
+
 def test_request_delete_without_host_is_invalid_state(
     db: Session, admin: User, tenant: Tenant
 ) -> None:
     vm, job = new_vm(db, admin, tenant)
     job.status = JobStatus.ERROR
+    vm.status = VMStatus.ERROR
     vm.baremetal_id = None
     db.flush()
     with pytest.raises(InvalidState):

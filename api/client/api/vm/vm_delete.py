@@ -215,7 +215,11 @@ def sync_detailed(
 ) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
-     With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
+     From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
+    started is deleted at once (200). A running job of the VM finishes first, then the
+    delete job runs; the VM shows `deleting` meanwhile.
+
+    With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
     not reached: for a VM whose host is unreachable or gone from the inventory. Its queued
     jobs are canceled; a running job refuses it with 409 RESOURCE_BUSY.
 
@@ -256,7 +260,11 @@ def sync(
 ) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError | None:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
-     With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
+     From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
+    started is deleted at once (200). A running job of the VM finishes first, then the
+    delete job runs; the VM shows `deleting` meanwhile.
+
+    With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
     not reached: for a VM whose host is unreachable or gone from the inventory. Its queued
     jobs are canceled; a running job refuses it with 409 RESOURCE_BUSY.
 
@@ -292,7 +300,11 @@ async def asyncio_detailed(
 ) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
-     With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
+     From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
+    started is deleted at once (200). A running job of the VM finishes first, then the
+    delete job runs; the VM shows `deleting` meanwhile.
+
+    With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
     not reached: for a VM whose host is unreachable or gone from the inventory. Its queued
     jobs are canceled; a running job refuses it with 409 RESOURCE_BUSY.
 
@@ -333,7 +345,11 @@ async def asyncio(
 ) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError | None:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
-     With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
+     From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
+    started is deleted at once (200). A running job of the VM finishes first, then the
+    delete job runs; the VM shows `deleting` meanwhile.
+
+    With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
     not reached: for a VM whose host is unreachable or gone from the inventory. Its queued
     jobs are canceled; a running job refuses it with 409 RESOURCE_BUSY.
 

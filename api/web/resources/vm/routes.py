@@ -132,13 +132,22 @@ class VMById(MethodView):
     @blp.arguments(VMDeleteArgsSchema, location="query")
     @blp.response(202, envelope(VMSchema))
     @blp.alt_response(
-        200, schema=envelope(VMSchema), description="force=true: the VM is deleted already"
+        200,
+        schema=envelope(VMSchema),
+        description=(
+            "the VM is deleted already: force=true, or its create job had not started "
+            "(canceled; libvirt had nothing of it)"
+        ),
     )
     @audited("vm.delete")
     def delete(
         self, args: dict[str, Any], vm_id: uuid.UUID
     ) -> dict[str, Any] | tuple[dict[str, Any], int]:
         """Delete a VM: stop and undefine the domain and remove its disk, by a queued job
+
+        From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
+        started is deleted at once (200). A running job of the VM finishes first, then the
+        delete job runs; the VM shows `deleting` meanwhile.
 
         With `?force=true` (platform admins) the VM is marked `deleted` at once and libvirt is
         not reached: for a VM whose host is unreachable or gone from the inventory. Its queued
@@ -149,6 +158,11 @@ class VMById(MethodView):
         session = db()
         note("vm", vm_id)
         job = vms.request_delete(session, user(), vm_id, request_id())
+        if job is None:  # its create never ran: deleted now, nothing in libvirt to remove
+            tenant_id = session.get_one(VM, vm_id).tenant_id
+            note("vm", vm_id, tenant_id, after={"status": "deleted", "job_id": None})
+            commit(status=200)
+            return ok(_reloaded(vm_id)), 200
         note("vm", vm_id, job.tenant_id, after={"status": "deleting", "job_id": job.id})
         job_queue().after_commit(session, job)
         commit()
