@@ -70,6 +70,8 @@ def _finished(
     reason = result.explanation if result.status != JobStatus.SUCCESSFUL else None
     if reason is None and not guest:
         reason = "the playbook did not report the domain state"
+    if reason is None and op.kind == JobKind.VM_CREATE and guest.get("state") == op.reports:
+        reason = lifecycle.allocation_gap(vm, guest)  # running, but not as requested: error
     if not lifecycle.job_finished(vm, op, guest.get("state"), reason):
         return
     if op.kind == JobKind.VM_CREATE:

@@ -177,6 +177,24 @@ def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None
     return False
 
 
+SIZES = (("vcpus", "vCPUs"), ("ram_mb", "MiB of RAM"), ("disk_gb", "GiB of disk"))
+
+
+def allocation_gap(vm: VM, reported: dict[str, str]) -> str | None:
+    """None when what libvirt and qemu-img report allocating equals the VM's request; else the
+    difference, in one sentence. "Created successfully" is running AND allocated as asked.
+
+    reported: the create playbook's report of the domain (vcpus, ram_mb, disk_gb as text)."""
+    gaps = []
+    for key, unit in SIZES:
+        wanted, got = getattr(vm, key), reported.get(key)
+        if got is None:
+            return "the playbook did not report what it allocated"
+        if got != str(wanted):
+            gaps.append(f"{got} {unit} instead of {wanted}")
+    return f"the domain got {', '.join(gaps)}" if gaps else None
+
+
 def canceled(vm: VM, op: Operation, why: str = "was canceled before it ran") -> bool:
     """A queued job of op was canceled: put the VM back where its request found it.
 

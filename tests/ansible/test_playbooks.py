@@ -246,7 +246,15 @@ def test_vm_create_is_idempotent_and_vm_delete_removes_everything(guest_name: st
     info = dominfo(guest_name)
     assert info["CPU(s)"] == "1"
     assert info["Max memory"] == "65536 KiB"
-    assert reported == {"state": "running", "uuid": info["UUID"], "host": HOST}
+    # What the domain really got, read back from libvirt and qemu-img, not the request echoed.
+    assert reported == {
+        "state": "running",
+        "uuid": info["UUID"],
+        "host": HOST,
+        "vcpus": 1,
+        "ram_mb": 64,
+        "disk_gb": 1,
+    }
     disk = json.loads(
         subprocess.run(
             ["qemu-img", "info", "--force-share", "--output=json", str(disk_path(guest_name))],
@@ -261,6 +269,10 @@ def test_vm_create_is_idempotent_and_vm_delete_removes_everything(guest_name: st
     again = run_playbook("vm_create.yml", "-l", HOST, guests=guests)
     assert again.returncode == 0, output(again)
     assert re.search(rf"^{HOST}\s*:.*\bchanged=0\b", again.stdout, re.MULTILINE), output(again)
+    # An existing disk is never resized: asked for 2 GiB, the report says the 1 GiB it has.
+    bigger = [{"name": guest_name, "uuid": reported["uuid"], **TINY, "disk_gb": 2}]
+    grown = run_playbook("vm_create.yml", "-l", HOST, guests=bigger, json_output=True)
+    assert global_stats(grown)["virtflow_guests"][guest_name]["disk_gb"] == 1
 
     deleted = run_playbook(
         "vm_delete.yml",

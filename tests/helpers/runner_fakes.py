@@ -87,6 +87,21 @@ def failed_events() -> list[dict[str, Any]]:
     ]
 
 
+def _report_allocation(item: dict[str, Any], run: PlaybookRun) -> None:
+    """As the real role does: a guest reported running got what its spec asked for, unless the
+    test's event says otherwise (then its own vcpus, ram_mb and disk_gb stand)."""
+    artifact = item.get("event_data", {}).get("artifact_data") or {}
+    guests = artifact.get("virtflow_guests")
+    if not isinstance(guests, dict):
+        return
+    for spec in run.extravars.get("virtflow_guests", []):
+        reported = guests.get(spec.get("name"))
+        if isinstance(reported, dict) and reported.get("state") == "running":
+            for key in ("vcpus", "ram_mb", "disk_gb"):
+                if key in spec:
+                    reported.setdefault(key, spec[key])
+
+
 @dataclass
 class FakeRunner:
     """Stands in for jobs.runner.run_playbook: feeds events, then returns or raises."""
@@ -107,6 +122,7 @@ class FakeRunner:
     ) -> RunOutcome:
         self.runs.append(run)
         for item in self.events:
+            _report_allocation(item, run)
             assert on_event(item) is True
         if self.during:
             self.during()

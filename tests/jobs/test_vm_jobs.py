@@ -506,3 +506,17 @@ def test_destroy_gives_up_when_the_job_it_waits_for_outlasts_the_job_timeout(
     )
     assert (vm.status, vm.status_reason) == (VMStatus.ERROR, delete.explanation)
     assert stop.status == JobStatus.RUNNING
+
+
+def test_provision_of_a_domain_smaller_than_asked_is_vm_error(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    vm, job = queued  # 2 vCPUs, 512 MiB, 5 GiB
+    allocated = {"state": "running", "uuid": LIBVIRT_UUID, "host": "bm-a", "vcpus": 2}
+    runner.events = [stats(1, {vm.domain_name: {**allocated, "ram_mb": 512, "disk_gb": 1}})]
+    assert vm_jobs.provision(str(job.id)) == "successful"  # the playbook did run
+    reload(db, vm, job)
+    assert (vm.status, vm.status_reason) == (
+        VMStatus.ERROR,
+        "the domain got 1 GiB of disk instead of 5",
+    )

@@ -216,3 +216,25 @@ def test_lifecycle_table_in_data_model_md_is_the_code() -> None:
                 assert named == (status not in op.allowed_from), (kind, status)
             else:
                 assert named == (status in op.allowed_from), (kind, status)
+
+
+@pytest.mark.parametrize(
+    ("reported", "gap"),
+    [
+        ({"vcpus": "2", "ram_mb": "512", "disk_gb": "5"}, None),
+        (
+            {"vcpus": "1", "ram_mb": "512", "disk_gb": "4"},
+            "the domain got 1 vCPUs instead of 2, 4 GiB of disk instead of 5",
+        ),
+        (
+            {"vcpus": "2", "ram_mb": "256", "disk_gb": "5"},
+            "the domain got 256 MiB of RAM instead of 512",
+        ),
+        ({"vcpus": "2", "ram_mb": "512"}, "the playbook did not report what it allocated"),
+    ],
+)
+def test_lifecycle_created_successfully_means_allocated_as_requested(
+    reported: dict[str, str], gap: str | None
+) -> None:
+    vm = VM(vcpus=2, ram_mb=512, disk_gb=5)
+    assert lifecycle.allocation_gap(vm, reported) == gap
