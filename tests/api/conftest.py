@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
-from api.models import VM, Baremetal, HostState, Job
+from api.models import VM, Baremetal, HostState, Job, JobStatus, VMStatus
 from api.queue import JobQueue
 from api.services import inventory
 from api.settings import Settings
@@ -106,6 +106,15 @@ def create_vm(
     assert resp.status_code == 202, resp.get_json()
     data: dict[str, Any] = resp.get_json()["data"]
     return data
+
+
+def settle_running(db: Session, vm: dict[str, Any]) -> dict[str, Any]:
+    """The VM as after its create job succeeded (a delete then queues a job; before, the VM,
+    its create never run, would be deleted at once)."""
+    db.get_one(Job, uuid.UUID(vm["job_id"])).status = JobStatus.SUCCESSFUL
+    db.get_one(VM, uuid.UUID(vm["id"])).status = VMStatus.RUNNING
+    db.flush()
+    return vm
 
 
 def fake_worker(

@@ -22,7 +22,7 @@ from api.services.permissions import Perm, Target, assign_perm
 from api.settings import Settings
 from api.web.audit import MUTATING, declared_action, declared_success_status
 from api.web.resources.vm import routes as vm_routes
-from tests.api.conftest import count, create_vm, vm_body
+from tests.api.conftest import count, create_vm, settle_running, vm_body
 from tests.conftest import PASSWORD, Factory
 from tests.helpers.http import assert_error, chunked
 
@@ -247,7 +247,7 @@ def test_audit_vm_delete_success_row(
     client: FlaskClient, db: Session, make: Factory, tenant: Tenant
 ) -> None:
     user, headers = member(make, tenant, TenantRole.TENANT_USER)
-    vm = create_vm(client, headers, tenant.id)
+    vm = settle_running(make.session, create_vm(client, headers, tenant.id))
     resp = client.delete(f"/api/v1/vm/{vm['id']}/", headers=headers)
     assert resp.status_code == 202
     row = only_row(db, resp)
@@ -271,7 +271,7 @@ def test_audit_vm_delete_refusals_are_recorded(
 ) -> None:
     case, status, code = refusal
     db, admin_headers = make.session, make.headers(admin)
-    vm = create_vm(client, admin_headers, tenant.id)
+    vm = settle_running(db, create_vm(client, admin_headers, tenant.id))
     actor: User | None = admin
     headers = admin_headers
     if case == "no token":
@@ -297,7 +297,7 @@ def test_audit_answer_after_commit_is_recorded_too(
     """The delete commits (success row), then the database goes away before the answer is
     made: the 503 gets a row of its own."""
     db, tenant = make.session, make.tenant()
-    vm = create_vm(client, admin_headers, tenant.id)
+    vm = settle_running(db, create_vm(client, admin_headers, tenant.id))
 
     def gone(_vm_id: object) -> None:
         raise OperationalError("SELECT vm", {}, Exception("server closed the connection"))

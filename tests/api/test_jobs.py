@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from api.models import Job, JobEvent, JobStatus, Tenant
-from tests.api.conftest import create_vm
+from tests.api.conftest import create_vm, settle_running
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
 
@@ -184,23 +184,29 @@ def test_job_unknown_is_404(client: FlaskClient, member: Headers) -> None:
 
 
 def test_job_list_filters_by_vm_and_status(
-    client: FlaskClient, admin_headers: Headers, member: Headers, tenant: Tenant
+    client: FlaskClient, admin_headers: Headers, member: Headers, tenant: Tenant, db: Session
 ) -> None:
     a = create_vm(client, admin_headers, tenant.id, "a")
     b = create_vm(client, admin_headers, tenant.id, "b")
-    delete = client.delete(f"/api/v1/vm/{a['id']}/", headers=admin_headers).get_json()["data"]
+    c = create_vm(client, admin_headers, tenant.id, "c")
+    # a: deleted before its create ran (the create canceled, no delete job); b: untouched;
+    # c: running, so its delete is a queued job.
+    assert client.delete(f"/api/v1/vm/{a['id']}/", headers=admin_headers).status_code == 200
+    settle_running(db, c)
+    delete = client.delete(f"/api/v1/vm/{c['id']}/", headers=admin_headers).get_json()["data"]
 
     def ids(query: str) -> set[str]:
         resp = client.get(f"/api/v1/job/?{query}", headers=member)
         assert resp.status_code == 200, resp.get_json()
         return {j["id"] for j in resp.get_json()["data"]}
 
-    assert ids("") == {a["job_id"], b["job_id"], delete["job_id"]}
-    assert ids(f"vm_id={a['id']}") == {a["job_id"], delete["job_id"]}
-    assert ids(f"vm_id={b['id']}") == {b["job_id"]}
+    assert ids("") == {a["job_id"], b["job_id"], c["job_id"], delete["job_id"]}
+    assert ids(f"vm_id={a['id']}") == {a["job_id"]}
+    assert ids(f"vm_id={c['id']}") == {c["job_id"], delete["job_id"]}
     assert ids("status=canceled") == {a["job_id"]}
     assert ids("status=queued") == {b["job_id"], delete["job_id"]}
-    assert ids(f"vm_id={a['id']}&status=queued") == {delete["job_id"]}
+    assert ids(f"vm_id={c['id']}&status=queued") == {delete["job_id"]}
+    assert ids("status=successful") == {c["job_id"]}
     assert ids(f"tenant_id={tenant.id}&status=running") == set()
 
 

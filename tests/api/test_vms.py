@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.models import VM, AuditLog, Baremetal, Job, JobStatus, Tenant, TenantStatus, VMStatus
 from api.settings import Settings
-from tests.api.conftest import counts, create_vm, vm_body
+from tests.api.conftest import counts, create_vm, settle_running, vm_body
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
 
@@ -59,14 +59,6 @@ def vm_row(db: Session, vm_id: str | uuid.UUID) -> VM:
     db.flush()
     db.expire_all()
     return db.get_one(VM, uuid.UUID(str(vm_id)))
-
-
-def running(db: Session, vm: dict[str, Any]) -> dict[str, Any]:
-    """The VM as after its create job succeeded."""
-    job_row(db, vm["job_id"]).status = JobStatus.SUCCESSFUL
-    vm_row(db, vm["id"]).status = VMStatus.RUNNING
-    db.flush()
-    return vm
 
 
 def host_of(db: Session, vm_id: str) -> str:
@@ -331,7 +323,7 @@ def test_vm_create_same_name_in_other_tenant_is_fine(
 def test_vm_create_name_free_again_after_delete(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, db: Session
 ) -> None:
-    first = running(db, create_vm(client, admin_headers, tenant_id, "db"))
+    first = settle_running(db, create_vm(client, admin_headers, tenant_id, "db"))
     assert client.delete(f"/api/v1/vm/{first['id']}/", headers=admin_headers).status_code == 202
     # Still deleting: the name is not free yet.
     resp = client.post("/api/v1/vm/", json=vm_body(tenant_id, "db"), headers=admin_headers)
@@ -468,7 +460,7 @@ def test_vm_tenant_user_can_create_list_get_delete(
     client: FlaskClient, make: Factory, tenant_id: uuid.UUID, db: Session
 ) -> None:
     headers = member_headers(make, tenant_id, "tenant_user")
-    data = running(db, create_vm(client, headers, tenant_id))
+    data = settle_running(db, create_vm(client, headers, tenant_id))
     listed = client.get("/api/v1/vm/", headers=headers).get_json()["data"]
     assert [v["id"] for v in listed] == [data["id"]]
     got = client.get(f"/api/v1/vm/{data['id']}/", headers=headers)
@@ -637,7 +629,7 @@ def test_vm_delete_unknown_is_404(client: FlaskClient, admin_headers: Headers) -
 def test_vm_delete_redis_unreachable_answers_202_and_job_stays_queued(
     client: FlaskClient, admin_headers: Headers, tenant_id: uuid.UUID, rq_queue: Queue, db: Session
 ) -> None:
-    data = running(db, create_vm(client, admin_headers, tenant_id))
+    data = settle_running(db, create_vm(client, admin_headers, tenant_id))
     resp = client.delete(f"/api/v1/vm/{data['id']}/", headers=admin_headers)
     assert resp.status_code == 202, resp.get_json()
     job_id = resp.get_json()["data"]["job_id"]
