@@ -113,6 +113,12 @@ class AlreadyExists(VirtFlowError):
     message = "It exists already: the user is a member of this tenant, or holds this grant."
 
 
+class IdempotencyKeyReused(VirtFlowError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 422
+    message = "This Idempotency-Key was sent with another request; use a new key for a new request."
+
+
 class InvalidState(VirtFlowError):
     code = "INVALID_STATE"
     status = 409

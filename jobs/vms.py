@@ -23,6 +23,8 @@ from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
 WAIT_TURN_EVERY = 1.0  # seconds between two looks at the job a delete waits for
+# Operations whose result must equal the VM's size: "created successfully" is allocated as asked.
+CHECKS_ALLOCATION = frozenset({JobKind.VM_CREATE, JobKind.VM_RESIZE})
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ def _finished(
     reason = result.explanation if result.status != JobStatus.SUCCESSFUL else None
     if reason is None and not guest:
         reason = "the playbook did not report the domain state"
-    if reason is None and op.kind == JobKind.VM_CREATE and guest.get("state") == op.reports:
-        reason = lifecycle.allocation_gap(vm, guest)  # running, but not as requested: error
+    done = reason is None and lifecycle.succeeded(op, guest.get("state"))
+    if done and op.kind in CHECKS_ALLOCATION:
+        reason = lifecycle.allocation_gap(vm, guest)  # done, but not as requested: error
     if not lifecycle.job_finished(vm, op, guest.get("state"), reason):
         return
     if op.kind == JobKind.VM_CREATE:
@@ -172,3 +175,23 @@ def start(job_id: str) -> str:
 def reboot(job_id: str) -> str:
     """RQ job: power the VM's domain off (ACPI first unless hard) and on; ends running or error."""
     return run_operation(job_id, JobKind.VM_REBOOT)
+
+
+def resize(job_id: str) -> str:
+    """RQ job: give the stopped VM's domain its new vCPUs, RAM and disk; ends stopped or error."""
+    return run_operation(job_id, JobKind.VM_RESIZE)
+
+
+def snapshot(job_id: str) -> str:
+    """RQ job: take a snapshot of the VM's domain; the VM follows what libvirt reports."""
+    return run_operation(job_id, JobKind.VM_SNAPSHOT)
+
+
+def snapshot_delete(job_id: str) -> str:
+    """RQ job: delete one snapshot of the VM's domain; the VM follows what libvirt reports."""
+    return run_operation(job_id, JobKind.VM_SNAPSHOT_DELETE)
+
+
+def revert(job_id: str) -> str:
+    """RQ job: revert the VM's domain to a snapshot; it ends as the snapshot was taken."""
+    return run_operation(job_id, JobKind.VM_REVERT)

@@ -6,9 +6,11 @@ from sqlalchemy.orm import column_property
 from api.models.audit import AuditChain, AuditLog, AuditOutcome
 from api.models.auth_session import AuthSession, RevokedToken
 from api.models.baremetal import Baremetal, CapacitySource, HostState, InventorySync
+from api.models.idempotency import IdempotencyKey
 from api.models.job import Job, JobEvent, JobKind, JobStatus
 from api.models.permission import ObjectPermission
 from api.models.quota import DEFAULT_LIMITS, QUOTA_RESOURCES, Quota
+from api.models.snapshot import Snapshot, SnapshotStatus
 from api.models.tenant import Membership, Tenant, TenantRole, TenantStatus
 from api.models.user import User
 from api.models.vm import VM, VMStatus
@@ -34,6 +36,7 @@ __all__ = [
     "Baremetal",
     "CapacitySource",
     "HostState",
+    "IdempotencyKey",
     "InventorySync",
     "Job",
     "JobEvent",
@@ -43,6 +46,8 @@ __all__ = [
     "ObjectPermission",
     "Quota",
     "RevokedToken",
+    "Snapshot",
+    "SnapshotStatus",
     "Tenant",
     "TenantRole",
     "TenantStatus",

@@ -42,6 +42,10 @@ class JobKind(StrEnum):
     VM_STOP = "vm.stop"
     VM_START = "vm.start"
     VM_REBOOT = "vm.reboot"
+    VM_RESIZE = "vm.resize"
+    VM_SNAPSHOT = "vm.snapshot"  # take a snapshot of the VM
+    VM_SNAPSHOT_DELETE = "vm.snapshot_delete"
+    VM_REVERT = "vm.revert"  # to a snapshot
     VM_REFRESH = "vm.refresh"  # read one VM's domain state back from libvirt (read-only)
     HOST_PREPARE = "host.prepare"
     HOST_DOMAINS = "host.domains"  # list the host's domains and reconcile (read-only)
@@ -70,6 +74,16 @@ class Job(Base):
         ForeignKey("baremetal.id"), index=True, comment="the host of a host job"
     )
     vm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vm.id"), index=True)
+    snapshot_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("snapshot.id"), index=True, comment="the snapshot a snapshot job acts on"
+    )
+    prior_status: Mapped[str | None] = mapped_column(
+        String(16), comment="the VM's status when the job was requested: where a cancel returns it"
+    )
+    cancel_requested_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="a cancel of the running job was asked: the worker stops its playbook",
+    )
     playbook: Mapped[str] = mapped_column(String(255))
     limit: Mapped[str] = mapped_column(String(255), comment="inventory host the playbook targets")
     extravars: Mapped[dict[str, Any]] = mapped_column(

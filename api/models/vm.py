@@ -22,6 +22,9 @@ class VMStatus(StrEnum):
     STOPPED = "stopped"
     STARTING = "starting"
     REBOOTING = "rebooting"
+    RESIZING = "resizing"
+    SNAPSHOTTING = "snapshotting"  # a snapshot of it is being taken or deleted
+    REVERTING = "reverting"  # to one of its snapshots
     ERROR = "error"
     DELETING = "deleting"
     DELETED = "deleted"

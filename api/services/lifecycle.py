@@ -2,11 +2,12 @@
 
 A row says everything about one operation: the RQ function and the playbook that carry it out,
 the statuses a request may start it from, the status its request sets (`queued`) and the one
-its job holds while the playbook runs (`running`), the guest state the playbook must report for
-it to succeed and the status that then follows, and the status a cancel of its queued job puts
-back (`undo`; None: it cannot be canceled). Requests (api.services.vms), jobs (jobs/vms.py), the
-queue (api.queue.JOB_FUNCS) and cancels all read this one table; adding an operation is adding a
-row, its playbook or role entry point, and its tests.
+its job holds while the playbook runs (`running`), the guest states the playbook may report
+when it succeeded and the status each one brings (`results`; any other report is an error),
+and the status a cancel of its queued job puts back (`undo`: PRIOR is the status the request
+found, kept on the job; None: it cannot be canceled). Requests (api.services.vms), jobs
+(jobs/vms.py), the queue (api.queue.JOB_FUNCS) and cancels all read this one table; adding an
+operation is adding a row, its playbook or role entry point, and its tests.
 
 Outside the operations, a VM's status changes only by what libvirt reports for a stable VM
 (api.services.libvirt_state, through `observed`), by a job that could not run (`job_error`), and
@@ -15,14 +16,20 @@ by a force delete (api.services.force_delete, `forced_deleted`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from api.db import utcnow
 from api.errors import InvalidState
 from api.models import VM, Job, JobKind, VMStatus
 
 ALIVE = frozenset(VMStatus) - {VMStatus.DELETED}
+POWERED = frozenset({VMStatus.RUNNING, VMStatus.STOPPED})
+# undo: back to the status the request found (running or stopped), kept on the job.
+PRIOR: Final = "prior"
+# What a playbook reports of a domain it left running or shut off.
+FOLLOWS_POWER = {"running": VMStatus.RUNNING, "stopped": VMStatus.STOPPED}
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,8 @@ class Operation:
     allowed_from: frozenset[VMStatus]  # empty: only a new VM (create)
     queued: VMStatus
     running: VMStatus
-    reports: str  # the guest state the playbook reports when it succeeded
-    becomes: VMStatus
-    undo: VMStatus | None
+    results: Mapping[str, VMStatus]  # reported guest state -> the status it brings
+    undo: VMStatus | Literal["prior"] | None
 
 
 OPERATIONS: dict[JobKind, Operation] = {
@@ -51,8 +57,7 @@ OPERATIONS: dict[JobKind, Operation] = {
             frozenset(),
             VMStatus.PENDING,
             VMStatus.PROVISIONING,
-            "running",
-            VMStatus.RUNNING,
+            {"running": VMStatus.RUNNING},
             VMStatus.DELETED,
         ),
         Operation(
@@ -63,8 +68,7 @@ OPERATIONS: dict[JobKind, Operation] = {
             frozenset({VMStatus.RUNNING}),
             VMStatus.STOPPING,
             VMStatus.STOPPING,
-            "stopped",
-            VMStatus.STOPPED,
+            {"stopped": VMStatus.STOPPED},
             VMStatus.RUNNING,
         ),
         Operation(
@@ -75,8 +79,7 @@ OPERATIONS: dict[JobKind, Operation] = {
             frozenset({VMStatus.STOPPED}),
             VMStatus.STARTING,
             VMStatus.STARTING,
-            "running",
-            VMStatus.RUNNING,
+            {"running": VMStatus.RUNNING},
             VMStatus.STOPPED,
         ),
         # A power cycle libvirt can see: shut off (ACPI, forced at the deadline; at once when
@@ -89,8 +92,7 @@ OPERATIONS: dict[JobKind, Operation] = {
             frozenset({VMStatus.RUNNING}),
             VMStatus.REBOOTING,
             VMStatus.REBOOTING,
-            "running",
-            VMStatus.RUNNING,
+            {"running": VMStatus.RUNNING},
             VMStatus.RUNNING,
         ),
         # From every live status, never refused as busy: queued jobs of the VM are canceled
@@ -105,9 +107,59 @@ OPERATIONS: dict[JobKind, Operation] = {
             ALIVE - {VMStatus.DELETING},
             VMStatus.DELETING,
             VMStatus.DELETING,
-            "absent",
-            VMStatus.DELETED,
+            {"absent": VMStatus.DELETED},
             None,
+        ),
+        # A stopped VM's new size: vCPUs and RAM up or down, the disk grown only. The request
+        # holds the new size (quota and host capacity admitted then); a failure or a cancel
+        # puts the old one back (api.services.resize).
+        Operation(
+            JobKind.VM_RESIZE,
+            "resize",
+            "jobs.vms.resize",
+            "vm_resize.yml",
+            frozenset({VMStatus.STOPPED}),
+            VMStatus.RESIZING,
+            VMStatus.RESIZING,
+            {"stopped": VMStatus.STOPPED},
+            VMStatus.STOPPED,
+        ),
+        # Snapshots of a running or stopped VM (api.services.snapshots): the VM shows
+        # snapshotting while one is taken or deleted, then follows what libvirt reports.
+        Operation(
+            JobKind.VM_SNAPSHOT,
+            "snapshot",
+            "jobs.vms.snapshot",
+            "vm_snapshot.yml",
+            POWERED,
+            VMStatus.SNAPSHOTTING,
+            VMStatus.SNAPSHOTTING,
+            FOLLOWS_POWER,
+            PRIOR,
+        ),
+        Operation(
+            JobKind.VM_SNAPSHOT_DELETE,
+            "delete a snapshot of",
+            "jobs.vms.snapshot_delete",
+            "vm_snapshot_delete.yml",
+            POWERED,
+            VMStatus.SNAPSHOTTING,
+            VMStatus.SNAPSHOTTING,
+            FOLLOWS_POWER,
+            PRIOR,
+        ),
+        # Disk (and the memory of a snapshot taken running) back to the snapshot; the VM ends
+        # in the power state the snapshot was taken in (docs/api.md, Snapshots).
+        Operation(
+            JobKind.VM_REVERT,
+            "revert",
+            "jobs.vms.revert",
+            "vm_revert.yml",
+            POWERED,
+            VMStatus.REVERTING,
+            VMStatus.REVERTING,
+            FOLLOWS_POWER,
+            PRIOR,
         ),
     )
 }
@@ -135,9 +187,12 @@ def require_allowed(vm: VM, op: Operation, in_flight: Iterable[Job] = ()) -> Non
     )
 
 
-def requested(vm: VM, op: Operation) -> None:
-    """The request queued op's job: the VM shows what is coming."""
+def requested(vm: VM, op: Operation) -> str:
+    """The request queued op's job: the VM shows what is coming. Returns the status it had,
+    which the job keeps (Job.prior_status) for a cancel to put back."""
+    prior = vm.status
     vm.status = op.queued
+    return prior
 
 
 def job_may_start(vm: VM | None, op: Operation) -> str | None:
@@ -159,17 +214,23 @@ def delete_pending(vm: VM, op: Operation) -> bool:
     return vm.status == VMStatus.DELETING and op.kind != JobKind.VM_DELETE
 
 
+def succeeded(op: Operation, reported: str | None) -> bool:
+    """The playbook reported a state op's success can end in."""
+    return reported is not None and reported in op.results
+
+
 def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None) -> bool:
-    """Apply what the playbook reported; True when it succeeded (the VM became op.becomes).
+    """Apply what the playbook reported; True when it succeeded (the VM became what
+    op.results maps the report to).
 
     reason: the job's explanation when it failed; with no explanation, a report that is not
-    op.reports is explained by what libvirt reported instead."""
+    one of op.results is explained by what libvirt reported instead."""
     if delete_pending(vm, op):
         return False
-    if reason is None and reported == op.reports:
-        vm.status = op.becomes
+    if reason is None and reported is not None and reported in op.results:
+        vm.status = op.results[reported]
         vm.status_reason = None
-        if op.becomes == VMStatus.DELETED:
+        if vm.status == VMStatus.DELETED:
             vm.deleted_at = utcnow()
         return True
     vm.status = VMStatus.ERROR
@@ -195,14 +256,20 @@ def allocation_gap(vm: VM, reported: dict[str, str]) -> str | None:
     return f"the domain got {', '.join(gaps)}" if gaps else None
 
 
-def canceled(vm: VM, op: Operation, why: str = "was canceled before it ran") -> bool:
+def canceled(
+    vm: VM, op: Operation, prior: str | None, why: str = "was canceled before it ran"
+) -> bool:
     """A queued job of op was canceled: put the VM back where its request found it.
 
-    False when there is nothing to undo (the status moved on, or op cannot be undone)."""
+    prior: the job's prior_status, for an op whose undo is PRIOR. False when there is nothing
+    to undo (the status moved on, or op cannot be undone)."""
     if op.undo is None or vm.status != op.queued:
         return False
-    vm.status = op.undo
-    if op.undo == VMStatus.DELETED:
+    back = prior if op.undo == PRIOR else op.undo
+    if back is None or (op.undo == PRIOR and back not in POWERED):
+        return False  # a job from before prior_status was kept: nothing known to go back to
+    vm.status = back
+    if vm.status == VMStatus.DELETED:
         vm.status_reason = f"its {op.verb} job {why}"
         vm.deleted_at = utcnow()
     return True

@@ -141,8 +141,11 @@ def _add_job(
     user: User | None,
     request_id: str | None,
     spec: dict[str, Any],
+    prior: str | None = None,
 ) -> Job:
-    """A queued job for the VM on its host, with the one-guest spec as extravars."""
+    """A queued job for the VM on its host, with the one-guest spec as extravars.
+
+    prior: the VM's status before the request (lifecycle.requested), for a cancel to restore."""
     job = Job(
         id=uuid.uuid4(),
         kind=kind,
@@ -154,6 +157,7 @@ def _add_job(
         request_id=request_id,
         created_by_id=user.id if user else None,
         extravars={"virtflow_guests": [spec]},
+        prior_status=prior,
     )
     session.add(job)
     session.flush()
@@ -234,7 +238,7 @@ def request_delete(
     create = lifecycle.operation(JobKind.VM_CREATE)
     if vm.status == create.queued and all(j.status == JobStatus.QUEUED for j in unfinished):
         _cancel(unfinished, "canceled: the VM was deleted before the job started")
-        lifecycle.canceled(vm, create, why="never ran: the VM was deleted first")
+        lifecycle.canceled(vm, create, None, why="never ran: the VM was deleted first")
         drop_object_grants(session, target(vm))
         session.flush()
         return None
@@ -247,10 +251,12 @@ def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | 
     A running job of the VM is left to finish: the delete job waits for it (jobs/vms.py)."""
     queued = [job for job in unfinished_jobs(session, vm) if job.status == JobStatus.QUEUED]
     _cancel(queued, "canceled: the VM was deleted before the job started")
-    lifecycle.requested(vm, lifecycle.operation(JobKind.VM_DELETE))
+    prior = lifecycle.requested(vm, lifecycle.operation(JobKind.VM_DELETE))
     # With the uuid, the role refuses to remove a same-named domain that is not this VM's.
     spec = {"name": vm.domain_name, "uuid": str(vm.id)}
-    return _add_job(session, vm, JobKind.VM_DELETE, user=user, request_id=request_id, spec=spec)
+    return _add_job(
+        session, vm, JobKind.VM_DELETE, user=user, request_id=request_id, spec=spec, prior=prior
+    )
 
 
 def _cancel(queued: list[Job], explanation: str) -> None:
@@ -282,13 +288,13 @@ def request_power(
     lifecycle.require_allowed(vm, op, unfinished)
     if unfinished:
         raise ResourceBusy()
-    lifecycle.requested(vm, op)
+    prior = lifecycle.requested(vm, op)
     spec: dict[str, Any] = {"name": vm.domain_name, "uuid": str(vm.id)}
     if kind in SHUTS_DOWN:
         spec[SHUTS_DOWN[kind]] = force
         if timeout is not None:
             spec["timeout"] = timeout
-    return _add_job(session, vm, kind, user=user, request_id=request_id, spec=spec)
+    return _add_job(session, vm, kind, user=user, request_id=request_id, spec=spec, prior=prior)
 
 
 def cancel_job(
@@ -330,7 +336,11 @@ def cancel_job(
 def _undo(session: Session, job: Job, vm: VM) -> None:
     """Put the VM back where it was before the canceled job's request."""
     op = lifecycle.OPERATIONS.get(JobKind(job.kind))  # a read-only job (vm.refresh) changed nothing
-    if op is not None and lifecycle.canceled(vm, op) and vm.status == VMStatus.DELETED:
+    if (
+        op is not None
+        and lifecycle.canceled(vm, op, job.prior_status)
+        and vm.status == VMStatus.DELETED
+    ):
         drop_object_grants(session, target(vm))
 
 

@@ -123,10 +123,12 @@ def test_lifecycle_job_starts_only_from_what_its_request_left(
 @pytest.mark.parametrize("kind", list(lifecycle.OPERATIONS), ids=str)
 def test_lifecycle_job_result_follows_what_the_playbook_reported(kind: JobKind) -> None:
     op = lifecycle.operation(kind)
-    done = VM(status=op.running, status_reason="old")
-    assert lifecycle.job_finished(done, op, op.reports, None)
-    assert (done.status, done.status_reason) == (op.becomes, None)
-    assert (done.deleted_at is not None) == (op.becomes == VMStatus.DELETED)
+    for reported, becomes in op.results.items():
+        done = VM(status=op.running, status_reason="old")
+        assert lifecycle.job_finished(done, op, reported, None)
+        assert (done.status, done.status_reason) == (becomes, None)
+        assert (done.deleted_at is not None) == (becomes == VMStatus.DELETED)
+    reports = next(iter(op.results))
 
     other = VM(status=op.running)
     assert not lifecycle.job_finished(other, op, "paused", None)
@@ -135,7 +137,7 @@ def test_lifecycle_job_result_follows_what_the_playbook_reported(kind: JobKind) 
         "libvirt reported the domain as paused",
     )
     failed = VM(status=op.running)
-    assert not lifecycle.job_finished(failed, op, op.reports, "task 'x' failed")
+    assert not lifecycle.job_finished(failed, op, reports, "task 'x' failed")
     assert (failed.status, failed.status_reason) == (VMStatus.ERROR, "task 'x' failed")
     assert failed.deleted_at is None
 
@@ -144,12 +146,32 @@ def test_lifecycle_job_result_follows_what_the_playbook_reported(kind: JobKind) 
 @pytest.mark.parametrize("status", list(VMStatus), ids=str)
 def test_lifecycle_cancel_undoes_only_what_its_request_did(kind: JobKind, status: VMStatus) -> None:
     op = lifecycle.operation(kind)
-    vm = VM(status=status)
-    undone = lifecycle.canceled(vm, op)
-    if op.undo is not None and status == op.queued:
-        assert undone and vm.status == op.undo
-    else:
-        assert not undone and vm.status == status
+    for prior in sorted(lifecycle.POWERED):
+        vm = VM(status=status)
+        undone = lifecycle.canceled(vm, op, prior)
+        if op.undo is not None and status == op.queued:
+            assert undone and vm.status == (prior if op.undo == lifecycle.PRIOR else op.undo)
+        else:
+            assert not undone and vm.status == status
+
+
+@pytest.mark.parametrize("kind", list(lifecycle.OPERATIONS), ids=str)
+def test_lifecycle_request_keeps_the_status_a_cancel_returns_to(kind: JobKind) -> None:
+    op = lifecycle.operation(kind)
+    for before in sorted(op.allowed_from) or [VMStatus.PENDING]:
+        vm = VM(status=before)
+        assert lifecycle.requested(vm, op) == before
+        assert vm.status == op.queued
+        if op.undo == lifecycle.PRIOR:
+            assert lifecycle.canceled(vm, op, before) and vm.status == before
+
+
+def test_lifecycle_prior_undo_without_a_kept_status_changes_nothing() -> None:
+    # A job queued before prior_status was kept: nothing known to go back to.
+    op = lifecycle.operation(JobKind.VM_SNAPSHOT)
+    vm = VM(status=op.queued)
+    assert not lifecycle.canceled(vm, op, None)
+    assert vm.status == op.queued
 
 
 def test_lifecycle_every_operation_has_its_job_function_and_playbook() -> None:
@@ -199,17 +221,16 @@ def test_lifecycle_table_in_data_model_md_is_the_code() -> None:
     assert set(documented) == {kind.value for kind in lifecycle.OPERATIONS}
     for kind, op in lifecycle.OPERATIONS.items():
         cells = documented[kind.value]
-        func, playbook, allowed, queued, running, reports, becomes, undo = cells
-        plain = [c.strip("`") for c in (func, playbook, queued, running, reports, becomes, undo)]
+        func, playbook, allowed, queued, running, results, undo = cells
+        plain = [c.strip("`") for c in (func, playbook, queued, running, undo)]
         assert plain == [
             op.job_func,
             op.playbook,
             op.queued,
             op.running,
-            op.reports,
-            op.becomes,
             op.undo or "(cannot be canceled)",
         ]
+        assert results == ", ".join(f"`{r}` → `{s}`" for r, s in op.results.items())
         for status in VMStatus:
             named = f"`{status.value}`" in allowed
             if allowed.startswith("every status but"):

@@ -62,6 +62,9 @@ from .grant_object_type import GrantObjectType
 from .health import Health
 from .health_envelope import HealthEnvelope
 from .health_envelope_status import HealthEnvelopeStatus
+from .idempotency_key_reused_error import IdempotencyKeyReusedError
+from .idempotency_key_reused_error_body import IdempotencyKeyReusedErrorBody
+from .idempotency_key_reused_error_body_code import IdempotencyKeyReusedErrorBodyCode
 from .invalid_credentials_error import InvalidCredentialsError
 from .invalid_credentials_error_body import InvalidCredentialsErrorBody
 from .invalid_credentials_error_body_code import InvalidCredentialsErrorBodyCode
@@ -287,6 +290,9 @@ __all__ = (
     "Health",
     "HealthEnvelope",
     "HealthEnvelopeStatus",
+    "IdempotencyKeyReusedError",
+    "IdempotencyKeyReusedErrorBody",
+    "IdempotencyKeyReusedErrorBodyCode",
     "InvalidCredentialsError",
     "InvalidCredentialsErrorBody",
     "InvalidCredentialsErrorBodyCode",

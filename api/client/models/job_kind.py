@@ -8,6 +8,10 @@ class JobKind(StrEnum):
     VM_DELETE = "vm.delete"
     VM_REBOOT = "vm.reboot"
     VM_REFRESH = "vm.refresh"
+    VM_RESIZE = "vm.resize"
+    VM_REVERT = "vm.revert"
+    VM_SNAPSHOT = "vm.snapshot"
+    VM_SNAPSHOT_DELETE = "vm.snapshot_delete"
     VM_START = "vm.start"
     VM_STOP = "vm.stop"
 
