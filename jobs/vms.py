@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobKind, JobStatus, VMStatus
-from api.services import jobs, lifecycle, tenants, vms
+from api.services import jobs, lifecycle, outcomes, tenants, vms
 from api.services.permissions import drop_object_grants
 from jobs import base
 from jobs.execution import Finished, complete
@@ -66,7 +66,13 @@ def _guest_state(artifacts: dict[str, object], domain: str) -> dict[str, str]:
 
 
 def _finished(
-    session: Session, vm: VM, op: lifecycle.Operation, result: Finished, guest: dict[str, str]
+    session: Session,
+    vm: VM,
+    job: Job,
+    op: lifecycle.Operation,
+    result: Finished,
+    *,
+    guest: dict[str, str],
 ) -> None:
     """The playbook's result through the lifecycle table, and what success brings with it."""
     reason = result.explanation if result.status != JobStatus.SUCCESSFUL else None
@@ -75,6 +81,11 @@ def _finished(
     done = reason is None and lifecycle.succeeded(op, guest.get("state"))
     if done and op.kind in CHECKS_ALLOCATION:
         reason = lifecycle.allocation_gap(vm, guest)  # done, but not as requested: error
+        done = reason is None
+    outcome = outcomes.Outcome.SUCCEEDED if done else outcomes.Outcome.FAILED
+    if result.status == JobStatus.CANCELED:
+        outcome = outcomes.Outcome.CANCELED
+    outcomes.ended(session, job, vm, outcome, guest)
     if not lifecycle.job_finished(vm, op, guest.get("state"), reason):
         return
     if op.kind == JobKind.VM_CREATE:
@@ -136,7 +147,8 @@ def run_operation(job_id: str, kind: JobKind) -> str:
     def on_vm(session: Session, job: Job, result: Finished) -> None:
         vm = _locked_vm(session, job)
         if vm is not None:
-            _finished(session, vm, op, result, _guest_state(result.artifacts, started.domain_name))
+            guest = _guest_state(result.artifacts, started.domain_name)
+            _finished(session, vm, job, op, result, guest=guest)
 
     return complete(jid, started.run, on_vm)
 

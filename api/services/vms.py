@@ -13,7 +13,7 @@ from api.db import utcnow
 from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, ResourceBusy
 from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import hosts, jobs, lifecycle, placement, quotas, scheduler
+from api.services import hosts, jobs, lifecycle, outcomes, placement, quotas, scheduler
 from api.services.filters import narrow
 from api.services.permissions import (
     CREATOR_PERMS,
@@ -237,7 +237,7 @@ def request_delete(
     unfinished = unfinished_jobs(session, vm)
     create = lifecycle.operation(JobKind.VM_CREATE)
     if vm.status == create.queued and all(j.status == JobStatus.QUEUED for j in unfinished):
-        _cancel(unfinished, "canceled: the VM was deleted before the job started")
+        _cancel(session, vm, unfinished, "canceled: the VM was deleted before the job started")
         lifecycle.canceled(vm, create, None, why="never ran: the VM was deleted first")
         drop_object_grants(session, target(vm))
         session.flush()
@@ -250,7 +250,7 @@ def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | 
 
     A running job of the VM is left to finish: the delete job waits for it (jobs/vms.py)."""
     queued = [job for job in unfinished_jobs(session, vm) if job.status == JobStatus.QUEUED]
-    _cancel(queued, "canceled: the VM was deleted before the job started")
+    _cancel(session, vm, queued, "canceled: the VM was deleted before the job started")
     prior = lifecycle.requested(vm, lifecycle.operation(JobKind.VM_DELETE))
     # With the uuid, the role refuses to remove a same-named domain that is not this VM's.
     spec = {"name": vm.domain_name, "uuid": str(vm.id)}
@@ -259,11 +259,12 @@ def queue_delete(session: Session, vm: VM, user: User | None, request_id: str | 
     )
 
 
-def _cancel(queued: list[Job], explanation: str) -> None:
+def _cancel(session: Session, vm: VM, queued: list[Job], explanation: str) -> None:
     for job in queued:
         job.status = JobStatus.CANCELED
         job.explanation = explanation
         job.finished_at = utcnow()
+        outcomes.ended(session, job, vm, outcomes.Outcome.CANCELED)
 
 
 def request_power(
@@ -335,6 +336,7 @@ def cancel_job(
 
 def _undo(session: Session, job: Job, vm: VM) -> None:
     """Put the VM back where it was before the canceled job's request."""
+    outcomes.ended(session, job, vm, outcomes.Outcome.CANCELED)
     op = lifecycle.OPERATIONS.get(JobKind(job.kind))  # a read-only job (vm.refresh) changed nothing
     if (
         op is not None
@@ -360,5 +362,7 @@ def apply_job_error(session: Session, job: Job, reason: str) -> None:
         return
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
     vm = session.scalar(query.execution_options(populate_existing=True)) if job.vm_id else None
-    if vm is not None and lifecycle.job_error(vm, reason, JobKind(job.kind)):
+    if vm is not None:
+        outcomes.ended(session, job, vm, outcomes.Outcome.FAILED)
+        lifecycle.job_error(vm, reason, JobKind(job.kind))
         session.flush()
