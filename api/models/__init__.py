@@ -24,6 +24,15 @@ VM.job_id = column_property(
     .correlate_except(Job)
     .scalar_subquery()
 )
+# The snapshot's most recent job (its take, delete or a revert to it), likewise.
+Snapshot.job_id = column_property(
+    select(Job.id)
+    .where(Job.snapshot_id == Snapshot.id)
+    .order_by(Job.created_at.desc())
+    .limit(1)
+    .correlate_except(Job)
+    .scalar_subquery()
+)
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import InvalidState, PermissionDenied, ResourceBusy
 from api.models import VM, Job, JobStatus, TenantStatus, User, VMStatus
-from api.services import lifecycle, tenants, vms
+from api.services import lifecycle, snapshots, tenants, vms
 from api.services.permissions import Perm, drop_object_grants
 
 
@@ -76,6 +76,7 @@ def _mark_deleted(session: Session, vm: VM, user: User) -> None:
         "the domain may still exist there",
     )
     drop_object_grants(session, vms.target(vm))  # grants vanish with their object
+    snapshots.vm_deleted(session, vm)  # abandoned with the domain
     session.flush()
 
 

@@ -2,7 +2,8 @@
 
 "Used" counts every VM of the tenant that is not deleted: pending, provisioning, running,
 stopping, stopped, starting, error and deleting VMs all hold their vCPUs, RAM and disk until
-the delete job has removed them. Snapshots do not exist yet, so their usage is 0.
+the delete job has removed them. `snapshots` counts the tenant's snapshots that are not deleted
+(creating, ready, deleting and error ones), which end deleted with their VM too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from api.errors import QuotaExceeded
-from api.models import DEFAULT_LIMITS, QUOTA_RESOURCES, VM, Quota, Tenant, User, VMStatus
+from api.models import (
+    DEFAULT_LIMITS,
+    QUOTA_RESOURCES,
+    VM,
+    Quota,
+    Snapshot,
+    SnapshotStatus,
+    Tenant,
+    User,
+    VMStatus,
+)
 from api.services.permissions import Perm, objects_clause
 
 
@@ -55,7 +66,12 @@ def limits(
 
 
 def usage(session: Session, tenant_id: uuid.UUID) -> Amounts:
-    """What the tenant uses now: every VM that is not deleted."""
+    """What the tenant uses now: every VM and every snapshot that is not deleted."""
+    snapshots = session.scalar(
+        select(func.count(Snapshot.id)).where(
+            Snapshot.tenant_id == tenant_id, Snapshot.status != SnapshotStatus.DELETED
+        )
+    )
     row = session.execute(
         select(
             func.coalesce(func.sum(VM.vcpus), 0),
@@ -64,7 +80,13 @@ def usage(session: Session, tenant_id: uuid.UUID) -> Amounts:
             func.count(VM.id),
         ).where(VM.tenant_id == tenant_id, VM.status != VMStatus.DELETED)
     ).one()
-    return Amounts(vcpus=int(row[0]), ram_mb=int(row[1]), disk_gb=int(row[2]), vms=int(row[3]))
+    return Amounts(
+        vcpus=int(row[0]),
+        ram_mb=int(row[1]),
+        disk_gb=int(row[2]),
+        vms=int(row[3]),
+        snapshots=int(snapshots or 0),
+    )
 
 
 def as_amounts(quota: Quota) -> Amounts:
@@ -119,11 +141,18 @@ def report(limit: Amounts, used: Amounts) -> dict[str, dict[str, int]]:
 def usage_by_tenant(
     session: Session, tenant_ids: Sequence[uuid.UUID], defaults: Amounts
 ) -> dict[uuid.UUID, tuple[Amounts, Amounts]]:
-    """(limit, used) of each tenant in two queries; a tenant without a quota row has defaults."""
+    """(limit, used) of each tenant in three queries; a tenant without a quota row has defaults."""
     rows = session.scalars(select(Quota).where(Quota.tenant_id.in_(tenant_ids)))
     limit = {row.tenant_id: as_amounts(row) for row in rows}
+    snapshots = _snapshots_by_tenant(session, tenant_ids)
     used = {
-        tenant_id: Amounts(vcpus=int(v), ram_mb=int(r), disk_gb=int(d), vms=int(n))
+        tenant_id: Amounts(
+            vcpus=int(v),
+            ram_mb=int(r),
+            disk_gb=int(d),
+            vms=int(n),
+            snapshots=snapshots.get(tenant_id, 0),
+        )
         for tenant_id, v, r, d, n in session.execute(
             select(
                 VM.tenant_id,
@@ -136,7 +165,20 @@ def usage_by_tenant(
             .group_by(VM.tenant_id)
         )
     }
-    return {t: (limit.get(t, defaults), used.get(t, Amounts())) for t in tenant_ids}
+    return {
+        t: (limit.get(t, defaults), used.get(t, Amounts(snapshots=snapshots.get(t, 0))))
+        for t in tenant_ids
+    }
+
+
+def _snapshots_by_tenant(session: Session, tenant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many snapshots that are not deleted each tenant has (tenants with none left out)."""
+    rows = session.execute(
+        select(Snapshot.tenant_id, func.count(Snapshot.id))
+        .where(Snapshot.tenant_id.in_(tenant_ids), Snapshot.status != SnapshotStatus.DELETED)
+        .group_by(Snapshot.tenant_id)
+    )
+    return {tenant_id: int(n) for tenant_id, n in rows}
 
 
 def usage_query(caller: User, tenant_id: uuid.UUID | None = None) -> Select[Tenant]:
