@@ -7,7 +7,8 @@ keep its schedule, so a Redis restart cannot stop it. Each pass:
   its worker died, whatever RQ believes; the VM goes `error`, where the user can delete it;
 - queues again every `queued` job older than VIRTFLOW_QUEUED_GRACE that RQ does not hold (the
   API could not reach Redis after its commit, or Redis lost its queue in a restart);
-- deletes token sessions and revocations whose tokens have all expired;
+- deletes token sessions and revocations whose tokens have all expired, and idempotency keys
+  older than 24 h;
 - syncs the baremetal hosts from the inventory when ops edited it (never on a request's path);
 - queues a host.domains job (libvirt's domains compared with the VMs, api.services.libvirt_state)
   on each active or maintenance host whose last one is older than VIRTFLOW_DOMAIN_CHECK_INTERVAL;
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.models import Job, JobStatus
 from api.queue import JOB_FUNCS, JobQueue, PendingJob
-from api.services import jobs, libvirt_state, tokens
+from api.services import idempotency, jobs, libvirt_state, tokens
 from api.services.inventory import InventoryWatcher
 from api.settings import Settings
 from jobs import base, reaper
@@ -50,6 +51,7 @@ class SweepResult:
     failed: int = 0
     requeued: int = 0
     tokens_pruned: int = 0
+    idempotency_keys_purged: int = 0
     killed: int = 0
     dirs_removed: int = 0
     domain_checks: int = 0
@@ -99,6 +101,7 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
             result.failed += base.record_crash(job_id, reason)
         result.requeued = _requeue(settings, queued)
         result.tokens_pruned = tokens.prune_expired(session, utcnow())
+        result.idempotency_keys_purged = idempotency.purge_expired(session, utcnow())
         InventoryWatcher(settings.inventory_path, settings.capacity_policy).refresh(session)
         checks = libvirt_state.schedule_checks(session, settings.domain_check_interval_seconds)
         queue = JobQueue(settings)

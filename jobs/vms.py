@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobKind, JobStatus, VMStatus
-from api.services import jobs, lifecycle, outcomes, tenants, vms
+from api.services import jobs, lifecycle, outcomes, snapshots, tenants, vms
 from api.services.permissions import drop_object_grants
 from jobs import base
 from jobs.execution import Finished, complete
@@ -93,6 +93,7 @@ def _finished(
         vm.domain_uuid = uuid.UUID(uuid_text) if uuid_text else None
     if vm.status == VMStatus.DELETED:
         drop_object_grants(session, vms.target(vm))  # grants vanish with their object
+        snapshots.vm_deleted(session, vm)  # undefined with the domain, gone with its disk
         session.flush()
 
 

@@ -70,5 +70,19 @@ def commit(status: int | None = None) -> None:
     """
     session = db()
     write_success(session, status)
-    session.commit()
+    if g.get("hold_commit"):  # @idempotent commits it with the answer (api/web/idempotency.py)
+        session.flush()
+        return
+    release_commit()
+
+
+def hold_commit() -> None:
+    """From now on commit() only flushes: release_commit() commits."""
+    g.hold_commit = True
+
+
+def release_commit() -> None:
+    """Commit the request's session (and the audit row commit() wrote, if it did)."""
+    g.pop("hold_commit", None)
+    db().commit()
     success_committed()  # only now: a failed commit leaves the request to be recorded refused

@@ -5,7 +5,8 @@ A view method carries `@operation("vm_stop", PermissionDenied, InvalidState, Res
 The plugin adds the pipeline's own errors (a token's 401s, 404 for a path id, 413/415/400 for
 bodies, 422, 429 when throttled, 503), answers each status with the envelopes of its codes
 (one component per code, built from the VirtFlowError registry), marks public operations
-`security: []`, and documents X-Request-ID and Retry-After. A documented view without
+`security: []`, and documents X-Request-ID and Retry-After; on an `@idempotent` operation, the
+Idempotency-Key header, Idempotent-Replayed, and its 422 and 409. A documented view without
 @operation stops the app from starting: no route reaches the spec without an id and its errors.
 """
 
@@ -27,7 +28,9 @@ from api.errors import (
     AccountDisabled,
     AuthRequired,
     BadRequest,
+    Conflict,
     DependencyUnavailable,
+    IdempotencyKeyReused,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -56,6 +59,13 @@ WITH_BODY = frozenset({"post", "put", "patch"})
 # Input text PostgreSQL cannot store is refused (422, api/web/body.py): the spec says so.
 NO_NUL = "^[^\\u0000]*$"
 RETRY_AFTER = "Retry-After"
+# What @idempotent (api/web/idempotency.py) adds to an operation: a request header, a response
+# header on its successes, and its refusals (another request's key; a first one still running).
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
+IDEMPOTENCY_ERRORS: tuple[type[VirtFlowError], ...] = (IdempotencyKeyReused, Conflict)
+# 1 to 255 printable ASCII characters (api.services.idempotency.KEY_RE).
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 
 
 class ContractError(Exception):
@@ -147,6 +157,7 @@ class _Route:
     public: bool
     throttled: bool
     has_path_id: bool
+    idempotent: bool = False
 
 
 def no_nul(_converter: Any, field: ma.fields.Field[Any], ret: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +182,8 @@ def pipeline_errors(method: str, op: dict[str, Any], route: _Route) -> list[type
         found.append(PayloadTooLarge)
     if "requestBody" in op:
         found.append(BadRequest)
+    if route.idempotent:
+        found += IDEMPOTENCY_ERRORS
     return found
 
 
@@ -217,6 +230,26 @@ class ContractPlugin(BasePlugin):
             },
         )
         spec.components.parameter(
+            IDEMPOTENCY_KEY,
+            "header",
+            {
+                "description": "Send the request again with the same key (and the same method, "
+                "path and body) within 24 h to get its first answer again instead of a second "
+                "effect; per user. See docs/api.md, Idempotency.",
+                "required": False,
+                "schema": IDEMPOTENCY_KEY_SCHEMA,
+            },
+        )
+        spec.components.header(
+            IDEMPOTENT_REPLAYED,
+            {
+                "description": "`true` when this is the first answer to the request's "
+                "Idempotency-Key, replayed (meta.request_id is then the first request's).",
+                "required": False,
+                "schema": {"type": "string", "enum": ["true"]},
+            },
+        )
+        spec.components.parameter(
             REQUEST_ID_HEADER,
             "header",
             {
@@ -254,6 +287,7 @@ class ContractPlugin(BasePlugin):
                 public=bool(getattr(view_class or view, "virtflow_public", False)),
                 throttled=bool(getattr(view_class or view, "virtflow_throttle_failures", False)),
                 has_path_id=bool(rule.arguments),
+                idempotent=bool(getattr(func, "virtflow_idempotent", False)),
             )
             self._write(method, op, declared, route)
 
@@ -263,10 +297,14 @@ class ContractPlugin(BasePlugin):
         if route.public:
             op["security"] = []
         op.setdefault("parameters", []).append(REQUEST_ID_HEADER)  # apispec makes it a $ref
+        if route.idempotent:
+            op["parameters"].append(IDEMPOTENCY_KEY)
         responses: dict[str, Any] = {}
         for status, response in op.get("responses", {}).items():
             if str(status) != "default" and int(status) < 400:
                 response.setdefault("headers", {}).update(_headers(int(status)))
+                if route.idempotent:
+                    response["headers"][IDEMPOTENT_REPLAYED] = _ref("headers", IDEMPOTENT_REPLAYED)
                 responses[str(status)] = response
         errors = [*pipeline_errors(method, op, route), *declared.raises]
         for status, group in _by_status(errors).items():

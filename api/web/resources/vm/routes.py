@@ -37,6 +37,7 @@ from api.web.auth import user
 from api.web.context import commit, db, job_queue, settings
 from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
+from api.web.idempotency import idempotent
 from api.web.resources.job.schemas import JobSchema
 from api.web.resources.tenant.routes import grant_view, revoke_view
 from api.web.resources.tenant.schemas import GrantSchema
@@ -100,6 +101,7 @@ class VMs(MethodView):
         """List the VMs the caller may see (filter by tenant_id, status, name)"""
         return paginate(db(), vms.vms_query(user(), **filters), **page)
 
+    @idempotent
     @operation("vm_create", *CREATE_ERRORS)
     @blp.arguments(VMCreateSchema, example=VM_CREATE_EXAMPLE)
     @blp.response(202, envelope(VMSchema), example=VM_EXAMPLE)
@@ -111,6 +113,7 @@ class VMs(MethodView):
 
 @blp.route("/create/")
 class VMCreate(MethodView):
+    @idempotent
     @operation("vm_create_alias", *CREATE_ERRORS)
     @blp.arguments(VMCreateSchema)
     @blp.response(202, envelope(VMSchema))
@@ -128,6 +131,7 @@ class VMById(MethodView):
         """Show one VM with its status, host and libvirt domain"""
         return ok(vms.get_vm(db(), user(), vm_id, Perm.VM_VIEW))
 
+    @idempotent
     @operation("vm_delete", *POWER_ERRORS)
     @blp.arguments(VMDeleteArgsSchema, location="query")
     @blp.response(202, envelope(VMSchema))
@@ -209,6 +213,7 @@ def _power(
 
 @blp.route("/<uuid:vm_id>/stop/")
 class VMStop(MethodView):
+    @idempotent
     @operation("vm_stop", *POWER_ERRORS)
     @blp.arguments(VMStopSchema, required=False)
     @blp.response(202, envelope(VMSchema))
@@ -220,6 +225,7 @@ class VMStop(MethodView):
 
 @blp.route("/<uuid:vm_id>/start/")
 class VMStart(MethodView):
+    @idempotent
     @operation("vm_start", *POWER_ERRORS)
     @blp.arguments(VMStartSchema, required=False)
     @blp.response(202, envelope(VMSchema))
@@ -231,6 +237,7 @@ class VMStart(MethodView):
 
 @blp.route("/<uuid:vm_id>/reboot/")
 class VMReboot(MethodView):
+    @idempotent
     @operation("vm_reboot", *POWER_ERRORS)
     @blp.arguments(VMRebootSchema, required=False)
     @blp.response(202, envelope(VMSchema))
@@ -246,6 +253,7 @@ class VMReboot(MethodView):
 
 @blp.route("/<uuid:vm_id>/refresh/")
 class VMRefresh(MethodView):
+    @idempotent
     @operation("vm_refresh", *POWER_ERRORS)
     @blp.response(202, envelope(JobSchema))
     @audited("vm.refresh")
