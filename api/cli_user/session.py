@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -27,6 +28,8 @@ TOKEN_FILE = "token.json"  # noqa: S105 - a file name
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # Tests put an in-process transport here (httpx.WSGITransport, httpx.MockTransport).
 TRANSPORT: httpx.BaseTransport | None = None
+# Pauses (s) before each retry of a request sent with an Idempotency-Key that got no answer.
+RETRY_PAUSES: tuple[float, ...] = (1.0, 3.0)
 
 T = TypeVar("T")
 
@@ -107,7 +110,26 @@ class Session:
         )
 
     def call(self, kind: type[T], send: Callable[..., Response[Any]], *args: Any, **kw: Any) -> T:
-        """send(*args, client=..., **kw); its answer if it is a `kind`, else a Failure."""
+        """send(*args, client=..., **kw); its answer if it is a `kind`, else a Failure.
+
+        A request with an `idempotency_key` is sent again, with that key, when no answer came
+        (or 5xx/429): the server answers a retry with the first answer, never a second effect.
+        """
+        key: str | None = kw.get("idempotency_key")
+        pauses = list(RETRY_PAUSES) if key else []
+        while True:
+            try:
+                return self._call_once(kind, send, *args, **kw)
+            except exits.Failure as exc:
+                if exc.exit_code != exits.UNAVAILABLE:
+                    raise
+                if not pauses:
+                    raise exits.Failure(exc.exit_code, _retry_hint(exc, key)) from exc
+                time.sleep(pauses.pop(0))
+
+    def _call_once(
+        self, kind: type[T], send: Callable[..., Response[Any]], *args: Any, **kw: Any
+    ) -> T:
         response = request(self.url, lambda: send(*args, client=self.client, **kw))
         if _expired(response) and self._refresh():
             response = request(self.url, lambda: send(*args, client=self.client, **kw))
@@ -125,6 +147,16 @@ class Session:
         save_cache(self.cached)
         self.client = self._client(self.cached.access_token)
         return True
+
+
+def _retry_hint(exc: exits.Failure, key: str | None) -> str:
+    """The failure, and with a key, how to retry it without doing it twice."""
+    if key is None:
+        return exc.format_message()
+    return (
+        f"{exc.format_message()}; it may have been done: run the command again with "
+        f"--idempotency-key {key} to do it at most once"
+    )
 
 
 def current() -> Session:

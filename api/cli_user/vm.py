@@ -50,6 +50,21 @@ def wait_option(fn: F) -> F:
     return option(fn)
 
 
+def key_option(fn: F) -> F:
+    option = click.option(
+        "--idempotency-key",
+        metavar="KEY",
+        help="Sent as Idempotency-Key (default: a new UUID per command): the same request with "
+        "the same key within 24 h is done once, and answered as the first time.",
+    )
+    return option(fn)
+
+
+def new_key(given: str | None) -> str:
+    """The command's Idempotency-Key: the given one, else one of its own, kept for its retries."""
+    return given or str(uuid.uuid4())
+
+
 @click.group()
 def vm() -> None:
     """Your VMs (through the API, as the logged-in user)."""
@@ -63,6 +78,7 @@ def vm() -> None:
 @click.option("--disk-gb", required=True, type=int, help="GiB.")
 @click.option("--anti-affinity-group", help="No two live VMs of the group share a host.")
 @wait_option
+@key_option
 @out.output_option
 def create(
     *,
@@ -73,6 +89,7 @@ def create(
     disk_gb: int,
     anti_affinity_group: str | None,
     wait: bool,
+    idempotency_key: str | None,
     output: str,
 ) -> None:
     """Create a VM; with --wait, until it runs."""
@@ -85,7 +102,9 @@ def create(
         disk_gb=disk_gb,
         anti_affinity_group=anti_affinity_group or UNSET,
     )
-    answer = session.call(VMEnvelope, vm_create.sync_detailed, body=body).data
+    answer = session.call(
+        VMEnvelope, vm_create.sync_detailed, body=body, idempotency_key=new_key(idempotency_key)
+    ).data
     settle(session, answer, wait, output, VMStatus.RUNNING)
 
 
@@ -141,13 +160,17 @@ def timeout_option(fn: F) -> F:
 @click.option("--force", is_flag=True, help="Power off at once instead of a clean shutdown.")
 @timeout_option
 @wait_option
+@key_option
 @out.output_option
-def stop(vm_id: str, force: bool, timeout: int, wait: bool, output: str) -> None:
+def stop(
+    vm_id: str, *, force: bool, timeout: int, wait: bool, idempotency_key: str | None, output: str
+) -> None:
     """Stop a running VM; with --wait, until it is stopped."""
     target = refs.parse_id(vm_id, "VM")
     session = current()
     body = VMStop(force=force, timeout=timeout)
-    answer = session.call(VMEnvelope, vm_stop.sync_detailed, target, body=body)
+    key = new_key(idempotency_key)
+    answer = session.call(VMEnvelope, vm_stop.sync_detailed, target, body=body, idempotency_key=key)
     settle(session, answer.data, wait, output, VMStatus.STOPPED)
 
 
@@ -156,37 +179,47 @@ def stop(vm_id: str, force: bool, timeout: int, wait: bool, output: str) -> None
 @click.option("--hard", is_flag=True, help="Power off at once instead of a clean shutdown.")
 @timeout_option
 @wait_option
+@key_option
 @out.output_option
-def reboot(vm_id: str, hard: bool, timeout: int, wait: bool, output: str) -> None:
+def reboot(
+    vm_id: str, *, hard: bool, timeout: int, wait: bool, idempotency_key: str | None, output: str
+) -> None:
     """Reboot a running VM (shut off, then started again); with --wait, until it runs."""
     target = refs.parse_id(vm_id, "VM")
     session = current()
     body = VMReboot(hard=hard, timeout=timeout)
-    answer = session.call(VMEnvelope, vm_reboot.sync_detailed, target, body=body)
+    key = new_key(idempotency_key)
+    answer = session.call(
+        VMEnvelope, vm_reboot.sync_detailed, target, body=body, idempotency_key=key
+    )
     settle(session, answer.data, wait, output, VMStatus.RUNNING)
 
 
 @vm.command("start")
 @click.argument("vm_id")
 @wait_option
+@key_option
 @out.output_option
-def start(vm_id: str, wait: bool, output: str) -> None:
+def start(vm_id: str, wait: bool, idempotency_key: str | None, output: str) -> None:
     """Start a stopped VM; with --wait, until it runs."""
     target = refs.parse_id(vm_id, "VM")
     session = current()
-    answer = session.call(VMEnvelope, vm_start.sync_detailed, target)
+    key = new_key(idempotency_key)
+    answer = session.call(VMEnvelope, vm_start.sync_detailed, target, idempotency_key=key)
     settle(session, answer.data, wait, output, VMStatus.RUNNING)
 
 
 @vm.command("delete")
 @click.argument("vm_id")
 @wait_option
+@key_option
 @out.output_option
-def delete(vm_id: str, wait: bool, output: str) -> None:
+def delete(vm_id: str, wait: bool, idempotency_key: str | None, output: str) -> None:
     """Delete a VM, its domain and its disk; with --wait, until it is deleted."""
     target = refs.parse_id(vm_id, "VM")
     session = current()
-    answer = session.call(VMEnvelope, vm_delete.sync_detailed, target)
+    key = new_key(idempotency_key)
+    answer = session.call(VMEnvelope, vm_delete.sync_detailed, target, idempotency_key=key)
     settle(session, answer.data, wait, output, VMStatus.DELETED)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import VM, AuthSession, Job, JobStatus, User, VMStatus
+from api.models import VM, AuthSession, IdempotencyKey, Job, JobStatus, User, VMStatus
 from api.services import tokens
 from api.services import vms as vm_service
 from api.settings import Settings
@@ -142,6 +142,17 @@ def test_sweep_prunes_expired_token_sessions(db: Session, make: Factory) -> None
     db.expire_all()
     assert db.get(AuthSession, gone) is None
     assert db.get(AuthSession, live) is not None
+
+
+def test_sweep_purges_idempotency_keys_older_than_24h(db: Session, make: Factory) -> None:
+    user = make.user()
+    now = utcnow()
+    for key, age in (("old", dt.timedelta(hours=25)), ("new", dt.timedelta(hours=1))):
+        db.add(IdempotencyKey(user_id=user.id, key=key, fingerprint="f" * 64, created_at=now - age))
+    db.flush()
+    assert reconcile.sweep()["idempotency_keys_purged"] == 1
+    db.expire_all()
+    assert list(db.scalars(select(IdempotencyKey.key))) == ["new"]
 
 
 def test_sweep_kills_processes_of_a_job_that_ended(
