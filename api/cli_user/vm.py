@@ -20,9 +20,12 @@ from api.client.api.vm import (
     vm_start,
     vm_stop,
 )
+from api.client.api.vm_action import vm_action_list
 from api.client.models import (
     VM,
+    ActionListEnvelope,
     JobStatus,
+    VmActionListResult,
     VMCreate,
     VMEnvelope,
     VMListEnvelope,
@@ -41,6 +44,7 @@ SHOW_FIELDS = (
     "created_at", "updated_at", "deleted_at",
 )  # fmt: skip
 PAGE = 200  # the API's largest page
+ACTION_COLUMNS = ("requested_at", "action", "result", "by", "job_id", "message")
 
 
 def wait_option(fn: F) -> F:
@@ -142,6 +146,47 @@ def show(vm_id: str, output: str) -> None:
     target = refs.parse_id(vm_id, "VM")
     found = current().call(VMEnvelope, vm_get.sync_detailed, target).data
     show_vm(found, output)
+
+
+@vm.command("actions")
+@click.argument("vm_id")
+@click.option("--action", "action_name", help="Only this action, e.g. vm.stop or ops.run.")
+@click.option("--result", type=click.Choice([r.value for r in VmActionListResult]))
+@out.output_option
+def actions(vm_id: str, action_name: str | None, result: str | None, output: str) -> None:
+    """A VM's history, newest first: its jobs, hand runs and out-of-band changes."""
+    target = refs.parse_id(vm_id, "VM")
+    session = current()
+    filters: dict[str, Any] = {
+        "action": action_name or UNSET,
+        "result": VmActionListResult(result) if result else UNSET,
+    }
+    rows: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        answer = session.call(
+            ActionListEnvelope,
+            vm_action_list.sync_detailed,
+            target,
+            page=page,
+            per_page=PAGE,
+            **filters,
+        )
+        rows += [item.to_dict() for item in answer.data]
+        if page >= answer.meta.pagination.pages:
+            break
+        page += 1
+    out.show(rows, output, lambda data: out.table(ACTION_COLUMNS, _action_cells(data)))
+
+
+def _action_cells(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[_by(row) if c == "by" else row.get(c) for c in ACTION_COLUMNS] for row in rows]
+
+
+def _by(row: dict[str, Any]) -> str:
+    """The user who asked, else the source: reconciler, ops:<OS user>."""
+    actor = row.get("actor")
+    return str(actor["username"]) if actor else str(row["source"])
 
 
 def timeout_option(fn: F) -> F:

@@ -112,6 +112,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/refresh/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/vm/<uuid:vm_id>/action/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): answers(401, 201, 201, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "DELETE"): answers(401, 200, 200, 403, 404, 403),
     ("/api/v1/job/", "GET"): answers(401, 200, 200, 200, 200, 200),

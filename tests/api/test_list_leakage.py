@@ -133,6 +133,11 @@ def grants_on_vm_a(w: World, db: Session, persona: str) -> Expected:
     return 404
 
 
+def actions_of_vm_a(w: World, db: Session, persona: str) -> Expected:
+    """vm_a's history: its create job (the world made it through the service, no request)."""
+    return {str(w.job_a.id)} if persona in ("admin", "user_a", "viewer_a", "granted") else 404
+
+
 def events_of_job_a(w: World, db: Session, persona: str) -> Expected:
     return {"1", "2"} if persona in ("admin", "user_a", "viewer_a", "granted") else 404
 
@@ -161,6 +166,7 @@ LISTINGS = {
     "/api/v1/tenant/{tenant_id}/permission/": Listing(grants_on_a, grant_key),
     "/api/v1/vm/{vm_id}/permission/": Listing(grants_on_vm_a, grant_key),
     "/api/v1/job/{job_id}/events/": Listing(events_of_job_a, lambda row: str(row["counter"])),
+    "/api/v1/vm/{vm_id}/action/": Listing(actions_of_vm_a, lambda row: str(row["job_id"])),
 }
 
 
@@ -290,6 +296,8 @@ def tampered(w: World) -> list[tuple[str, str, dict[str, str], Expected]]:
         ("user_b", f"/api/v1/tenant/{a}/permission/", {}, 404),
         ("user_a", f"/api/v1/vm/{w.vm_b.id}/permission/", {}, 404),
         ("granted", f"/api/v1/vm/{w.vm_a2.id}/permission/", {}, 404),
+        ("user_a", f"/api/v1/vm/{w.vm_b.id}/action/", {}, 404),
+        ("granted", f"/api/v1/vm/{w.vm_a2.id}/action/", {}, 404),
         ("user_a", f"/api/v1/job/{w.job_b.id}/events/", {}, 404),
         ("granted", f"/api/v1/job/{w.job_a2.id}/events/", {}, 404),
         ("user_b", f"/api/v1/tenant/{uuid.uuid4()}/member/", {}, 404),

@@ -1,5 +1,6 @@
 """REST resources, one package each: routes.py (thin MethodViews) and schemas.py."""
 
+from api.web.resources.action.routes import blp as action_blp
 from api.web.resources.audit.routes import blp as audit_blp
 from api.web.resources.auth.routes import blp as auth_blp
 from api.web.resources.baremetal.routes import blp as baremetal_blp
@@ -16,6 +17,7 @@ BLUEPRINTS = (
     user_blp,
     tenant_blp,
     vm_blp,
+    action_blp,
     job_blp,
     baremetal_blp,
     audit_blp,
