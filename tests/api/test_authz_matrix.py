@@ -111,6 +111,17 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/vm/<uuid:vm_id>/reboot/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/refresh/", "POST"): answers(401, 202, 202, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/", "POST"): answers(401, 202, 202, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "GET"): answers(
+        401, 200, 200, 200, 404, 200
+    ),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "DELETE"): answers(
+        401, 202, 202, 403, 404, 403
+    ),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/revert/", "POST"): answers(
+        401, 202, 202, 403, 404, 403
+    ),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/vm/<uuid:vm_id>/action/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): answers(401, 201, 201, 403, 404, 403),

@@ -32,6 +32,7 @@ from api.models import (
     Membership,
     ObjectPermission,
     Quota,
+    Snapshot,
     Tenant,
     TenantStatus,
     User,
@@ -271,6 +272,20 @@ def after_vm_refresh(db: Session, w: World, path: dict[str, object]) -> None:
     )
 
 
+def after_snapshot_delete(db: Session, w: World, path: dict[str, object]) -> None:
+    snapshot = db.get_one(Snapshot, path["snapshot_id"])
+    assert (snapshot.status, snapshot.vm_id) == ("deleting", w.vm_a.id)  # not any status sent
+    assert vm_status(db, w.vm_a.id) == VMStatus.SNAPSHOTTING
+
+
+def after_revert(db: Session, w: World, path: dict[str, object]) -> None:
+    snapshot = db.get_one(Snapshot, path["snapshot_id"])
+    assert (snapshot.status, snapshot.power_state) == ("ready", "running")
+    assert vm_status(db, w.vm_a.id) == VMStatus.REVERTING
+    job = db.scalars(select(Job).where(Job.kind == JobKind.VM_REVERT)).one()
+    assert (job.snapshot_id, job.status) == (snapshot.id, JobStatus.QUEUED)
+
+
 def after_inventory_sync(db: Session, w: World, path: dict[str, object]) -> None:
     hosts = db.scalars(select(Baremetal).where(Baremetal.in_inventory.is_(True)))
     assert sorted((h.name, h.state) for h in hosts) == [("bm-a", "active"), ("bm-b", "active")]
@@ -293,6 +308,8 @@ BODYLESS: dict[Key, Callable[[Session, World, dict[str, object]], None]] = {
     ("/api/v1/vm/<uuid:vm_id>/", "DELETE"): after_vm_delete,
     ("/api/v1/vm/<uuid:vm_id>/permission/", "DELETE"): after_vm_revoke,
     ("/api/v1/vm/<uuid:vm_id>/refresh/", "POST"): after_vm_refresh,
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "DELETE"): after_snapshot_delete,
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/revert/", "POST"): after_revert,
 }
 
 

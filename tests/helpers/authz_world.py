@@ -40,6 +40,7 @@ from api.settings import Settings
 from api.web.app import create_app
 from tests.api.conftest import sync_prepared
 from tests.conftest import PASSWORD, ROOMY_QUOTA, Factory
+from tests.helpers.snapshots import ready_snapshot
 
 Headers = dict[str, str]
 
@@ -196,6 +197,7 @@ def prepare(db: Session, world: World, state: str) -> dict[str, object]:
 
     "running": as built. "stopped": A's VMs are stopped (startable; A deletable).
     "queued": vm_a has a queued stop job (cancelable).
+    "snapshot": vm_a has a ready snapshot (its id is the path's snapshot_id).
     """
     if state == "stopped":
         db.execute(
@@ -207,6 +209,8 @@ def prepare(db: Session, world: World, state: str) -> dict[str, object]:
         admin = db.get_one(User, world.users["admin"].id)
         job = vms.request_power(db, admin, world.vm_a.id, JobKind.VM_STOP, None)
         return {"job_id": job.id}
+    elif state == "snapshot":
+        return {"snapshot_id": ready_snapshot(db, db.get_one(VM, world.vm_a.id)).id}
     elif state != "running":
         raise ValueError(state)
     db.flush()
@@ -288,6 +292,12 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): Call(body=lambda w: {"force": False}),
     ("/api/v1/vm/<uuid:vm_id>/reboot/", "POST"): Call(body=lambda w: {"hard": False}),
     ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): Call(state="stopped", body=lambda w: {}),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/", "POST"): Call(body=lambda w: {"name": "snap-new"}),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "GET"): Call(state="snapshot"),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "DELETE"): Call(state="snapshot"),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/revert/", "POST"): Call(
+        state="snapshot"
+    ),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): Call(
         body=lambda w: {"user_id": w.id("outsider"), "permission": "vm.view"}
     ),

@@ -102,6 +102,21 @@ def _report_allocation(item: dict[str, Any], run: PlaybookRun) -> None:
                     reported.setdefault(key, spec[key])
 
 
+def _report_snapshot(item: dict[str, Any], run: PlaybookRun) -> None:
+    """As the role's snapshot entry points do: a guest whose spec names a snapshot is reported
+    with it, and a snapshot just taken holds the state the guest is reported in."""
+    artifact = item.get("event_data", {}).get("artifact_data") or {}
+    guests = artifact.get("virtflow_guests")
+    if not isinstance(guests, dict):
+        return
+    for spec in run.extravars.get("virtflow_guests", []):
+        reported = guests.get(spec.get("name"))
+        if isinstance(reported, dict) and "snapshot" in spec:
+            reported.setdefault("snapshot", spec["snapshot"])
+            if run.playbook == "vm_snapshot.yml":
+                reported.setdefault("snapshot_state", reported.get("state"))
+
+
 @dataclass
 class FakeRunner:
     """Stands in for jobs.runner.run_playbook: feeds events, then returns or raises."""
@@ -123,6 +138,7 @@ class FakeRunner:
         self.runs.append(run)
         for item in self.events:
             _report_allocation(item, run)
+            _report_snapshot(item, run)
             assert on_event(item) is True
         if self.during:
             self.during()

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from api.errors import InvalidState, ResourceBusy
 from api.models import VM, Job, JobKind, JobStatus, Tenant, User, VMStatus
 from api.queue import JOB_FUNCS
-from api.services import lifecycle, vms
+from api.services import lifecycle, snapshots, vms
 from tests.conftest import Factory
+from tests.helpers.snapshots import ready_snapshot
 
 REQUESTED = [k for k, op in lifecycle.OPERATIONS.items() if op.allowed_from]
 
@@ -42,6 +43,16 @@ def vm_in(db: Session, admin: User, tenant: Tenant, status: VMStatus) -> VM:
 def request(db: Session, admin: User, vm: VM, kind: JobKind) -> Job | None:
     if kind == JobKind.VM_DELETE:
         return vms.request_delete(db, admin, vm.id, None)
+    if kind == JobKind.VM_SNAPSHOT:
+        return snapshots.request_create(db, admin, vm.id, "snap-new", None, request_id=None).job
+    if kind in (JobKind.VM_SNAPSHOT_DELETE, JobKind.VM_REVERT):
+        snapshot = ready_snapshot(db, vm)
+        act = (
+            snapshots.request_delete
+            if kind == JobKind.VM_SNAPSHOT_DELETE
+            else snapshots.request_revert
+        )
+        return act(db, admin, vm.id, snapshot.id, None).job
     return vms.request_power(db, admin, vm.id, kind, None)
 
 

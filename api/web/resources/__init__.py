@@ -6,6 +6,7 @@ from api.web.resources.auth.routes import blp as auth_blp
 from api.web.resources.baremetal.routes import blp as baremetal_blp
 from api.web.resources.health.routes import blp as health_blp
 from api.web.resources.job.routes import blp as job_blp
+from api.web.resources.snapshot.routes import blp as snapshot_blp
 from api.web.resources.tenant.routes import blp as tenant_blp
 from api.web.resources.usage.routes import blp as usage_blp
 from api.web.resources.user.routes import blp as user_blp
@@ -17,6 +18,7 @@ BLUEPRINTS = (
     user_blp,
     tenant_blp,
     vm_blp,
+    snapshot_blp,
     action_blp,
     job_blp,
     baremetal_blp,
