@@ -178,9 +178,11 @@ def _audit_message() -> ColumnElement[Any]:
 
 def _jobless(vm: VM) -> Branch:
     """The VM's audit rows no job of the VM carries: out-of-band changes, and successful vm.*
-    requests that made no job (force delete; a delete of a VM whose create never ran)."""
+    requests that made no job (force delete; a delete of a VM whose create never ran), but not
+    the replays of an Idempotency-Key (the first request's job is the action)."""
     out_of_band = AuditLog.outcome == OUT_OF_BAND
     made_no_job = ~exists().where(Job.vm_id == vm.id, Job.request_id == AuditLog.request_id)
+    replayed = AuditLog.changes.contains({"details": {"idempotent_replay": True}})
     observed_by = cast(AuditLog.changes[("details", "job_id")].astext, PG_UUID(as_uuid=True))
     return select(
         AuditLog.action,
@@ -208,6 +210,7 @@ def _jobless(vm: VM) -> Branch:
                 AuditLog.outcome == AuditOutcome.SUCCESS,
                 AuditLog.action.startswith("vm."),
                 made_no_job,
+                ~replayed,  # an Idempotency-Key replay answered again, and did nothing
             ),
         ),
     )

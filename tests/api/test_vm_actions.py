@@ -325,3 +325,30 @@ def test_cli_vm_actions_of_another_tenants_vm_exits_4(
 ) -> None:
     result = cli_as_user_a("vm", "actions", str(cast.vm_b))
     assert result.exit_code == 4, result.output
+
+
+def test_vm_actions_count_an_idempotent_replay_once(
+    client: FlaskClient, cast: Personas, db: Session, worker: FakeRunner
+) -> None:
+    """A stop sent again with its Idempotency-Key is answered again, and did nothing: one
+    vm.stop, the first request's job (the replay's audit row is not a second action)."""
+    run(db, worker, str(db.get_one(VM, cast.vm_a).job_id))
+    headers = {**cast.h("user_a"), "Idempotency-Key": f"stop-{uuid.uuid4().hex}"}
+    first = client.post(f"/api/v1/vm/{cast.vm_a}/stop/", json={}, headers=headers)
+    again = client.post(f"/api/v1/vm/{cast.vm_a}/stop/", json={}, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202), again.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    replay = db.scalars(
+        select(AuditLog).where(AuditLog.request_id == again.headers["X-Request-ID"])
+    ).one()
+    assert (replay.action, replay.outcome, replay.object_id) == (
+        "vm.stop",
+        "success",
+        str(cast.vm_a),
+    )
+    rows = actions(client, cast.vm_a, cast.h("user_a"))["data"]
+    assert [r["action"] for r in rows] == ["vm.stop", "vm.create"]
+    assert (rows[0]["request_id"], rows[0]["job_id"]) == (
+        first.headers["X-Request-ID"],
+        first.get_json()["data"]["job_id"],
+    )
