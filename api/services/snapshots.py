@@ -206,14 +206,14 @@ def ended(session: Session, job: Job, vm: VM, outcome: str, report: Mapping[str,
         elif never_ran:
             _deleted(snapshot)
         else:
-            _failed(snapshot, job, "take")
+            _failed(snapshot, job, vm, "take")
     elif kind == JobKind.VM_SNAPSHOT_DELETE and snapshot.status == SnapshotStatus.DELETING:
         if outcome == "succeeded":
             _deleted(snapshot)
         elif never_ran:
             _ready(snapshot, snapshot.power_state)
         else:
-            _failed(snapshot, job, "delete")
+            _failed(snapshot, job, vm, "delete")
     session.flush()
 
 
@@ -228,9 +228,10 @@ def _deleted(snapshot: Snapshot) -> None:
     snapshot.deleted_at = utcnow()
 
 
-def _failed(snapshot: Snapshot, job: Job, verb: str) -> None:
+def _failed(snapshot: Snapshot, job: Job, vm: VM, verb: str) -> None:
     snapshot.status = SnapshotStatus.ERROR
-    why = job.explanation or f"{job.kind} job {job.status}"
+    # The job's explanation; else what the lifecycle made of the report (it ran first).
+    why = job.explanation or vm.status_reason or f"the {job.kind} job ended {job.status}"
     snapshot.status_reason = f"its {verb} job did not succeed ({why}); libvirt may still hold it"
 
 
