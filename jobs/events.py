@@ -2,21 +2,28 @@
 
 The handler runs inside ansible-runner's event loop, so it stays cheap: it normalises the
 event, appends it to a buffer, and writes the buffer in one INSERT every `flush_every` events or
-`flush_seconds`, whichever comes first (the AWX callback receiver's approach).
+`flush_seconds`, whichever comes first (the AWX callback receiver's approach). Those checks run
+only when an event arrives, so the runner also calls `tick()` between events (every second, with
+its cancel callback, jobs.runner): the events before a long task are stored within a second of
+being printed, not when the task ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 import uuid
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import JobEvent
+
+log = logging.getLogger(__name__)
 
 HOST_STATUS = {
     "runner_on_ok": "ok",
@@ -154,6 +161,18 @@ class EventSink:
             self.flush()
         return True
 
+    def tick(self) -> None:
+        """Flush whatever is buffered: called about every second between events, on the
+        handler's own thread (ansible-runner's loop), so no lock is needed. Never raises (the
+        runner would abort the run): a failed write is logged, its rows stay buffered in order,
+        and the next flush tries them again."""
+        if not self.buffer:
+            return
+        try:
+            self.flush()
+        except SQLAlchemyError as exc:
+            log.warning("job %s: events not stored yet (%s)", self.job_id, type(exc).__name__)
+
     def _collect(self, event: dict[str, Any]) -> None:
         if self.first_failure is None:
             self.first_failure = failure_reason(event)
@@ -180,7 +199,11 @@ class EventSink:
         if not self.buffer:
             return
         rows, self.buffer = self.buffer, []
-        with self.sessions() as session:
-            session.execute(insert(JobEvent), rows)
-            session.commit()
+        try:
+            with self.sessions() as session:
+                session.execute(insert(JobEvent), rows)
+                session.commit()
+        except SQLAlchemyError:
+            self.buffer = rows + self.buffer  # kept for the next flush, still in counter order
+            raise
         self.stored += len(rows)

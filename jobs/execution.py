@@ -47,9 +47,14 @@ def execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink]
     if run.vm_id:  # an earlier job of this VM whose worker died may still be running
         reaper.kill_vm_playbooks(settings.runs_dir, run.vm_id, keep_job=run.ident)
     lease = Lease(base.sessions(), job_id, every=max(1.0, settings.job_lease_seconds / 3))
+
+    def should_cancel() -> bool:
+        sink.tick()  # called between events: a long task's events are stored meanwhile
+        return lease.lost
+
     try:
         with lease:
-            outcome = run_playbook(settings, run, sink, should_cancel=lambda: lease.lost)
+            outcome = run_playbook(settings, run, sink, should_cancel=should_cancel)
     finally:
         sink.flush()
         reaper.kill_job(settings.runs_dir, run.ident)  # whatever happened above

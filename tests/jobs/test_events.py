@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import Job, JobEvent
@@ -81,6 +82,48 @@ def test_event_sink_flushes_after_time_passes(
     clock.now += 0.1
     sink(ev(4))
     assert stored(db, job) == 3
+
+
+def test_event_sink_tick_stores_what_came_before_a_quiet_spell(
+    db: Session, sessions: sessionmaker[Session], job: Job, clock: Clock
+) -> None:
+    """A long task: its start event is stored by the runner's tick, before the next event."""
+    sink = EventSink(sessions, job.id, flush_every=100, flush_seconds=60)
+    sink(ev(1))
+    sink(ev(2, "playbook_on_task_start", task="Wait for the guest"))
+    assert stored(db, job) == 0  # no flush is due when they arrive, and nothing more comes
+    sink.tick()
+    assert (stored(db, job), sink.buffer) == (2, [])
+    sink.tick()  # nothing buffered: no empty insert
+    assert sink.stored == 2
+
+
+class FailingOnce:
+    """A sessionmaker whose first session cannot write (the database went away meanwhile)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self.failed = False
+
+    def __call__(self) -> Session:
+        if not self.failed:
+            self.failed = True
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+        return self.sessions()
+
+
+def test_event_sink_tick_keeps_the_events_a_failed_write_could_not_store(
+    db: Session, sessions: sessionmaker[Session], job: Job, clock: Clock
+) -> None:
+    flaky = FailingOnce(sessions)
+    sink = EventSink(flaky, job.id, flush_every=100, flush_seconds=60)  # type: ignore[arg-type]
+    sink(ev(1, task="a"))
+    sink.tick()  # fails: logged, never raised into ansible-runner's loop
+    assert flaky.failed and stored(db, job) == 0
+    sink(ev(2, task="b"))
+    sink.tick()
+    rows = db.scalars(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id))
+    assert [(r.counter, r.task) for r in rows] == [(1, "a"), (2, "b")]
 
 
 def test_event_sink_rows_keep_counter_order(
