@@ -17,6 +17,7 @@ from api.web.auth import user
 from api.web.context import commit, db, job_queue, settings
 from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate, request_id
+from api.web.idempotency import idempotent
 from api.web.resources.snapshot.schemas import (
     SNAPSHOT_CREATE_EXAMPLE,
     SNAPSHOT_EXAMPLE,
@@ -65,6 +66,7 @@ class Snapshots(MethodView):
         query = snapshots.snapshots_query(db(), user(), vm_id, filters.get("status"))
         return paginate(db(), query, **page)
 
+    @idempotent
     @operation("snapshot_create", *CHANGE_ERRORS, NameTaken, QuotaExceeded)
     @blp.arguments(SnapshotCreateSchema, example=SNAPSHOT_CREATE_EXAMPLE)
     @blp.response(202, envelope(SnapshotSchema), example=SNAPSHOT_EXAMPLE)
@@ -98,6 +100,7 @@ class SnapshotById(MethodView):
         """Show one snapshot of a VM (vm.view), deleted ones included"""
         return ok(snapshots.get_snapshot(db(), user(), vm_id, snapshot_id, Perm.VM_VIEW))
 
+    @idempotent
     @operation("snapshot_delete", *CHANGE_ERRORS)
     @blp.response(202, envelope(SnapshotSchema))
     @audited("vm.snapshot_delete")
@@ -110,6 +113,7 @@ class SnapshotById(MethodView):
 
 @blp.route("/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/revert/")
 class SnapshotRevert(MethodView):
+    @idempotent
     @operation("snapshot_revert", *CHANGE_ERRORS)
     @blp.response(202, envelope(SnapshotSchema))
     @audited("vm.revert")
