@@ -14,7 +14,7 @@ from sqlalchemy import Table
 
 from api import cli, errors
 from api.db import Base
-from api.models import HostState, JobStatus, TenantStatus, VMStatus
+from api.models import HostState, JobStatus, SnapshotStatus, TenantStatus, VMStatus
 from api.services.hosts import TRANSITIONS, HostAction
 from api.settings import REPO_ROOT, Settings
 from api.web.app import create_app
@@ -183,6 +183,7 @@ def test_docs_every_documented_environment_variable_exists() -> None:
         ("### Job", JobStatus),
         ("### Baremetal host", HostState),
         ("### Tenant", TenantStatus),
+        ("### Snapshot", SnapshotStatus),
     ],
 )
 def test_docs_state_diagrams_have_exactly_the_states(heading: str, enum: type[StrEnum]) -> None:
