@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import threading
 import time
 import uuid
@@ -27,9 +28,11 @@ from api.web.app import create_app
 from tests.api.conftest import counts, settle_running, vm_body
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
+from tests.helpers.openapi import spec
 from tests.services.conftest import World
 
 KEY = "Idempotency-Key"
+METHODS = frozenset({"get", "post", "put", "patch", "delete"})
 Headers = dict[str, str]
 
 
@@ -222,6 +225,31 @@ def test_idempotency_longest_valid_key_is_kept(
     assert [r.key for r in key_rows(db)] == [key]
 
 
+def test_idempotency_every_vm_action_and_nothing_else_takes_the_key() -> None:
+    """In the OpenAPI document: every POST and DELETE under /vm/ (grants aside) documents the
+    header, the replay header and the two refusals; no other operation does."""
+    header = {"$ref": "#/components/parameters/Idempotency-Key"}
+    keyed = set()
+    for path, item in spec()["paths"].items():
+        for method, op in item.items():
+            if method not in METHODS or header not in op.get("parameters", []):
+                continue
+            keyed.add((method, path))
+            assert "IdempotencyKeyReusedError" in json.dumps(op["responses"]["422"])
+            assert "ConflictError" in json.dumps(op["responses"]["409"])
+            [success] = [r for s, r in op["responses"].items() if s.startswith("2")][:1]
+            assert "Idempotent-Replayed" in success["headers"]
+    actions = {
+        (method, path)
+        for path, item in spec()["paths"].items()
+        for method in item
+        if method in METHODS and path.startswith("/api/v1/vm/") and method in ("post", "delete")
+        and "/permission/" not in path
+    }  # fmt: skip
+    assert keyed == actions
+    assert {("post", "/api/v1/vm/"), ("delete", "/api/v1/vm/{vm_id}/")} < keyed
+
+
 # Two requests at once, on the real database: each its own connection and transaction.
 
 
@@ -279,7 +307,10 @@ def wait_for_lock_waiter(w: World, deadline_s: float = 10.0) -> None:
     raise AssertionError("the second request never waited for the key")
 
 
-def race(app: Flask, w: World, gate: Gate, headers: Headers, body: dict[str, Any]) -> list[Any]:
+Race = tuple[threading.Thread, threading.Thread, list[Any]]
+
+
+def race(app: Flask, gate: Gate, headers: Headers, body: dict[str, Any]) -> Race:
     """The first request holds the key in its transaction; the second comes meanwhile."""
     answers: list[Any] = [None, None]
 
@@ -292,7 +323,7 @@ def race(app: Flask, w: World, gate: Gate, headers: Headers, body: dict[str, Any
     assert gate.entered.wait(10)
     second = threading.Thread(target=send, args=(1,))
     second.start()
-    return [first, second, answers]  # type: ignore[list-item]
+    return first, second, answers
 
 
 def live_vms(w: World, tenant_id: uuid.UUID) -> int:
@@ -310,7 +341,7 @@ def test_idempotency_concurrent_duplicate_waits_and_replays_one_vm(
     app = real_app()
     gate = Gate(monkeypatch)
     headers = {**make.headers(_user(world, admin_id)), KEY: "race"}
-    first, second, answers = race(app, world, gate, headers, vm_body(tenant_id, "raced"))
+    first, second, answers = race(app, gate, headers, vm_body(tenant_id, "raced"))
     wait_for_lock_waiter(world)  # the second is blocked on the first's uncommitted key
     gate.open.set()
     first.join(30)
@@ -328,7 +359,7 @@ def test_idempotency_concurrent_duplicate_past_the_lock_timeout_is_409(
     app = real_app(db_statement_timeout_ms=500)
     gate = Gate(monkeypatch)
     headers = {**make.headers(_user(world, admin_id)), KEY: "slow"}
-    first, second, answers = race(app, world, gate, headers, vm_body(tenant_id, "slow"))
+    first, second, answers = race(app, gate, headers, vm_body(tenant_id, "slow"))
     second.join(30)  # answered while the first still holds the key
     body = assert_error(answers[1], 409, "CONFLICT")
     assert "still being processed" in body["error"]["message"]

@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 from api.settings import Settings
 from tests.api.conftest import build_app
 from tests.conftest import Factory
+from tests.helpers.openapi import spec
 
 SEED = 20261130
 # Per operation and phase; enough to reach every declared error of the operations here.
@@ -43,8 +44,21 @@ RULES_BEYOND_THE_SCHEMA = {
 # record stays readable with that status (docs/api.md), so a read after a delete is no
 # use-after-free. The check runs on every other path.
 SOFT_DELETED = r"^/api/v1/(tenant|vm)/\{"
+# The same Idempotency-Key with another request is 422 IDEMPOTENCY_KEY_REUSED (docs/api.md,
+# Idempotency): every call here is the same admin, and generated keys repeat.
+IDEMPOTENCY_KEY = {"$ref": "#/components/parameters/Idempotency-Key"}
 # positive_data_acceptance's default statuses, plus 422 for those rules alone.
 ACCEPTED_OR_422 = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx", "422"]
+
+
+def idempotent_operations() -> list[str]:
+    """The operations that take an Idempotency-Key, by id."""
+    return [
+        op["operationId"]
+        for item in spec()["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and IDEMPOTENCY_KEY in op.get("parameters", [])
+    ]
 
 
 @pytest.fixture
@@ -85,7 +99,7 @@ def api_schema(served: str, admin_token: Any) -> OpenApiSchema:
             "suppress-health-check": ["all"],
             "operations": [
                 {
-                    "include-operation-id": list(RULES_BEYOND_THE_SCHEMA),
+                    "include-operation-id": [*RULES_BEYOND_THE_SCHEMA, *idempotent_operations()],
                     "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_OR_422}},
                 },
                 {
