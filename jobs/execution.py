@@ -1,4 +1,5 @@
-"""Running one job's playbook, shared by every kind of job: events, lease, reaping, outcome."""
+"""Running one job's playbook, shared by every kind of job: events, lease, cancel, reaping,
+outcome."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Job, JobStatus
 from api.services import jobs
-from jobs import base, reaper
+from jobs import base, cancel, reaper
 from jobs.events import EventSink
 from jobs.lease import Lease
 from jobs.runner import PlaybookRun, RunOutcome, run_playbook
@@ -19,6 +20,8 @@ from jobs.runner import PlaybookRun, RunOutcome, run_playbook
 log = logging.getLogger(__name__)
 
 # ansible-runner's statuses, mapped explicitly: `failed` ran and failed, `error` could not run.
+# `canceled`: our cancel callback stopped the run; it is the job's outcome only when a cancel was
+# asked (else the lease was lost: the sweep already ended the job, see `finished`).
 RUNNER_STATUS = {
     "successful": JobStatus.SUCCESSFUL,
     "failed": JobStatus.FAILED,
@@ -26,6 +29,7 @@ RUNNER_STATUS = {
     "canceled": JobStatus.CANCELED,
     "error": JobStatus.ERROR,
 }
+LEASE_LOST = "the worker stopped the playbook: the job was no longer running (its lease was lost)"
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,16 @@ class Finished:
     artifacts: dict[str, object]
 
 
-def execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink]:
-    """Run the playbook under the job's lease, storing its events; nothing of it outlives it."""
+@dataclass(frozen=True)
+class Ran:
+    outcome: RunOutcome
+    sink: EventSink
+    canceled_by: str | None  # the explanation of a cancel asked while it ran (jobs.cancel)
+
+
+def execute(job_id: uuid.UUID, run: PlaybookRun) -> Ran:
+    """Run the playbook under the job's lease and cancel watch, storing its events; nothing of
+    it outlives it. The playbook stops when the lease is lost or a cancel is asked."""
     settings = base.settings()
     sink = EventSink(
         base.sessions(),
@@ -47,23 +59,29 @@ def execute(job_id: uuid.UUID, run: PlaybookRun) -> tuple[RunOutcome, EventSink]
     if run.vm_id:  # an earlier job of this VM whose worker died may still be running
         reaper.kill_vm_playbooks(settings.runs_dir, run.vm_id, keep_job=run.ident)
     lease = Lease(base.sessions(), job_id, every=max(1.0, settings.job_lease_seconds / 3))
+    watch = cancel.CancelWatch(base.sessions(), job_id, every=cancel.POLL_SECONDS)
 
     def should_cancel() -> bool:
         sink.tick()  # called between events: a long task's events are stored meanwhile
-        return lease.lost
+        return lease.lost or watch.requested
 
     try:
-        with lease:
+        with lease, watch:
             outcome = run_playbook(settings, run, sink, should_cancel=should_cancel)
     finally:
         sink.flush()
         reaper.kill_job(settings.runs_dir, run.ident)  # whatever happened above
-    return outcome, sink
+    return Ran(outcome, sink, watch.explanation if watch.requested else None)
 
 
-def finished(outcome: RunOutcome, sink: EventSink) -> Finished:
-    """The job's terminal status and a bounded explanation of any failure."""
+def finished(ran: Ran) -> Finished:
+    """The job's terminal status and a bounded explanation of any failure or cancel."""
+    outcome, sink = ran.outcome, ran.sink
     status = RUNNER_STATUS.get(outcome.status, JobStatus.ERROR)
+    if status == JobStatus.CANCELED:
+        if ran.canceled_by is None:
+            return Finished(JobStatus.ERROR, LEASE_LOST, sink.artifacts)
+        return Finished(status, jobs.bounded(ran.canceled_by), sink.artifacts)
     explanation = None
     if status != JobStatus.SUCCESSFUL:
         explanation = (
@@ -82,22 +100,25 @@ def complete(
     in the same transaction; a crash is recorded before it escapes. Returns the status.
 
     apply is skipped for a job that something else ended while it ran (the sweep, when its
-    lease expired): that outcome stands.
+    lease expired): that outcome stands. A job whose cancel was asked while it ran ends
+    `canceled` (unless its playbook ended first) and apply sees that result.
     """
     try:
-        outcome, sink = execute(job_id, run)
-        result = finished(outcome, sink)
+        ran = execute(job_id, run)
+        result = finished(ran)
         with base.sessions()() as session:
+            before = jobs.locked(session, job_id)
+            ended_elsewhere = before is not None and before.status in jobs.TERMINAL
             job = jobs.finish(
                 session,
                 job_id,
                 result.status,
-                rc=outcome.rc,
+                rc=ran.outcome.rc,
                 explanation=result.explanation,
-                stdout=sink.stdout,
+                stdout=ran.sink.stdout,
                 artifacts=dict(result.artifacts),
             )
-            if job.status == result.status:
+            if not ended_elsewhere:
                 apply(session, job, result)
             session.commit()
     except Exception as exc:

@@ -1,8 +1,9 @@
 """A running job's lease: renewed from a thread while the playbook runs, so the sweep can tell a
 live job from one whose worker died (jobs.reconcile), whatever RQ believes.
 
-A renewal that finds the job no longer running (the sweep failed it, or it was canceled) marks
-the lease lost; the runner's cancel callback then stops the playbook.
+A renewal that finds the job no longer running (the sweep failed it) marks the lease lost; the
+runner's cancel callback then stops the playbook. A cancel asked through the API is watched by
+jobs.cancel, on the same kind of thread (`Repeating`), about every second.
 """
 
 from __future__ import annotations
@@ -20,21 +21,56 @@ from api.services import jobs
 log = logging.getLogger(__name__)
 
 
-class Lease:
-    """Context manager: renews job_id's lease every `every` seconds until exit."""
+class Repeating:
+    """Context manager: calls tick() every `every` seconds from a thread until exit or done."""
 
-    def __init__(self, sessions: sessionmaker[Session], job_id: uuid.UUID, every: float) -> None:
-        self.sessions = sessions
-        self.job_id = job_id
+    def __init__(self, name: str, every: float) -> None:
         self.every = every
         self._stop = threading.Event()
-        self._lost = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    @property
+    def done(self) -> bool:
+        """True once tick() said so (mark_done): nothing more to watch."""
+        return self._done.is_set()
+
+    def mark_done(self) -> None:
+        self._done.set()
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every) and not self.done:
+            self.tick()
+
+    def __enter__(self) -> Repeating:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.every + 5)
+
+
+class Lease(Repeating):
+    """Renews job_id's lease every `every` seconds until exit."""
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: uuid.UUID, every: float) -> None:
+        super().__init__(f"lease-{job_id}", every)
+        self.sessions = sessions
+        self.job_id = job_id
 
     @property
     def lost(self) -> bool:
         """True once the job stopped being `running` under us."""
-        return self._lost.is_set()
+        return self.done
 
     def renew(self) -> None:
         """Extend the lease once; a database error is logged and retried next time."""
@@ -47,21 +83,7 @@ class Lease:
             return
         if not still_running:
             log.warning("job %s is no longer running; stopping its playbook", self.job_id)
-            self._lost.set()
+            self.mark_done()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.every) and not self.lost:
-            self.renew()
-
-    def __enter__(self) -> Lease:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.every + 5)
+    def tick(self) -> None:
+        self.renew()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -14,6 +15,11 @@ import ansible_runner
 
 from api.settings import Settings
 from jobs.reaper import tags
+
+# Seconds between two calls of the cancel callback while the playbook prints nothing (a long
+# wait: a shutdown deadline, a pause); ansible-runner's pexpect_timeout, 5 by default. A call
+# reads a flag (jobs.cancel): a cancel stops the playbook within a second or two.
+CANCEL_CHECK_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ def run_playbook(
     Artifacts go to the job's private data dir, <runs_dir>/<ident>, removed afterwards (the
     reaper removes it when the process dies first): the events, which on_event stores, are the
     lasting record. Every process of the run carries the job's tags (jobs.reaper).
+    should_cancel: called about every CANCEL_CHECK_SECONDS; True stops the run (ansible-runner
+    kills its process group, and the status is `canceled`).
     """
     root = settings.ansible_dir
     bin_dir = Path(sys.executable).parent
@@ -49,6 +57,7 @@ def run_playbook(
     settings.runs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.rmtree(private_dir, ignore_errors=True)  # a dead earlier attempt's leftovers
     private_dir.mkdir(mode=0o700)
+    _runner_settings(private_dir)
     try:
         runner = ansible_runner.run(
             private_data_dir=str(private_dir),
@@ -74,3 +83,11 @@ def run_playbook(
         return RunOutcome(status=str(runner.status), rc=runner.rc)
     finally:
         shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _runner_settings(private_dir: Path) -> None:
+    """ansible-runner's env/settings. A file: ansible-runner 2.4 drops the `settings` argument
+    of run() when the private data dir has no env/settings."""
+    env = private_dir / "env"
+    env.mkdir(mode=0o700)
+    (env / "settings").write_text(json.dumps({"pexpect_timeout": CANCEL_CHECK_SECONDS}))

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobKind, JobStatus, VMStatus
-from api.services import jobs, lifecycle, outcomes, snapshots, tenants, vms
+from api.queue import JobQueue
+from api.services import jobs, libvirt_state, lifecycle, outcomes, snapshots, tenants, vms
 from api.services.permissions import drop_object_grants
 from jobs import base
 from jobs.execution import Finished, complete
@@ -75,6 +76,9 @@ def _finished(
     guest: dict[str, str],
 ) -> None:
     """The playbook's result through the lifecycle table, and what success brings with it."""
+    if result.status == JobStatus.CANCELED:
+        _canceled_while_running(session, vm, job, op, guest)
+        return
     reason = result.explanation if result.status != JobStatus.SUCCESSFUL else None
     if reason is None and not guest:
         reason = "the playbook did not report the domain state"
@@ -83,8 +87,6 @@ def _finished(
         reason = lifecycle.allocation_gap(vm, guest)  # done, but not as requested: error
         done = reason is None
     outcome = outcomes.Outcome.SUCCEEDED if done else outcomes.Outcome.FAILED
-    if result.status == JobStatus.CANCELED:
-        outcome = outcomes.Outcome.CANCELED
     outcomes.ended(session, job, vm, outcome, guest)
     if not lifecycle.job_finished(vm, op, guest.get("state"), reason):
         return
@@ -95,6 +97,19 @@ def _finished(
         drop_object_grants(session, vms.target(vm))  # grants vanish with their object
         snapshots.vm_deleted(session, vm)  # undefined with the domain, gone with its disk
         session.flush()
+
+
+def _canceled_while_running(
+    session: Session, vm: VM, job: Job, op: lifecycle.Operation, guest: dict[str, str]
+) -> None:
+    """A cancel stopped the playbook midway: the VM goes `error`, explained, and a vm.refresh
+    job reads libvirt back at once (the reconciler then moves it to what libvirt reports)."""
+    read_back = lifecycle.canceled_while_running(vm, op)
+    outcomes.ended(session, job, vm, outcomes.Outcome.CANCELED, guest)  # after the status
+    if read_back:
+        refresh = libvirt_state.refresh_job(session, vm, job.request_id)
+        JobQueue(base.settings()).after_commit(session, refresh)  # lost: the sweep requeues it
+    session.flush()
 
 
 def _another_runs(job_id: uuid.UUID) -> bool:

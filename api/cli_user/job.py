@@ -1,4 +1,5 @@
-"""`virtflow job show|events` and `virtflow quota show`: reads, and following a job live."""
+"""`virtflow job show|events|cancel` and `virtflow quota show`: reads, following a job live, and
+canceling one."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import click
 from api.cli_user import exits, progress, refs
 from api.cli_user import output as out
 from api.cli_user.session import current
+from api.client.api.job import job_cancel
 from api.client.api.tenant import tenant_quota_get
-from api.client.models import JobEvent, JobStatus, QuotaEnvelope
+from api.client.models import JobEnvelope, JobEvent, JobStatus, QuotaEnvelope
 
 JOB_FIELDS = (
     "id", "kind", "status", "explanation", "progress", "vm_id", "tenant_id", "host", "playbook",
-    "rc", "request_id", "created_at", "started_at", "finished_at", "artifacts",
+    "rc", "request_id", "created_at", "started_at", "finished_at", "cancel_requested_at",
+    "artifacts",
 )  # fmt: skip
 EVENT_COLUMNS = ("counter", "event", "host", "status", "changed", "task")
 QUOTA_RESOURCES = ("vcpus", "ram_mb", "disk_gb", "vms", "snapshots")
@@ -60,6 +63,24 @@ def events(job_id: str, follow: bool, output: str) -> None:
     if ended.status != JobStatus.SUCCESSFUL:
         explanation = ended.explanation or "no explanation"
         raise exits.Failure(exits.FAILED, f"job {ended.id} ended {ended.status}: {explanation}")
+
+
+@job.command("cancel")
+@click.argument("job_id")
+@click.option("--wait", is_flag=True, help="Wait for the job to end; exit 1 unless canceled.")
+@out.output_option
+def cancel(job_id: str, wait: bool, output: str) -> None:
+    """Cancel a job: a queued one at once (its VM goes back), a running one within seconds
+    (its VM shows error until libvirt is read back). A delete cannot be canceled."""
+    target = refs.parse_id(job_id, "job")
+    session = current()
+    found = session.call(JobEnvelope, job_cancel.sync_detailed, target).data
+    if wait and found.status != JobStatus.CANCELED:
+        found = progress.wait_job(session, target)
+    out.show(found.to_dict(), output, lambda data: out.fields(data, JOB_FIELDS))
+    if wait and found.status != JobStatus.CANCELED:  # it ended on its own before the cancel
+        explanation = found.explanation or "no explanation"
+        raise exits.Failure(exits.FAILED, f"job {found.id} ended {found.status}: {explanation}")
 
 
 def _event_dict(event: JobEvent) -> dict[str, Any]:

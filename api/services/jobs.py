@@ -131,6 +131,18 @@ def renew_lease(session: Session, job_id: uuid.UUID) -> bool:
     return renewed is not None
 
 
+def cancel_request(session: Session, job_id: uuid.UUID) -> str | None:
+    """The explanation a cancel of the running job recorded (who asked), once one was asked;
+    None while none was, or when the job is not running."""
+    query = select(Job.cancel_requested_at, Job.explanation).where(
+        Job.id == job_id, Job.status == JobStatus.RUNNING
+    )
+    row = session.execute(query).first()
+    if row is None or row.cancel_requested_at is None:
+        return None
+    return row.explanation or "canceled while it ran"
+
+
 def expired_leases(session: Session, lease_seconds: int) -> list[uuid.UUID]:
     """Running jobs whose worker has not renewed the lease for lease_seconds: it is gone."""
     beat = func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)

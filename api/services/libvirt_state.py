@@ -225,6 +225,12 @@ def request_refresh(session: Session, user: User, vm_id: uuid.UUID, request_id: 
         )
     if vms.unfinished_jobs(session, vm):
         raise ResourceBusy()
+    return refresh_job(session, vm, request_id, user)
+
+
+def refresh_job(session: Session, vm: VM, request_id: str | None, user: User | None = None) -> Job:
+    """A queued vm.refresh job of the VM; the caller commits, then enqueues. Also queued by a
+    worker for a VM whose job was canceled while it ran (lifecycle.canceled_while_running)."""
     job = Job(
         kind=JobKind.VM_REFRESH,
         tenant_id=vm.tenant_id,
@@ -233,7 +239,7 @@ def request_refresh(session: Session, user: User, vm_id: uuid.UUID, request_id: 
         limit=vms.vm_host_name(session, vm),
         extravars={"virtflow_domain_uuids": [str(vm.id)]},
         request_id=request_id,
-        created_by_id=user.id,
+        created_by_id=user.id if user else None,
     )
     session.add(job)
     session.flush()

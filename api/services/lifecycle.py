@@ -10,8 +10,9 @@ found, kept on the job; None: it cannot be canceled). Requests (api.services.vms
 operation is adding a row, its playbook or role entry point, and its tests.
 
 Outside the operations, a VM's status changes only by what libvirt reports for a stable VM
-(api.services.libvirt_state, through `observed`), by a job that could not run (`job_error`), and
-by a force delete (api.services.force_delete, `forced_deleted`).
+(api.services.libvirt_state, through `observed`), by a job that could not run (`job_error`), by
+a job canceled while it ran (`canceled_while_running`), and by a force delete
+(api.services.force_delete, `forced_deleted`).
 """
 
 from __future__ import annotations
@@ -272,6 +273,28 @@ def canceled(
     if vm.status == VMStatus.DELETED:
         vm.status_reason = f"its {op.verb} job {why}"
         vm.deleted_at = utcnow()
+    return True
+
+
+def canceled_while_running(vm: VM, op: Operation) -> bool:
+    """A running job of op was canceled: its playbook was stopped midway, so libvirt may be
+    half-changed. The VM goes `error` with the reason; True when libvirt's state is to be read
+    back now (a vm.refresh job: the reconciler then moves it to what libvirt reports).
+
+    False for a create (its reason says to delete the VM) and while a delete waits (the VM stays
+    `deleting`: the delete job runs next)."""
+    if delete_pending(vm, op):
+        return False
+    vm.status = VMStatus.ERROR
+    # "its stop job"; an operation whose verb is a phrase goes by its kind
+    # ("its vm.snapshot_delete job").
+    name = op.verb if " " not in op.verb else op.kind.value
+    if op.kind == JobKind.VM_CREATE:
+        vm.status_reason = f"its {name} job was canceled while it ran; delete the VM"
+        return False
+    vm.status_reason = (
+        f"its {name} job was canceled while it ran; libvirt's state is being read back"
+    )
     return True
 
 

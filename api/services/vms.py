@@ -301,12 +301,16 @@ def request_power(
 def cancel_job(
     session: Session, user: User, job_id: uuid.UUID
 ) -> tuple[Job, tuple[str, str] | None]:
-    """Cancel a queued job and undo what its request did to the VM (lifecycle: `undo`).
+    """Cancel a job. A queued one ends `canceled` now and its request is undone (lifecycle:
+    `undo`). A running one is asked to stop (job.cancel_requested_at): its worker stops the
+    playbook within seconds and ends it `canceled`, its VM `error` until libvirt is read back
+    (jobs/cancel.py, lifecycle.canceled_while_running); until then it shows `running`.
 
-    404 when the caller cannot see the job, 403 without job.cancel, 409 RESOURCE_BUSY once a
-    worker runs it, 409 INVALID_STATE when it has finished or is a delete. Locks VM, then job:
-    a worker claiming the job either ran first (busy) or finds it canceled and skips it.
-    Returns the job and its VM's (status before, status after), None when it has no VM.
+    404 when the caller cannot see the job, 403 without job.cancel, 409 INVALID_STATE when it
+    has ended, its cancel was already asked, it is a delete, or it runs without a VM. Locks VM,
+    then job: a worker claiming the job either ran first (running: the worker is asked to stop)
+    or finds it canceled and skips it. Returns the job and its VM's (status before, status
+    after); None when it has no VM or the VM does not change now (a running job).
     """
     seen = jobs.get_job(session, user, job_id)
     if Perm.JOB_CANCEL not in jobs.job_perms(session, user, seen):
@@ -314,12 +318,13 @@ def cancel_job(
     job = jobs.locked(session, job_id)
     if job is None:
         raise NotFound()
+    _refuse_cancel(job)
     if job.status == JobStatus.RUNNING:
-        raise ResourceBusy("the job is running; it can no longer be canceled")
-    if job.status != JobStatus.QUEUED:
-        raise InvalidState(f"job is {job.status}", {"status": job.status})
-    if job.kind == JobKind.VM_DELETE:
-        raise InvalidState("a queued delete cannot be canceled", {"kind": job.kind})
+        job.cancel_requested_at = utcnow()
+        # Its reason from now on: the worker ends the job with it (unless it ends first).
+        job.explanation = f"canceled by {user.username} while it ran"
+        session.flush()
+        return job, None
     job.status = JobStatus.CANCELED
     job.explanation = f"canceled by {user.username} before it started"
     job.finished_at = utcnow()
@@ -332,6 +337,34 @@ def cancel_job(
         change = (before, vm.status)
     session.flush()
     return job, change
+
+
+# Jobs a cancel may stop while they run: a worker's VM jobs, but a delete (a half-deleted VM).
+CANCELABLE_WHILE_RUNNING = (
+    frozenset(lifecycle.OPERATIONS) | frozenset(lifecycle.READ_ONLY_FUNCS)
+) - {JobKind.VM_DELETE}
+
+
+def _refuse_cancel(job: Job) -> None:
+    """409 INVALID_STATE, in one sentence, for a job a cancel cannot (or no longer) stop."""
+    if job.status not in UNFINISHED_JOB_STATUSES:
+        raise InvalidState(
+            f"the job has ended {job.status}; only a queued or running job can be canceled",
+            {"status": job.status},
+        )
+    if job.kind == JobKind.VM_DELETE:
+        raise InvalidState(f"a {job.status} delete cannot be canceled", {"kind": job.kind})
+    if job.status == JobStatus.QUEUED:
+        return
+    if job.kind not in CANCELABLE_WHILE_RUNNING:
+        raise InvalidState(
+            f"a running {job.kind} job cannot be canceled", {"kind": job.kind, "status": job.status}
+        )
+    if job.cancel_requested_at is not None:
+        raise InvalidState(
+            "a cancel of this job was already requested; it ends canceled within seconds",
+            {"status": job.status, "cancel_requested_at": job.cancel_requested_at.isoformat()},
+        )
 
 
 def _undo(session: Session, job: Job, vm: VM) -> None:

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Job, JobEvent, JobStatus, Tenant
+from api.models import VM, AuditLog, Baremetal, Job, JobEvent, JobStatus, Tenant, VMStatus
+from api.services import jobs, libvirt_state
 from tests.api.conftest import create_vm, settle_running
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
@@ -227,3 +229,117 @@ def test_job_list_hides_other_tenants(
         body = client.get(f"/api/v1/job/{query}", headers=headers).get_json()
         assert body["data"] == []
         assert body["meta"]["pagination"]["total"] == 0
+
+
+# --- canceling a running job ---------------------------------------------------------------
+
+
+@pytest.fixture
+def running_stop(
+    client: FlaskClient, admin_headers: Headers, db: Session, vm: dict[str, Any]
+) -> Job:
+    """The VM's stop job, claimed by a worker: the VM shows stopping, the job runs."""
+    settle_running(db, vm)
+    resp = client.post(f"/api/v1/vm/{vm['id']}/stop/", headers=admin_headers, json={})
+    assert resp.status_code == 202, resp.get_json()
+    job = jobs.claim(db, uuid.UUID(resp.get_json()["data"]["job_id"]), "host:1")
+    assert job is not None
+    db.get_one(VM, job.vm_id).status = VMStatus.STOPPING
+    db.flush()
+    return job
+
+
+def cancel(client: FlaskClient, job_id: object, headers: Headers) -> Any:
+    return client.post(f"/api/v1/job/{job_id}/cancel/", headers=headers)
+
+
+def test_job_cancel_of_a_running_job_asks_its_worker_to_stop(
+    client: FlaskClient, make: Factory, tenant: Tenant, db: Session, running_stop: Job
+) -> None:
+    alice = make.user("alice")
+    make.member(alice, tenant, "tenant_user")
+    resp = cancel(client, running_stop.id, make.headers(alice))
+    assert resp.status_code == 202, resp.get_json()
+    data = resp.get_json()["data"]
+    # Still running: the worker ends it canceled once it has stopped the playbook.
+    assert (data["status"], data["explanation"]) == ("running", "canceled by alice while it ran")
+    assert data["cancel_requested_at"] is not None
+    db.expire_all()
+    assert db.get_one(Job, running_stop.id).cancel_requested_at is not None
+    assert jobs.cancel_request(db, running_stop.id) == "canceled by alice while it ran"
+    assert db.get_one(VM, running_stop.vm_id).status == VMStatus.STOPPING  # the worker moves it
+    row = db.scalars(select(AuditLog).where(AuditLog.action == "job.cancel")).one()
+    assert (row.status_code, row.changes["after"]["status"]) == (202, "running")
+
+
+def test_job_cancel_twice_is_409(
+    client: FlaskClient, admin_headers: Headers, db: Session, running_stop: Job
+) -> None:
+    assert cancel(client, running_stop.id, admin_headers).status_code == 202
+    db.expire_all()
+    first = db.get_one(Job, running_stop.id).cancel_requested_at
+    assert first is not None
+    body = assert_error(cancel(client, running_stop.id, admin_headers), 409, "INVALID_STATE")
+    assert body["error"]["message"] == (
+        "a cancel of this job was already requested; it ends canceled within seconds"
+    )
+    assert body["error"]["details"]["status"] == "running"
+    db.expire_all()
+    assert db.get_one(Job, running_stop.id).cancel_requested_at == first
+
+
+def test_job_cancel_of_a_job_that_ended_is_409(
+    client: FlaskClient, admin_headers: Headers, db: Session, running_stop: Job
+) -> None:
+    jobs.finish(db, running_stop.id, JobStatus.CANCELED, explanation="canceled by x while it ran")
+    db.flush()
+    body = assert_error(cancel(client, running_stop.id, admin_headers), 409, "INVALID_STATE")
+    assert body["error"]["message"] == (
+        "the job has ended canceled; only a queued or running job can be canceled"
+    )
+
+
+@pytest.mark.parametrize("case", [("viewer", 403), ("outsider", 404)])
+def test_job_cancel_of_a_running_job_needs_job_cancel_in_its_tenant(
+    client: FlaskClient,
+    make: Factory,
+    tenant: Tenant,
+    running_stop: Job,
+    case: tuple[str, int],
+) -> None:
+    role, status = case
+    db = make.session
+    caller = make.user()
+    if role == "viewer":
+        make.member(caller, tenant, "viewer")
+    else:
+        make.member(caller, make.tenant("globex"), "tenant_user")
+    code = {403: "PERMISSION_DENIED", 404: "NOT_FOUND"}[status]
+    assert_error(cancel(client, running_stop.id, make.headers(caller)), status, code)
+    db.expire_all()
+    assert db.get_one(Job, running_stop.id).cancel_requested_at is None
+
+
+def test_job_cancel_of_a_running_delete_is_409(
+    client: FlaskClient, admin_headers: Headers, db: Session, vm: dict[str, Any]
+) -> None:
+    settle_running(db, vm)
+    delete = client.delete(f"/api/v1/vm/{vm['id']}/", headers=admin_headers).get_json()["data"]
+    jobs.claim(db, uuid.UUID(delete["job_id"]), "host:1")
+    db.flush()
+    body = assert_error(cancel(client, delete["job_id"], admin_headers), 409, "INVALID_STATE")
+    assert body["error"]["message"] == "a running delete cannot be canceled"
+    assert body["error"]["details"] == {"kind": "vm.delete"}
+
+
+def test_job_cancel_of_a_running_host_job_is_409(
+    client: FlaskClient, admin_headers: Headers, db: Session
+) -> None:
+    host = db.scalars(select(Baremetal).where(Baremetal.name == "bm-a")).one()
+    job = libvirt_state.request_host_check(db, host)
+    jobs.claim(db, job.id, "host:1")
+    db.flush()
+    body = assert_error(cancel(client, job.id, admin_headers), 409, "INVALID_STATE")
+    assert body["error"]["message"] == "a running host.domains job cannot be canceled"
+    db.expire_all()
+    assert db.get_one(Job, job.id).status == JobStatus.RUNNING

@@ -29,6 +29,7 @@ from api.cli_user import exits, progress, session
 from api.client.models import Job
 from api.models import VM, Tenant, User
 from api.models import Job as JobRow
+from api.services import jobs
 from api.settings import Settings
 from jobs import vms as vm_jobs
 from tests.api.conftest import fake_worker
@@ -437,7 +438,7 @@ def job_answer(**progress_fields: Any) -> Job:
             "status": "running", "tenant_id": None, "vm_id": None, "baremetal_id": None,
             "playbook": "vm_create.yml", "host": "bm-a", "rc": None, "explanation": None,
             "artifacts": {}, "request_id": None, "created_at": "2026-11-30T10:00:00+00:00",
-            "started_at": None, "finished_at": None,
+            "started_at": None, "finished_at": None, "cancel_requested_at": None,
             "progress": {"events": 5, "host_tasks_done": 1, **progress_fields},
         }
     )  # fmt: skip
@@ -477,3 +478,25 @@ def test_user_cli_job_events_reads_every_page(
     monkeypatch.setattr(progress, "EVENTS_PER_PAGE", 3)  # 7 events: pages of 3, 3 and 1
     events = data_of(virtflow("job", "events", job_id, "-o", "json"))
     assert [e["counter"] for e in events] == list(range(1, 8))
+
+
+def test_user_cli_job_cancel_of_a_queued_and_of_a_running_job(logged_in: User, db: Session) -> None:
+    pending = data_of(create("never", "-o", "json"))
+    canceled = data_of(virtflow("job", "cancel", pending["job_id"], "--wait", "-o", "json"))
+    assert (canceled["status"], canceled["explanation"]) == (
+        "canceled",
+        "canceled by alice before it started",
+    )
+    assert data_of(virtflow("vm", "show", pending["id"], "-o", "json"))["status"] == "deleted"
+
+    vm_id = data_of(create("web", "--wait", "-o", "json"))["id"]
+    stop_job = data_of(virtflow("vm", "stop", vm_id, "-o", "json"))["job_id"]
+    assert jobs.claim(db, uuid.UUID(stop_job), "host:1") is not None  # a worker runs it
+    db.flush()
+    asked = virtflow("job", "cancel", stop_job)
+    assert asked.exit_code == 0, asked.output
+    assert re.search(r"^status +running$", asked.stdout, re.MULTILINE), asked.stdout
+    assert re.search(r"^cancel_requested_at +\S+", asked.stdout, re.MULTILINE), asked.stdout
+    again = virtflow("job", "cancel", stop_job)
+    assert again.exit_code == exits.CONFLICT
+    assert "a cancel of this job was already requested" in one_error_line(again)

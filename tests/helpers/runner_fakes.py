@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,6 +128,10 @@ class FakeRunner:
     raises: Exception | None = None
     runs: list[PlaybookRun] = field(default_factory=list)
     during: Callable[[], None] | None = None
+    # As ansible-runner does while a playbook runs: call should_cancel until it says stop (then
+    # the run is `canceled`), at most this many seconds; 0: never asks.
+    waits_for_cancel: float = 0
+    canceled_after: float | None = None  # seconds it waited, when should_cancel stopped it
 
     def __call__(
         self,
@@ -144,4 +149,15 @@ class FakeRunner:
             self.during()
         if self.raises:
             raise self.raises
+        if self.waits_for_cancel and should_cancel is not None and self._canceled(should_cancel):
+            return RunOutcome("canceled", 254)
         return RunOutcome(self.status, self.rc)
+
+    def _canceled(self, should_cancel: Callable[[], bool]) -> bool:
+        start = time.monotonic()
+        while time.monotonic() - start < self.waits_for_cancel:
+            if should_cancel():
+                self.canceled_after = time.monotonic() - start
+                return True
+            time.sleep(0.01)
+        return False

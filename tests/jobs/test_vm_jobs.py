@@ -17,7 +17,7 @@ from api.models import VM, Job, JobEvent, JobKind, JobStatus, User, VMStatus
 from api.services import lifecycle
 from api.services import vms as vm_service
 from api.settings import Settings
-from jobs import base, reaper
+from jobs import base, execution, reaper
 from jobs import vms as vm_jobs
 from jobs.runner import PlaybookRun
 from tests.conftest import Factory
@@ -138,13 +138,16 @@ def test_provision_timeout_is_failed(
     assert vm.status == VMStatus.ERROR
 
 
-def test_provision_runner_canceled(db: Session, queued: tuple[VM, Job], runner: FakeRunner) -> None:
+def test_provision_runner_canceled_without_a_cancel_request_is_error(
+    db: Session, queued: tuple[VM, Job], runner: FakeRunner
+) -> None:
+    """Only a lost lease stops a run unasked; canceled is the outcome of an asked cancel only."""
     vm, job = queued
     runner.status, runner.rc = "canceled", None
-    assert vm_jobs.provision(str(job.id)) == "canceled"
+    assert vm_jobs.provision(str(job.id)) == "error"
     reload(db, vm, job)
-    assert job.status == JobStatus.CANCELED
-    assert vm.status == VMStatus.ERROR
+    assert (job.status, job.explanation) == (JobStatus.ERROR, execution.LEASE_LOST)
+    assert (vm.status, vm.status_reason) == (VMStatus.ERROR, execution.LEASE_LOST)
 
 
 def test_provision_unknown_runner_status_is_error(

@@ -1,4 +1,4 @@
-"""Jobs: one playbook run each, with status, progress, output and events; queued ones cancel."""
+"""Jobs: one playbook run each, with status, progress, output and events; unfinished ones cancel."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.errors import InvalidState, PermissionDenied, ResourceBusy
-from api.models import Job
+from api.errors import InvalidState, PermissionDenied
+from api.models import Job, JobStatus
 from api.services import jobs, vms
 from api.web.audit import audited, note
 from api.web.auth import user
@@ -84,23 +84,43 @@ class JobEvents(MethodView):
 
 @blp.route("/<uuid:job_id>/cancel/")
 class JobCancel(MethodView):
-    @operation("job_cancel", PermissionDenied, ResourceBusy, InvalidState)
+    @operation("job_cancel", PermissionDenied, InvalidState)
     @blp.response(200, envelope(JobSchema))
+    @blp.alt_response(
+        202,
+        schema=envelope(JobSchema),
+        description=(
+            "the job is running: its worker is asked to stop the playbook, and ends it "
+            "`canceled` within seconds (`cancel_requested_at` set, `status` still `running`)"
+        ),
+    )
     @audited("job.cancel")
-    def post(self, job_id: uuid.UUID) -> dict[str, Any]:
-        """Cancel a queued job (job.cancel)
+    def post(self, job_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+        """Cancel a queued or running job (job.cancel)
 
-        The VM goes back to its state before the request: a canceled stop leaves it running,
-        a canceled start stopped, and a canceled create ends it `deleted` (it never reached
-        libvirt; its quota and name are freed). 409 RESOURCE_BUSY once a worker runs the job;
-        409 INVALID_STATE when it has finished, or is a delete (deletes cannot be canceled).
+        A queued job ends `canceled` now (200) and the VM goes back to its state before the
+        request: a canceled stop leaves it running, a canceled start stopped, and a canceled
+        create ends it `deleted` (it never reached libvirt; its quota and name are freed).
+
+        A running job (202) is stopped by its worker within seconds: it ends `canceled`, and
+        its VM `error` ("its stop job was canceled while it ran; ...") while a vm.refresh job
+        reads libvirt back, after which the VM is what libvirt reports (a canceled create stays
+        `error`: delete the VM). If the playbook ends first, its own outcome stands.
+
+        409 INVALID_STATE when the job has ended, its cancel was already requested, it is a
+        delete (queued or running), or a running host job.
         """
         note("job", job_id)
         job, change = vms.cancel_job(db(), user(), job_id)
+        if job.status == JobStatus.RUNNING:  # asked to stop: its worker ends it
+            after = {"status": job.status, "cancel_requested_at": job.cancel_requested_at}
+            note("job", job.id, job.tenant_id, before={"status": "running"}, after=after)
+            commit(status=202)
+            return ok(_WithProgress(job)), 202
         note(
             "job", job.id, job.tenant_id, before={"status": "queued"}, after={"status": job.status}
         )
         if change is not None:
             note(vm_id=job.vm_id, vm_status_before=change[0], vm_status_after=change[1])
         commit()
-        return ok(_WithProgress(job))
+        return ok(_WithProgress(job)), 200

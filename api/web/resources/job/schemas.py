@@ -26,6 +26,7 @@ JOB_EXAMPLE = {
         "created_at": "2026-11-26T14:36:02.515729+00:00",
         "started_at": "2026-11-26T14:36:03.101772+00:00",
         "finished_at": None,
+        "cancel_requested_at": None,
     },
     "meta": {"request_id": "b0b5a3c1d2e34f5a8b9c0d1e2f3a4b5c"},
 }
@@ -59,6 +60,11 @@ class JobSchema(ma.Schema):
     created_at = ma.fields.DateTime(dump_only=True)
     started_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     finished_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    cancel_requested_at = ma.fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "a cancel of the running job was asked: its worker stops it"},
+    )
 
 
 class JobStdoutSchema(ma.Schema):
