@@ -178,6 +178,9 @@ def test_playbooks_are_the_seven_operations() -> None:
         "vm_create.yml",
         "vm_delete.yml",
         "vm_reboot.yml",
+        "vm_revert.yml",
+        "vm_snapshot.yml",
+        "vm_snapshot_delete.yml",
         "vm_start.yml",
         "vm_stop.yml",
     ]
@@ -758,3 +761,93 @@ def test_host_domains_lists_each_domain_with_its_state_and_sizes(running_guest: 
         "ram_mb": TINY["ram_mb"],
     }
     assert set(listed) == domains()  # every domain libvirt knows, in one listing
+
+def qemu_io(disk: Path, command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["qemu-io", "-c", command, str(disk)], capture_output=True, text=True, check=False
+    )
+
+
+def snapshot_names(name: str) -> list[str]:
+    proc = virsh("snapshot-list", "--domain", name, "--name")
+    assert proc.returncode == 0, proc.stderr
+    return sorted(line.strip() for line in proc.stdout.splitlines() if line.strip())
+
+
+@pytest.mark.e2e
+@needs_root
+def test_snapshot_playbooks_by_hand_take_revert_and_delete(guest_name: str) -> None:
+    spec = {"name": guest_name, "uuid": guest_uuid(guest_name)}
+    created = run_playbook("vm_create.yml", "-l", HOST, guests=[{**spec, **TINY}])
+    assert created.returncode == 0, output(created)
+    taken = run_playbook(
+        "vm_snapshot.yml", "-l", HOST, guests=[{**spec, "snapshot": "live"}], json_output=True
+    )
+    assert global_stats(taken)["virtflow_guests"][guest_name] == {
+        "state": "running",
+        "uuid": spec["uuid"],
+        "host": HOST,
+        "snapshot": "live",
+        "snapshot_state": "running",
+    }
+    # The same snapshot again is there already: nothing changes.
+    again = run_playbook("vm_snapshot.yml", "-l", HOST, guests=[{**spec, "snapshot": "live"}])
+    assert again.returncode == 0 and changed_nothing(again), output(again)
+    stopped = run_playbook("vm_stop.yml", "-l", HOST, guests=[{**spec, "force": True}])
+    assert stopped.returncode == 0, output(stopped)
+    cold = run_playbook(
+        "vm_snapshot.yml", "-l", HOST, guests=[{**spec, "snapshot": "cold"}], json_output=True
+    )
+    assert global_stats(cold)["virtflow_guests"][guest_name]["snapshot_state"] == "stopped"
+    assert snapshot_names(guest_name) == ["cold", "live"]
+
+    assert qemu_io(disk_path(guest_name), "write -P 0xab 0 1M").returncode == 0
+    reverted = run_playbook(
+        "vm_revert.yml", "-l", HOST, guests=[{**spec, "snapshot": "cold"}], json_output=True
+    )
+    assert global_stats(reverted)["virtflow_guests"][guest_name]["state"] == "stopped"
+    assert qemu_io(disk_path(guest_name), "read -P 0 0 1M").returncode == 0
+    assert (
+        "Pattern verification failed" not in qemu_io(disk_path(guest_name), "read -P 0 0 1M").stdout
+    )
+    # To the snapshot taken running: the guest runs again, and autostarts as a started one does.
+    running = run_playbook("vm_revert.yml", "-l", HOST, guests=[{**spec, "snapshot": "live"}])
+    assert running.returncode == 0, output(running)
+    assert domstate(guest_name) == "running"
+    assert dominfo(guest_name)["Autostart"] == "enable"
+
+    deleted = run_playbook(
+        "vm_snapshot_delete.yml", "-l", HOST, guests=[{**spec, "snapshot": "cold"}]
+    )
+    assert deleted.returncode == 0 and not changed_nothing(deleted), output(deleted)
+    gone = run_playbook("vm_snapshot_delete.yml", "-l", HOST, guests=[{**spec, "snapshot": "cold"}])
+    assert gone.returncode == 0 and changed_nothing(gone), output(gone)
+    assert snapshot_names(guest_name) == ["live"]
+    assert domstate(guest_name) == "running"
+
+
+@pytest.mark.e2e
+@needs_root
+@pytest.mark.parametrize(
+    ("playbook", "extra", "message"),
+    [
+        ("vm_snapshot.yml", {"snapshot": "x; rm -rf /"}, "Invalid guest spec"),
+        ("vm_snapshot.yml", {"snapshot": "--force"}, "Invalid guest spec"),
+        ("vm_snapshot.yml", {}, "Validation of arguments failed"),
+        ("vm_revert.yml", {"snapshot": "Upper"}, "Invalid guest spec"),
+        ("vm_snapshot_delete.yml", {"snapshot": "a" * 49}, "Invalid guest spec"),
+        ("vm_snapshot.yml", {"snapshot": "ok", "force": True}, "Validation of arguments failed"),
+        ("vm_revert.yml", {"snapshot": "never-taken"}, "has no snapshot never-taken"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else json.dumps(value),
+)
+def test_snapshot_playbooks_refuse_before_any_change(
+    running_guest: str, playbook: str, extra: dict[str, Any], message: str
+) -> None:
+    spec = {"name": running_guest, "uuid": guest_uuid(running_guest), **extra}
+    before = snapshot_names(running_guest)
+    proc = run_playbook(playbook, "-l", HOST, guests=[spec])
+    assert proc.returncode != 0, output(proc)
+    assert message in " ".join((proc.stdout + proc.stderr).split()), output(proc)
+    assert snapshot_names(running_guest) == before
+    assert domstate(running_guest) == "running"
