@@ -762,6 +762,7 @@ def test_host_domains_lists_each_domain_with_its_state_and_sizes(running_guest: 
     }
     assert set(listed) == domains()  # every domain libvirt knows, in one listing
 
+
 def qemu_io(disk: Path, command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["qemu-io", "-c", command, str(disk)], capture_output=True, text=True, check=False
