@@ -87,8 +87,13 @@ def _finished(
         reason = lifecycle.allocation_gap(vm, guest)  # done, but not as requested: error
         done = reason is None
     outcome = outcomes.Outcome.SUCCEEDED if done else outcomes.Outcome.FAILED
+    ran_and_failed = result.status == JobStatus.FAILED
+    finished = lifecycle.job_finished(
+        vm, op, guest.get("state"), reason, playbook_failed=ran_and_failed
+    )
+    # After the status: the operation may add to the reason it gives (a resize's sizes).
     outcomes.ended(session, job, vm, outcome, guest)
-    if not lifecycle.job_finished(vm, op, guest.get("state"), reason):
+    if not finished:
         return
     if op.kind == JobKind.VM_CREATE:
         uuid_text = guest.get("uuid")

@@ -17,9 +17,9 @@ import yaml
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobKind, JobStatus, User, VMStatus
-from api.services import lifecycle, vms
+from api.services import lifecycle, resize, vms
 from api.settings import REPO_ROOT
-from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema
+from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema, VMResizeSchema
 from tests.conftest import Factory
 
 ROLE = REPO_ROOT / "roles" / "libvirt_guest"
@@ -238,11 +238,32 @@ def test_contract_domain_names_match_role_pattern(
     assert uuid_pattern.match(vms.guest_spec(vm)["uuid"])
 
 
-def test_contract_api_size_limits_equal_role_limits(role_vars: dict[str, Any]) -> None:
-    fields = VMCreateSchema().fields
+@pytest.mark.parametrize("schema", [VMCreateSchema, VMResizeSchema])
+def test_contract_api_size_limits_equal_role_limits(
+    role_vars: dict[str, Any], schema: type[ma.Schema]
+) -> None:
+    fields = schema().fields
     for size in ("vcpus", "ram_mb", "disk_gb"):
         [bounds] = [v for v in fields[size].validators if isinstance(v, ma.validate.Range)]
         assert [bounds.min, bounds.max] == role_vars[f"__libvirt_guest_{size}_range"], size
+
+
+def test_contract_resize_extravars_match_role_spec(
+    db: Session, specs: dict[str, Any], created: tuple[VM, Job]
+) -> None:
+    vm, create_job = created
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.STOPPED
+    db.flush()
+    owner = db.get_one(User, vm.created_by_id)
+    job, _old = resize.request_resize(db, owner, vm.id, {"vcpus": 32}, None)
+    assert role_entry(job.playbook)["entry"] == "resized"
+    params = role_params(job.playbook, job.extravars)
+    assert_valid(params, specs, "resized")
+    # The role gets the whole new size; the old one stays with the job (not a role parameter).
+    assert params["libvirt_guest_list"] == [vms.guest_spec(vm)]
+    assert params["libvirt_guest_list"][0]["vcpus"] == 32
+    assert set(job.extravars) == {"virtflow_guests", resize.RESIZE_FROM}
 
 
 @pytest.mark.parametrize(
@@ -253,6 +274,7 @@ def test_contract_api_size_limits_equal_role_limits(role_vars: dict[str, Any]) -
         (JobKind.VM_STOP, "stopped"),
         (JobKind.VM_START, "started"),
         (JobKind.VM_REBOOT, "rebooted"),
+        (JobKind.VM_RESIZE, "resized"),
     ],
 )
 def test_contract_playbooks_map_virtflow_guests_to_the_entry_point(
@@ -269,7 +291,11 @@ def test_contract_playbooks_map_virtflow_guests_to_the_entry_point(
 
 @pytest.mark.parametrize(
     ("tasks", "keys"),
-    [("running.yml", ("'state': 'running'", "'uuid'")), ("absent.yml", ("'state': 'absent'",))],
+    [
+        # running.yml and resized.yml report through it: state, uuid and what was allocated.
+        ("allocation_report.yml", ("'state'", "'uuid'", "'vcpus'", "'ram_mb'", "'disk_gb'")),
+        ("absent.yml", ("'state': 'absent'",)),
+    ],
 )
 def test_contract_role_reports_what_jobs_read(tasks: str, keys: tuple[str, ...]) -> None:
     # jobs/vms.py reads set_stats data virtflow_guests.<domain>.state (and .uuid on create).

@@ -17,6 +17,7 @@ from api.client.api.vm import (
     vm_get,
     vm_list,
     vm_reboot,
+    vm_resize,
     vm_start,
     vm_stop,
 )
@@ -31,6 +32,7 @@ from api.client.models import (
     VMListEnvelope,
     VmListStatus,
     VMReboot,
+    VMResize,
     VMStatus,
     VMStop,
 )
@@ -238,6 +240,41 @@ def reboot(
         VMEnvelope, vm_reboot.sync_detailed, target, body=body, idempotency_key=key
     )
     settle(session, answer.data, wait, output, VMStatus.RUNNING)
+
+
+@vm.command("resize")
+@click.argument("vm_id")
+@click.option("--vcpus", type=int, help="Up or down.")
+@click.option("--ram-mb", type=int, help="MiB, up or down.")
+@click.option("--disk-gb", type=int, help="GiB, grown only.")
+@wait_option
+@key_option
+@out.output_option
+def resize(
+    vm_id: str,
+    *,
+    vcpus: int | None,
+    ram_mb: int | None,
+    disk_gb: int | None,
+    wait: bool,
+    idempotency_key: str | None,
+    output: str,
+) -> None:
+    """Resize a stopped VM (sizes left out stay); with --wait, until it is stopped again."""
+    if vcpus is None and ram_mb is None and disk_gb is None:
+        raise click.UsageError("give at least one of --vcpus, --ram-mb, --disk-gb")
+    target = refs.parse_id(vm_id, "VM")
+    session = current()
+    body = VMResize(
+        vcpus=UNSET if vcpus is None else vcpus,
+        ram_mb=UNSET if ram_mb is None else ram_mb,
+        disk_gb=UNSET if disk_gb is None else disk_gb,
+    )
+    key = new_key(idempotency_key)
+    answer = session.call(
+        VMEnvelope, vm_resize.sync_detailed, target, body=body, idempotency_key=key
+    )
+    settle(session, answer.data, wait, output, VMStatus.STOPPED)
 
 
 @vm.command("start")

@@ -18,7 +18,7 @@ a job canceled while it ran (`canceled_while_running`), and by a force delete
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from api.db import utcnow
@@ -44,6 +44,10 @@ class Operation:
     running: VMStatus
     results: Mapping[str, VMStatus]  # reported guest state -> the status it brings
     undo: VMStatus | Literal["prior"] | None
+    # A playbook that ran and failed, having read the domain back in this state: the status it
+    # brings (with the failure as its reason) instead of `error`. For an operation whose role
+    # checks everything before it changes anything and reports the domain whatever happened.
+    failed_results: Mapping[str, VMStatus] = field(default_factory=dict)
 
 
 OPERATIONS: dict[JobKind, Operation] = {
@@ -113,7 +117,9 @@ OPERATIONS: dict[JobKind, Operation] = {
         ),
         # A stopped VM's new size: vCPUs and RAM up or down, the disk grown only. The request
         # holds the new size (quota and host capacity admitted then); a failure or a cancel
-        # puts the old one back (api.services.resize).
+        # puts the old one back (api.services.resize). A failed run that read the domain back
+        # shut off leaves the VM stopped, at the size libvirt and qemu-img report, with the
+        # reason: the role refuses before it changes anything, and reports after any failure.
         Operation(
             JobKind.VM_RESIZE,
             "resize",
@@ -124,6 +130,7 @@ OPERATIONS: dict[JobKind, Operation] = {
             VMStatus.RESIZING,
             {"stopped": VMStatus.STOPPED},
             VMStatus.STOPPED,
+            failed_results={"stopped": VMStatus.STOPPED},
         ),
         # Snapshots of a running or stopped VM (api.services.snapshots): the VM shows
         # snapshotting while one is taken or deleted, then follows what libvirt reports.
@@ -220,12 +227,21 @@ def succeeded(op: Operation, reported: str | None) -> bool:
     return reported is not None and reported in op.results
 
 
-def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None) -> bool:
+def job_finished(
+    vm: VM,
+    op: Operation,
+    reported: str | None,
+    reason: str | None,
+    *,
+    playbook_failed: bool = False,
+) -> bool:
     """Apply what the playbook reported; True when it succeeded (the VM became what
     op.results maps the report to).
 
     reason: the job's explanation when it failed; with no explanation, a report that is not
-    one of op.results is explained by what libvirt reported instead."""
+    one of op.results is explained by what libvirt reported instead. playbook_failed: the
+    playbook ran and failed (not: it succeeded and its result was wrong), so a state it read
+    back may bring op.failed_results' status."""
     if delete_pending(vm, op):
         return False
     if reason is None and reported is not None and reported in op.results:
@@ -234,6 +250,11 @@ def job_finished(vm: VM, op: Operation, reported: str | None, reason: str | None
         if vm.status == VMStatus.DELETED:
             vm.deleted_at = utcnow()
         return True
+    failed_in = reported if playbook_failed and reason is not None else None
+    if failed_in is not None and failed_in in op.failed_results:
+        vm.status = op.failed_results[failed_in]
+        vm.status_reason = reason
+        return False
     vm.status = VMStatus.ERROR
     vm.status_reason = reason or f"libvirt reported the domain as {reported or 'unknown'}"
     return False

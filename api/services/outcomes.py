@@ -4,6 +4,8 @@ than that: a resize's sizes (api.services.resize), a snapshot's row (api.service
 Every place a VM job ends calls `ended` once, in the transaction that ends it: the job's result
 (jobs/vms.py), a job that could not run or crashed (vms.apply_job_error), and a cancel, of a
 queued job (vms.cancel_job, or a delete canceling the VM's queued jobs) or of a running one.
+A result and a job that could not run call it after the lifecycle has set the VM's status, so
+the operation may add to the reason that status gives (a failed resize names the sizes).
 """
 
 from __future__ import annotations

@@ -119,6 +119,21 @@ def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.U
 
     Every placement on a host holds its row lock until it commits, so what the previous holder
     added (capacity, a VM of the same anti-affinity group) is committed and seen here."""
+    grouped = select(Baremetal.id).where(
+        Baremetal.id == host.id, _holds_group(tenant_id, request.anti_affinity_group)
+    )
+    return bool(
+        session.scalar(grouped) is None
+        and host.in_inventory
+        and host.state == HostState.ACTIVE
+        and host.dedicated_tenant_id in (None, tenant_id)
+        and _has_room(session, host, request)
+    )
+
+
+def _has_room(session: Session, host: Baremetal, request: Request) -> bool:
+    """What the host's VMs that are not deleted and its unmanaged domains take, plus request,
+    is within its capacity, for every resource."""
     row = session.execute(
         select(
             func.coalesce(func.sum(VM.vcpus), 0),
@@ -126,19 +141,32 @@ def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.U
             func.coalesce(func.sum(VM.disk_gb), 0),
         ).where(VM.baremetal_id == host.id, VM.status != VMStatus.DELETED)
     ).one()
-    grouped = select(Baremetal.id).where(
-        Baremetal.id == host.id, _holds_group(tenant_id, request.anti_affinity_group)
-    )
     outside = capacity.unmanaged(host)
     return bool(
-        session.scalar(grouped) is None
-        and host.in_inventory
-        and host.state == HostState.ACTIVE
-        and host.dedicated_tenant_id in (None, tenant_id)
-        and row[0] + outside.vcpus + request.vcpus <= host.capacity_vcpus
+        row[0] + outside.vcpus + request.vcpus <= host.capacity_vcpus
         and row[1] + outside.ram_mb + request.ram_mb <= host.capacity_ram_mb
         and row[2] + outside.disk_gb + request.disk_gb <= host.capacity_disk_gb
     )
+
+
+def admit_growth(session: Session, host_id: uuid.UUID, growth: Request) -> Baremetal:
+    """A VM on host_id grows by growth (a resize): lock the host's row, as a placement on it
+    does, and require room for the growth on top of what the host holds (that VM counted at its
+    current size). A VM never moves to grow: NoCapacity when its host cannot take it, whatever
+    room other hosts have. The host's state does not matter; a VM lives where it was placed."""
+    host = session.scalar(select(Baremetal).where(Baremetal.id == host_id).with_for_update())
+    if host is None or not _has_room(session, host, growth):
+        name = host.name if host is not None else "(none)"
+        raise NoCapacity(
+            f"host {name} has no room for the VM's new size; a resize does not move a VM",
+            {
+                "host": name,
+                "vcpus": growth.vcpus,
+                "ram_mb": growth.ram_mb,
+                "disk_gb": growth.disk_gb,
+            },
+        )
+    return host
 
 
 def _claim(

@@ -396,6 +396,6 @@ def apply_job_error(session: Session, job: Job, reason: str) -> None:
     query = select(VM).where(VM.id == job.vm_id).with_for_update(of=VM)
     vm = session.scalar(query.execution_options(populate_existing=True)) if job.vm_id else None
     if vm is not None:
-        outcomes.ended(session, job, vm, outcomes.Outcome.FAILED)
         lifecycle.job_error(vm, reason, JobKind(job.kind))
+        outcomes.ended(session, job, vm, outcomes.Outcome.FAILED)  # after the status, as a result
         session.flush()

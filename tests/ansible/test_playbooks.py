@@ -178,6 +178,7 @@ def test_playbooks_are_the_seven_operations() -> None:
         "vm_create.yml",
         "vm_delete.yml",
         "vm_reboot.yml",
+        "vm_resize.yml",
         "vm_revert.yml",
         "vm_snapshot.yml",
         "vm_snapshot_delete.yml",

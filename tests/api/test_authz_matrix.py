@@ -109,6 +109,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/vm/<uuid:vm_id>/", "DELETE"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/reboot/", "POST"): answers(401, 202, 202, 403, 404, 403),
+    ("/api/v1/vm/<uuid:vm_id>/resize/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/refresh/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/snapshot/", "GET"): answers(401, 200, 200, 200, 404, 200),

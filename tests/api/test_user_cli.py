@@ -44,6 +44,7 @@ RUNS: dict[str, tuple[str, Callable[[str], str]]] = {
     "vm.stop": ("stopped", vm_jobs.stop),
     "vm.start": ("running", vm_jobs.start),
     "vm.reboot": ("running", vm_jobs.reboot),
+    "vm.resize": ("stopped", vm_jobs.resize),
     "vm.delete": ("absent", vm_jobs.destroy),
 }
 
@@ -262,6 +263,29 @@ def test_user_cli_vm_lifecycle_with_wait(logged_in: User) -> None:
     assert (job["kind"], job["status"]) == ("vm.reboot", "successful")
     deleted = data_of(virtflow("vm", "delete", vm_id, "--wait", "-o", "json"))
     assert (deleted["status"], deleted["deleted_at"] is not None) == ("deleted", True)
+
+
+def test_user_cli_vm_resize_with_wait(logged_in: User) -> None:
+    vm_id = data_of(create("web", "--wait", "-o", "json"))["id"]
+    # Only a stopped VM is resized: 409 is exit 5, naming the status.
+    refused = virtflow("vm", "resize", vm_id, "--vcpus", "2")
+    assert refused.exit_code == exits.CONFLICT
+    assert "cannot resize VM web while it is running" in one_error_line(refused)
+    virtflow("vm", "stop", vm_id, "--wait")
+    resized = data_of(
+        virtflow("vm", "resize", vm_id, "--vcpus", "2", "--disk-gb", "3", "--wait", "-o", "json")
+    )
+    assert (resized["status"], resized["vcpus"], resized["ram_mb"], resized["disk_gb"]) == (
+        "stopped",
+        2,
+        64,
+        3,
+    )
+    # Nothing to change is a usage error; a smaller disk is refused by the API (422: exit 2).
+    assert virtflow("vm", "resize", vm_id).exit_code == exits.USAGE
+    shrink = virtflow("vm", "resize", vm_id, "--disk-gb", "1")
+    assert shrink.exit_code == exits.USAGE
+    assert "A disk only grows" in one_error_line(shrink)
 
 
 def test_user_cli_vm_create_without_wait_answers_pending(logged_in: User) -> None:

@@ -291,6 +291,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/api/v1/vm/create/", "POST"): Call(body=vm_body),
     ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): Call(body=lambda w: {"force": False}),
     ("/api/v1/vm/<uuid:vm_id>/reboot/", "POST"): Call(body=lambda w: {"hard": False}),
+    ("/api/v1/vm/<uuid:vm_id>/resize/", "POST"): Call(
+        state="stopped", body=lambda w: {"ram_mb": 1024}
+    ),
     ("/api/v1/vm/<uuid:vm_id>/start/", "POST"): Call(state="stopped", body=lambda w: {}),
     ("/api/v1/vm/<uuid:vm_id>/snapshot/", "POST"): Call(body=lambda w: {"name": "snap-new"}),
     ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "GET"): Call(state="snapshot"),

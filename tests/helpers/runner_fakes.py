@@ -89,15 +89,16 @@ def failed_events() -> list[dict[str, Any]]:
 
 
 def _report_allocation(item: dict[str, Any], run: PlaybookRun) -> None:
-    """As the real role does: a guest reported running got what its spec asked for, unless the
-    test's event says otherwise (then its own vcpus, ram_mb and disk_gb stand)."""
+    """As the real role does: a guest reported running (a create) or stopped (a resize) got what
+    its spec asked for, unless the test's event says otherwise (then its own vcpus, ram_mb and
+    disk_gb stand). A spec without sizes (a stop) adds none."""
     artifact = item.get("event_data", {}).get("artifact_data") or {}
     guests = artifact.get("virtflow_guests")
     if not isinstance(guests, dict):
         return
     for spec in run.extravars.get("virtflow_guests", []):
         reported = guests.get(spec.get("name"))
-        if isinstance(reported, dict) and reported.get("state") == "running":
+        if isinstance(reported, dict) and reported.get("state") in ("running", "stopped"):
             for key in ("vcpus", "ram_mb", "disk_gb"):
                 if key in spec:
                     reported.setdefault(key, spec[key])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.errors import InvalidState, ResourceBusy
 from api.models import VM, Job, JobKind, JobStatus, Tenant, User, VMStatus
 from api.queue import JOB_FUNCS
-from api.services import lifecycle, snapshots, vms
+from api.services import lifecycle, resize, snapshots, vms
 from tests.conftest import Factory
 from tests.helpers.snapshots import ready_snapshot
 
@@ -43,6 +43,8 @@ def vm_in(db: Session, admin: User, tenant: Tenant, status: VMStatus) -> VM:
 def request(db: Session, admin: User, vm: VM, kind: JobKind) -> Job | None:
     if kind == JobKind.VM_DELETE:
         return vms.request_delete(db, admin, vm.id, None)
+    if kind == JobKind.VM_RESIZE:
+        return resize.request_resize(db, admin, vm.id, {"vcpus": vm.vcpus + 1}, None)[0]
     if kind == JobKind.VM_SNAPSHOT:
         return snapshots.request_create(db, admin, vm.id, "snap-new", None, request_id=None).job
     if kind in (JobKind.VM_SNAPSHOT_DELETE, JobKind.VM_REVERT):

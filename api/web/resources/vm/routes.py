@@ -28,6 +28,7 @@ from api.services import (
     lifecycle,
     memberships,
     quotas,
+    resize,
     scheduler,
     vms,
 )
@@ -44,11 +45,13 @@ from api.web.resources.tenant.schemas import GrantSchema
 from api.web.resources.vm.schemas import (
     VM_CREATE_EXAMPLE,
     VM_EXAMPLE,
+    VM_RESIZE_EXAMPLE,
     VMCreateSchema,
     VMDeleteArgsSchema,
     VMGrantArgsSchema,
     VMQuerySchema,
     VMRebootSchema,
+    VMResizeSchema,
     VMSchema,
     VMStartSchema,
     VMStopSchema,
@@ -249,6 +252,42 @@ class VMReboot(MethodView):
         `"hard": true`) and started again as defined: libvirt must report it running.
         """
         return _power(vm_id, JobKind.VM_REBOOT, force=args["hard"], timeout=args["timeout"])
+
+
+# What a resize can meet: the VM (403/409 status or a job in flight), sizes (422), the quota,
+# the room left on the VM's host.
+RESIZE_ERRORS = (*POWER_ERRORS, QuotaExceeded, NoCapacity)
+
+
+@blp.route("/<uuid:vm_id>/resize/")
+class VMResize(MethodView):
+    @idempotent
+    @operation("vm_resize", *RESIZE_ERRORS)
+    @blp.arguments(VMResizeSchema, example=VM_RESIZE_EXAMPLE)
+    @blp.response(202, envelope(VMSchema))
+    @audited("vm.resize")
+    def post(self, args: dict[str, Any], vm_id: uuid.UUID) -> dict[str, Any]:
+        """Resize a stopped VM (vm.change): `resizing` until its queued job has applied the size
+
+        vCPUs and RAM up or down, the disk grown only (less than the VM's disk is 422). The
+        growth is admitted against the tenant's quota and the room left on the VM's own host
+        (a VM never moves to grow); the VM shows its new size at once. When the job fails or is
+        canceled, the VM keeps its old size (or what libvirt reports it has) with the reason.
+        """
+        session = db()
+        note("vm", vm_id)
+        defaults = quotas.Amounts(**settings().quota_defaults)
+        job, old = resize.request_resize(
+            session, user(), vm_id, args, request_id(), quota_defaults=defaults
+        )
+        vm = session.get_one(VM, vm_id)
+        after = {**resize.Sizes.of(vm).as_dict(), "status": vm.status}
+        before = {**old.as_dict(), "status": job.prior_status}
+        note("vm", vm_id, job.tenant_id, before=before, after=after)
+        note(job_id=job.id)
+        job_queue().after_commit(session, job)
+        commit()
+        return ok(_reloaded(vm_id))
 
 
 @blp.route("/<uuid:vm_id>/refresh/")

@@ -1,6 +1,6 @@
 """VM schemas: sizes and names are validated strictly here, at the edge."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
@@ -10,6 +10,8 @@ from api.web.resources.common import bounded_int, enum_out, slug
 from api.web.resources.tenant.schemas import TENANT_ID_EXAMPLE, grant_args_schema
 
 VM_NAME_MAX = 48
+# A VM's sizes, at create and resize: the role's ranges (roles/libvirt_guest/vars/main.yml).
+VCPUS, RAM_MB, DISK_GB = (1, 64), (64, 1_048_576), (1, 65_536)
 
 VM_CREATE_EXAMPLE = {
     "tenant_id": TENANT_ID_EXAMPLE,
@@ -46,9 +48,9 @@ VM_EXAMPLE = {
 class VMCreateSchema(ma.Schema):
     tenant_id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True, validate=slug(VM_NAME_MAX))
-    vcpus = bounded_int(1, 64, required=True)
-    ram_mb = bounded_int(64, 1_048_576, required=True, metadata={"description": "MiB"})
-    disk_gb = bounded_int(1, 65_536, required=True, metadata={"description": "GiB"})
+    vcpus = bounded_int(*VCPUS, required=True)
+    ram_mb = bounded_int(*RAM_MB, required=True, metadata={"description": "MiB"})
+    disk_gb = bounded_int(*DISK_GB, required=True, metadata={"description": "GiB"})
     anti_affinity_group = ma.fields.String(
         load_default=None,
         validate=slug(VM_NAME_MAX),
@@ -59,6 +61,26 @@ class VMCreateSchema(ma.Schema):
             )
         },
     )
+
+
+class VMResizeSchema(ma.Schema):
+    """The new size; sizes left out stay as they are. The limits of a create apply."""
+
+    openapi_extra: ClassVar[dict[str, int]] = {"minProperties": 1}
+
+    vcpus = bounded_int(*VCPUS, metadata={"description": "up or down"})
+    ram_mb = bounded_int(*RAM_MB, metadata={"description": "MiB, up or down"})
+    disk_gb = bounded_int(
+        *DISK_GB, metadata={"description": "GiB, grown only: less than the VM's disk is 422"}
+    )
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, int], **_kwargs: object) -> None:
+        if not data:
+            raise ma.ValidationError("give at least one of vcpus, ram_mb, disk_gb", "_schema")
+
+
+VM_RESIZE_EXAMPLE = {"vcpus": 2, "ram_mb": 2048, "disk_gb": 20}
 
 
 class VMSchema(ma.Schema):
