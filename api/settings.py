@@ -17,6 +17,9 @@ WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
 MIN_SECRET_BYTES = 32
 SCHEDULER_POLICIES = frozenset({"spread", "pack"})  # api.services.scheduler.BUILT_IN
 MIN_METRICS_TOKEN_BYTES = 16
+# gunicorn's sync workers are killed after 30 s (its default --timeout) busy on one request:
+# an event stream ends before (docs/api.md, Watching a job).
+SSE_MAX_SECONDS_CEILING = 25
 
 
 class SettingsError(ValueError):
@@ -154,6 +157,13 @@ class Settings:
     # Where `virtflow serve` keeps the gunicorn workers' metric files (<dir>/<pid of the server>);
     # empty: <state_dir>/metrics.
     metrics_dir: Path | None = None
+    # Seconds one event stream (GET /job/{id}/events/stream/) lasts at most; the client then
+    # reconnects with Last-Event-ID. It holds a gunicorn worker all along.
+    sse_max_seconds: int = 20
+    # The controller's image store: one file per image, named by its id; empty: <state_dir>/images.
+    image_store: Path | None = None
+    # The largest image an upload or an import may bring (bytes); 413 PAYLOAD_TOO_LARGE past it.
+    image_max_bytes: int = 20 * 1024**3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -230,6 +240,9 @@ class Settings:
             rate_limit_prefix=_str(env, "VIRTFLOW_RATE_LIMIT_PREFIX", base.rate_limit_prefix),
             metrics_token=_read_secret(env, "VIRTFLOW_METRICS_TOKEN"),
             metrics_dir=_optional_path(env, "VIRTFLOW_METRICS_DIR"),
+            sse_max_seconds=_int(env, "VIRTFLOW_SSE_MAX_SECONDS", base.sse_max_seconds),
+            image_store=_optional_path(env, "VIRTFLOW_IMAGE_STORE"),
+            image_max_bytes=_int(env, "VIRTFLOW_IMAGE_MAX_BYTES", base.image_max_bytes),
         )
 
     @property
@@ -252,6 +265,11 @@ class Settings:
     def metrics_root(self) -> Path:
         """Where `virtflow serve` keeps the metric files of its gunicorn workers."""
         return self.metrics_dir or self.state_dir / "metrics"
+
+    @property
+    def images_dir(self) -> Path:
+        """Where the controller keeps image files, one per image, named by its id."""
+        return self.image_store or self.state_dir / "images"
 
     @property
     def runs_dir(self) -> Path:
@@ -290,3 +308,8 @@ class Settings:
             raise SettingsError("VIRTFLOW_*_ALLOCATION_RATIO must be positive")
         if min(policy.reserved_vcpus, policy.reserved_ram_mb, policy.reserved_disk_gb) < 0:
             raise SettingsError("VIRTFLOW_RESERVED_* must be 0 or more")
+        if not 1 <= self.sse_max_seconds <= SSE_MAX_SECONDS_CEILING:
+            raise SettingsError(
+                f"VIRTFLOW_SSE_MAX_SECONDS must be 1 to {SSE_MAX_SECONDS_CEILING} "
+                "(gunicorn kills a worker busy 30 s on one request)"
+            )

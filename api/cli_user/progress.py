@@ -60,7 +60,8 @@ class Spinner:
 
 
 def describe(job: Job) -> str:
-    """`vm.create 1c0f9e2a: running, task "libvirt_guest : Start the domain" (5 tasks done)`."""
+    """`vm.create 1c0f9e2a: running, task "libvirt_guest : Start the domain" (5 of ~24 tasks
+    done)`: the total is the server's estimate (the last successful run's), when it has one."""
     line = f"{job.kind} {str(job.id)[:8]}: {job.status}"
     progress = job.progress
     if isinstance(progress, Unset):
@@ -68,7 +69,9 @@ def describe(job: Job) -> str:
     task = progress.current_task
     if task and not isinstance(task, Unset):
         line += f', task "{task}"'
-    return line + f" ({progress.host_tasks_done} tasks done)"
+    total = progress.tasks_total
+    of = f" of ~{total}" if isinstance(total, int) else ""
+    return line + f" ({progress.host_tasks_done}{of} tasks done)"
 
 
 def get_job(session: Session, job_id: uuid.UUID) -> Job:

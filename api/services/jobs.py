@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -78,7 +79,8 @@ def events_query(job: Job, host: str | None = None, event: str | None = None) ->
 
 
 def progress(session: Session, job: Job) -> dict[str, Any]:
-    """How far a job got: events stored, host tasks finished, and the latest task name."""
+    """How far a job got, from the events stored so far: events, host task results, the latest
+    task name, and tasks_total (see expected_tasks)."""
     row = session.execute(
         select(
             func.count(JobEvent.id),
@@ -91,7 +93,69 @@ def progress(session: Session, job: Job) -> dict[str, Any]:
         .order_by(JobEvent.counter.desc())
         .limit(1)
     )
-    return {"events": int(row[0]), "host_tasks_done": int(row[1]), "current_task": last_task}
+    done = int(row[1])
+    return {
+        "events": int(row[0]),
+        "host_tasks_done": done,
+        "tasks_total": done if job.status == JobStatus.SUCCESSFUL else expected_tasks(session, job),
+        "current_task": last_task,
+    }
+
+
+def expected_tasks(session: Session, job: Job) -> int | None:
+    """The host task results of the latest successful job of the same kind and playbook: what
+    this run will likely count when it is done; None when no such job exists.
+
+    An estimate, not a count of the play: the playbooks enter their roles with include_role,
+    whose tasks Ansible loads only when it reaches them, so no total is known when a run starts.
+    A run that takes another branch (a rescue, a skipped include) ends above or below it.
+    """
+    previous = (
+        select(Job.id)
+        .where(
+            Job.kind == job.kind,
+            Job.playbook == job.playbook,
+            Job.status == JobStatus.SUCCESSFUL,
+            Job.id != job.id,
+        )
+        .order_by(Job.finished_at.desc().nulls_last())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = session.execute(
+        select(previous, func.count(JobEvent.id)).where(
+            JobEvent.job_id == previous, JobEvent.status.is_not(None)
+        )
+    ).one()
+    return None if found[0] is None else int(found[1])
+
+
+def output(session: Session, job: Job, limit: int) -> str:
+    """The job's playbook output: what it saved when it ended; while it runs (or when it ended
+    without saving any), the output of its stored events, in order, at most limit characters."""
+    if job.status in TERMINAL and job.stdout:
+        return job.stdout
+    lines = func.string_agg(JobEvent.stdout, aggregate_order_by(literal("\n"), JobEvent.counter))
+    text = session.scalar(
+        select(func.left(lines, limit)).where(JobEvent.job_id == job.id, JobEvent.stdout != "")
+    )
+    return text or ""
+
+
+def events_after(session: Session, job_id: uuid.UUID, after: int, limit: int) -> list[JobEvent]:
+    """Up to limit of the job's stored events whose counter is above after, in order."""
+    query = (
+        select(JobEvent)
+        .where(JobEvent.job_id == job_id, JobEvent.counter > after)
+        .order_by(JobEvent.counter)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def status_of(session: Session, job_id: uuid.UUID) -> str | None:
+    """The job's status as committed now (None when the job is gone)."""
+    return session.scalar(select(Job.status).where(Job.id == job_id))
 
 
 def locked(session: Session, job_id: uuid.UUID) -> Job | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, g
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session_factory
 from api.queue import JobQueue
@@ -31,11 +31,16 @@ def inventory_watcher() -> InventoryWatcher:
     return w
 
 
+def sessions() -> sessionmaker[Session]:
+    """The app's session factory (the tests' savepoint sessions, under test)."""
+    factory: sessionmaker[Session] | None = current_app.extensions.get("virtflow_sessions")
+    return factory or session_factory(settings().database_url, settings().db_timeouts)
+
+
 def db() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db" not in g:
-        factory = current_app.extensions.get("virtflow_sessions")
-        g.db = (factory or session_factory(settings().database_url, settings().db_timeouts))()
+        g.db = sessions()()
     session: Session = g.db
     return session
 

@@ -131,6 +131,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/job/<uuid:job_id>/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/job/<uuid:job_id>/stdout/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/job/<uuid:job_id>/events/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    ("/api/v1/job/<uuid:job_id>/events/stream/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): answers(401, 200, 200, 403, 404, 403),
     ("/api/v1/baremetal/", "GET"): answers(401, 200, 403, 403, 403, 403),
     ("/api/v1/baremetal/sync/", "POST"): answers(401, 200, 403, 403, 403, 403),
@@ -238,6 +239,8 @@ def check_case(
             assert (row.outcome, row.status_code) == (AuditOutcome.DENIED, expected)
         else:
             assert written == []
+    elif resp.mimetype == "text/event-stream":  # job_a has ended: its events, then `end`
+        assert "event: end" in resp.get_data(as_text=True)
     else:
         assert body["status"] == "success"
         if mutating:

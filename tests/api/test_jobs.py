@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,14 +10,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import VM, AuditLog, Baremetal, Job, JobEvent, JobStatus, Tenant, VMStatus
+from api.models import VM, AuditLog, Baremetal, Job, JobStatus, Tenant, VMStatus
 from api.services import jobs, libvirt_state
 from tests.api.conftest import create_vm, settle_running
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
+from tests.helpers.job_events import EVENTS, add_events
 
 Headers = dict[str, str]
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -38,50 +37,18 @@ def vm(client: FlaskClient, admin_headers: Headers, tenant: Tenant) -> dict[str,
     return create_vm(client, admin_headers, tenant.id)
 
 
-def add_events(db: Session, job_id: uuid.UUID, specs: list[dict[str, Any]]) -> None:
-    """Insert events out of counter order, to prove the API sorts them."""
-    rows = [
-        JobEvent(
-            job_id=job_id,
-            counter=spec["counter"],
-            event=spec.get("event", "runner_on_ok"),
-            task=spec.get("task"),
-            host=spec.get("host"),
-            status=spec.get("status"),
-            stdout=spec.get("stdout", ""),
-            summary=spec.get("summary", {}),
-            created_at=T0 + dt.timedelta(seconds=spec["counter"]),
-        )
-        for spec in specs
-    ]
-    db.add_all(reversed(rows))
-    db.flush()
-
-
-EVENTS: list[dict[str, Any]] = [
-    {"counter": 1, "event": "playbook_on_start"},
-    {"counter": 2, "event": "playbook_on_task_start", "task": "Define domain"},
-    {"counter": 3, "task": "Define domain", "host": "bm-a", "status": "changed"},
-    {"counter": 4, "task": "Define domain", "host": "bm-b", "status": "ok"},
-    {"counter": 5, "event": "playbook_on_task_start", "task": "Start domain"},
-    {
-        "counter": 6,
-        "event": "runner_on_failed",
-        "task": "Start domain",
-        "host": "bm-a",
-        "status": "failed",
-        "summary": {"msg": "boom"},
-    },
-]
-
-
 def test_job_get_shows_status_and_progress(
     client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session
 ) -> None:
     job_id = uuid.UUID(vm["job_id"])
     empty = client.get(f"/api/v1/job/{job_id}/", headers=member).get_json()["data"]
     assert empty["status"] == "queued"
-    assert empty["progress"] == {"events": 0, "host_tasks_done": 0, "current_task": None}
+    assert empty["progress"] == {
+        "events": 0,
+        "host_tasks_done": 0,
+        "tasks_total": None,
+        "current_task": None,
+    }
 
     add_events(db, job_id, EVENTS)
     job = db.get_one(Job, job_id)
@@ -96,7 +63,12 @@ def test_job_get_shows_status_and_progress(
     )
     assert data["vm_id"] == vm["id"]
     assert data["host"] == vm["baremetal"]
-    assert data["progress"] == {"events": 6, "host_tasks_done": 3, "current_task": "Start domain"}
+    assert data["progress"] == {
+        "events": 6,
+        "host_tasks_done": 3,
+        "tasks_total": None,
+        "current_task": "Start domain",
+    }
     assert "extravars" not in data and "stdout" not in data
 
 
@@ -165,13 +137,13 @@ def test_job_events_belong_to_their_job(
 
 def test_job_stdout(client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session) -> None:
     job = db.get_one(Job, uuid.UUID(vm["job_id"]))
-    job.stdout = "PLAY [Create VirtFlow guests]\nok: [bm-a]"
+    job.status, job.stdout = JobStatus.SUCCESSFUL, "PLAY [Create VirtFlow guests]\nok: [bm-a]"
     db.flush()
     data = client.get(f"/api/v1/job/{vm['job_id']}/stdout/", headers=member).get_json()["data"]
     assert data == {"id": vm["job_id"], "stdout": "PLAY [Create VirtFlow guests]\nok: [bm-a]"}
 
 
-@pytest.mark.parametrize("suffix", ["", "events/", "stdout/"])
+@pytest.mark.parametrize("suffix", ["", "events/", "stdout/", "events/stream/"])
 def test_job_other_tenant_is_404(
     client: FlaskClient, make: Factory, vm: dict[str, Any], suffix: str
 ) -> None:

@@ -463,7 +463,7 @@ def job_answer(**progress_fields: Any) -> Job:
             "playbook": "vm_create.yml", "host": "bm-a", "rc": None, "explanation": None,
             "artifacts": {}, "request_id": None, "created_at": "2026-11-30T10:00:00+00:00",
             "started_at": None, "finished_at": None, "cancel_requested_at": None,
-            "progress": {"events": 5, "host_tasks_done": 1, **progress_fields},
+            "progress": {"events": 5, "host_tasks_done": 1, "tasks_total": None, **progress_fields},
         }
     )  # fmt: skip
 
@@ -471,6 +471,11 @@ def job_answer(**progress_fields: Any) -> Job:
 def test_progress_describe_names_the_current_task() -> None:
     line = progress.describe(job_answer(current_task="Start the domain"))
     assert line == 'vm.create 1c0f9e2a: running, task "Start the domain" (1 tasks done)'
+
+
+def test_progress_describe_counts_against_the_expected_total() -> None:
+    line = progress.describe(job_answer(current_task="Start the domain", tasks_total=24))
+    assert line == 'vm.create 1c0f9e2a: running, task "Start the domain" (1 of ~24 tasks done)'
 
 
 class Tty(io.StringIO):

@@ -56,9 +56,12 @@ def spec_path(rule: str) -> str:
     return _RULE_ARG.sub(r"{\1}", rule)
 
 
-def violations(path: str, method: str, status: int, body: Any) -> list[str]:
+def violations(
+    path: str, method: str, status: int, body: Any, content_type: str = "application/json"
+) -> list[str]:
     """What is wrong with this answer of a documented operation ([] when it conforms or the
-    route is not documented)."""
+    route is not documented). A body that is not JSON (text, an event stream) is checked for
+    its content type only."""
     operation = spec()["paths"].get(path, {}).get(method)
     if operation is None:
         return []
@@ -66,8 +69,11 @@ def violations(path: str, method: str, status: int, body: Any) -> list[str]:
     response = operation["responses"].get(str(status))
     if response is None:
         return [f"{where}: status not documented ({body})"]
-    schema = response.get("content", {}).get("application/json", {}).get("schema")
-    if schema is None:
+    content = response.get("content", {})
+    if content and content_type not in content:
+        return [f"{where}: content type {content_type} not documented"]
+    schema = content.get(content_type, {}).get("schema")
+    if schema is None or content_type != "application/json":
         return []
     validator = Draft7Validator(to_json_schema(schema), registry=_registry())
     return [f"{where}: {err.message} at {list(err.path)}" for err in validator.iter_errors(body)]
@@ -79,7 +85,8 @@ def check_response(found: list[str], response: Response) -> None:
         return  # unrouted; or a bug, never promised (tests that cause one assert it themselves)
     body = response.get_json(silent=True) if response.is_json else None
     path = spec_path(request.url_rule.rule)
-    found += violations(path, request.method.lower(), response.status_code, body)
+    kind = response.mimetype or ""
+    found += violations(path, request.method.lower(), response.status_code, body, kind)
 
 
 @contextmanager

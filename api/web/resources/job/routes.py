@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,19 +14,39 @@ from api.models import Job, JobStatus
 from api.services import jobs, vms
 from api.web.audit import audited, note
 from api.web.auth import user
-from api.web.context import commit, db
+from api.web.context import commit, db, sessions, settings
 from api.web.contract import operation
 from api.web.envelope import PageArgsSchema, envelope, ok, paginate
+from api.web.resources.job import stream
 from api.web.resources.job.schemas import (
     JOB_EXAMPLE,
     JobEventQuerySchema,
     JobEventSchema,
+    JobEventStreamQuerySchema,
     JobQuerySchema,
     JobSchema,
+    JobStdoutQuerySchema,
     JobStdoutSchema,
+    LastEventIdSchema,
 )
 
 blp = Blueprint("job", __name__, url_prefix="/api/v1/job", description="Jobs and their events")
+TEXT = {"type": "string"}
+# One message of a text/event-stream (the schema of each event, as OpenAPI 3.2's itemSchema).
+SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "description": "the JobEvent's event, or `end`"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "a JobEvent; for `end`, {job_id, status}",
+        },
+        "id": {"type": "string", "description": "the JobEvent's counter (`end` has none)"},
+        "retry": {"type": "integer", "description": "milliseconds before reconnecting"},
+    },
+}
 
 
 class _WithProgress:
@@ -62,10 +83,27 @@ class JobById(MethodView):
 @blp.route("/<uuid:job_id>/stdout/")
 class JobStdout(MethodView):
     @operation("job_stdout_get")
+    @blp.arguments(JobStdoutQuerySchema, location="query")
     @blp.response(200, envelope(JobStdoutSchema))
-    def get(self, job_id: uuid.UUID) -> dict[str, Any]:
-        """Show the playbook output of a finished job (bounded)"""
-        return ok(jobs.get_job(db(), user(), job_id))
+    @blp.alt_response(200, schema=TEXT, content_type="text/plain")
+    def get(self, query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any] | Response:
+        """Show a job's playbook output so far (bounded), as the envelope or as text
+
+        A finished job's output as saved at its end; a queued or running job's is the output
+        of the events stored so far. Text (`text/plain; charset=utf-8`) with `?format=txt` or
+        `Accept: text/plain`; the envelope otherwise (`?format=json` wins over Accept).
+        """
+        job = jobs.get_job(db(), user(), job_id)
+        text = jobs.output(db(), job, settings().job_stdout_limit)
+        if _wants_text(query.get("format")):
+            return Response(text, mimetype="text/plain")
+        return ok({"id": job.id, "stdout": text})
+
+
+def _wants_text(fmt: str | None) -> bool:
+    if fmt is not None:
+        return fmt == "txt"
+    return request.accept_mimetypes.best_match(("application/json", "text/plain")) == "text/plain"
 
 
 @blp.route("/<uuid:job_id>/events/")
@@ -80,6 +118,28 @@ class JobEvents(MethodView):
         """Page through a job's ansible-runner events in order"""
         job = jobs.get_job(db(), user(), job_id)
         return paginate(db(), jobs.events_query(job, **filters), **page)
+
+
+@blp.route("/<uuid:job_id>/events/stream/")
+class JobEventStream(MethodView):
+    @operation("job_events_stream")
+    @blp.arguments(JobEventStreamQuerySchema, location="query")
+    @blp.arguments(LastEventIdSchema, location="headers")
+    @blp.response(200, SSE_EVENT, content_type="text/event-stream")
+    def get(self, query: dict[str, Any], headers: dict[str, Any], job_id: uuid.UUID) -> Response:
+        """Follow a job's events as server-sent events until it ends
+
+        Each stored event, in counter order, as `id: <counter>`, `event: <event>`, `data:
+        <JobEvent as JSON>`; then `event: end` with `{"job_id", "status"}` once the job is
+        finished. Resumes after the `Last-Event-ID` header, else after `?after=`. A comment
+        line every 15 s while nothing is stored. It ends without `end` after
+        VIRTFLOW_SSE_MAX_SECONDS: reconnect with Last-Event-ID (an EventSource does so itself).
+        """
+        job = jobs.get_job(db(), user(), job_id)
+        after = headers.get("last_event_id", query["after"])
+        db().close()  # the stream polls with sessions of its own: no connection held meanwhile
+        follow = stream.Follow(sessions(), job.id, after, settings().sse_max_seconds)
+        return stream.response(follow)
 
 
 @blp.route("/<uuid:job_id>/cancel/")

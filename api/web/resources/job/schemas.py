@@ -22,7 +22,12 @@ JOB_EXAMPLE = {
         "explanation": None,
         "artifacts": {},
         "request_id": "req-create-1",
-        "progress": {"events": 6, "host_tasks_done": 2, "current_task": "Start the domain"},
+        "progress": {
+            "events": 6,
+            "host_tasks_done": 2,
+            "tasks_total": 24,
+            "current_task": "Start the domain",
+        },
         "created_at": "2026-11-26T14:36:02.515729+00:00",
         "started_at": "2026-11-26T14:36:03.101772+00:00",
         "finished_at": None,
@@ -33,8 +38,20 @@ JOB_EXAMPLE = {
 
 
 class ProgressSchema(ma.Schema):
-    events = ma.fields.Integer(required=True)
-    host_tasks_done = ma.fields.Integer(required=True)
+    events = ma.fields.Integer(required=True, metadata={"description": "events stored so far"})
+    host_tasks_done = ma.fields.Integer(
+        required=True, metadata={"description": "host task results stored so far"}
+    )
+    tasks_total = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "an estimate of host_tasks_done at the end: the host task results of "
+            "the latest successful job of the same kind and playbook (a successful job: its "
+            "own); null when there is none. A run that takes another branch may end above or "
+            "below it"
+        },
+    )
     current_task = ma.fields.String(allow_none=True)
 
 
@@ -70,6 +87,32 @@ class JobSchema(ma.Schema):
 class JobStdoutSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     stdout = ma.fields.String(dump_only=True)
+
+
+class JobStdoutQuerySchema(ma.Schema):
+    format = ma.fields.String(
+        validate=ma.validate.OneOf(("json", "txt")),
+        metadata={
+            "description": "txt: the output as text/plain (so does Accept: text/plain); "
+            "json (default): the envelope"
+        },
+    )
+
+
+class JobEventStreamQuerySchema(ma.Schema):
+    after = ma.fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        metadata={"description": "send the events whose counter is above it; Last-Event-ID wins"},
+    )
+
+
+class LastEventIdSchema(ma.Schema):
+    last_event_id = ma.fields.Integer(
+        data_key="Last-Event-ID",
+        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        metadata={"description": "the id (counter) of the last event received: resume after it"},
+    )
 
 
 class JobQuerySchema(ma.Schema):
