@@ -17,10 +17,12 @@ import yaml
 from sqlalchemy.orm import Session
 
 from api.models import VM, Job, JobKind, JobStatus, User, VMStatus
-from api.services import lifecycle, resize, vms
+from api.services import lifecycle, resize, snapshots, vms
 from api.settings import REPO_ROOT
+from api.web.resources.snapshot.schemas import SnapshotCreateSchema
 from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema, VMResizeSchema
 from tests.conftest import Factory
+from tests.helpers.snapshots import ready_snapshot
 
 ROLE = REPO_ROOT / "roles" / "libvirt_guest"
 PLAYBOOKS = REPO_ROOT / "playbooks"
@@ -304,3 +306,71 @@ def test_contract_role_reports_what_jobs_read(tasks: str, keys: tuple[str, ...])
     assert "virtflow_guests" in stats
     for key in keys:
         assert key in stats
+
+
+@pytest.mark.parametrize(
+    ("kind", "entry"),
+    [
+        (JobKind.VM_SNAPSHOT, "snapshotted"),
+        (JobKind.VM_SNAPSHOT_DELETE, "snapshot_deleted"),
+        (JobKind.VM_REVERT, "reverted"),
+    ],
+)
+def test_contract_snapshot_extravars_match_role_spec(
+    db: Session, specs: dict[str, Any], created: tuple[VM, Job], kind: JobKind, entry: str
+) -> None:
+    vm, create_job = created
+    create_job.status = JobStatus.SUCCESSFUL
+    vm.status = VMStatus.STOPPED
+    db.flush()
+    owner = db.get_one(User, vm.created_by_id)
+    name = "s" * VM_NAME_MAX  # the longest name the API takes
+    if kind == JobKind.VM_SNAPSHOT:
+        job = snapshots.request_create(db, owner, vm.id, name, None, request_id=None).job
+    else:
+        snap = ready_snapshot(db, vm, name)
+        act = (
+            snapshots.request_delete
+            if kind == JobKind.VM_SNAPSHOT_DELETE
+            else snapshots.request_revert
+        )
+        job = act(db, owner, vm.id, snap.id, None).job
+    found = role_entry(job.playbook)
+    assert found == {"entry": entry, "vars": {"libvirt_guest_list": "{{ virtflow_guests }}"}}
+    assert "libvirt_guest_state" not in specs[entry]["options"]
+    params = role_params(job.playbook, job.extravars)
+    assert_valid(params, specs, entry)
+    [guest] = params["libvirt_guest_list"]
+    assert guest == {"name": vm.domain_name, "uuid": str(vm.id), "snapshot": name}
+
+
+def test_contract_snapshot_names_the_api_takes_are_the_roles(role_vars: dict[str, Any]) -> None:
+    pattern = re.compile(role_vars["__libvirt_guest_snapshot_regex"])
+    schema = SnapshotCreateSchema()
+    for name in (
+        "a",
+        "before-upgrade",
+        "s" * VM_NAME_MAX,
+        "a" * (VM_NAME_MAX + 1),
+        "A",
+        "-x",
+        "a\n",
+    ):
+        api_ok = not schema.validate({"name": name})
+        assert api_ok == bool(pattern.match(name)), name
+
+
+@pytest.mark.parametrize(
+    ("tasks", "keys"),
+    [
+        ("snapshot_report.yml", ("'state'", "'uuid'", "'snapshot'")),
+        ("snapshotted.yml", ("'snapshot_state'",)),
+    ],
+)
+def test_contract_snapshot_entry_points_report_what_jobs_read(
+    tasks: str, keys: tuple[str, ...]
+) -> None:
+    # api.services.snapshots reads .state (the VM) and .snapshot_state (a take's power state).
+    text = (ROLE / "tasks" / tasks).read_text(encoding="utf-8")
+    for key in keys:
+        assert key in text
