@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.errors import ResourceBusy, ValidationFailed
+from api.errors import InvalidState, ResourceBusy, ValidationFailed
 from api.models import VM, Job, JobKind, User, VMStatus
-from api.services import jobs, lifecycle, placement, quotas, vms
+from api.services import jobs, lifecycle, placement, quotas, snapshots, vms
 from api.services.permissions import Perm
 
 # The job's extravar holding the size the VM had before (never passed to the role).
@@ -76,6 +76,7 @@ def request_resize(
     lifecycle.require_allowed(vm, op, unfinished)
     if unfinished:
         raise ResourceBusy()
+    _require_no_snapshots(session, vm, op)
     old = Sizes.of(vm)
     new = _validated(vm, old, wanted)
     grow = old.growth(new)
@@ -99,6 +100,18 @@ def request_resize(
     job.extravars = {**job.extravars, RESIZE_FROM: old.as_dict()}
     session.flush()
     return job, old
+
+
+def _require_no_snapshots(session: Session, vm: VM, op: lifecycle.Operation) -> None:
+    """409 INVALID_STATE while the VM has snapshots: libvirt's snapshot keeps the domain's
+    definition and the disk's size, so a revert would bring the old size back behind the
+    VM's record."""
+    kept = snapshots.live_count(session, vm.id)
+    if kept:
+        raise InvalidState(
+            f"cannot resize VM {vm.name} while it has snapshots ({kept}); delete them first",
+            {"status": vm.status, "operation": op.kind.value, "snapshots": kept},
+        )
 
 
 def _validated(vm: VM, old: Sizes, wanted: Mapping[str, int]) -> Sizes:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -37,6 +37,14 @@ class Queued:
     job: Job
     before: str
     after: str
+
+
+def live_count(session: Session, vm_id: uuid.UUID) -> int:
+    """How many snapshots of the VM are not deleted (those a revert could return to)."""
+    query = select(func.count(Snapshot.id)).where(
+        Snapshot.vm_id == vm_id, Snapshot.status != SnapshotStatus.DELETED
+    )
+    return int(session.scalar(query) or 0)
 
 
 def snapshots_query(

@@ -10,8 +10,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.errors import NoCapacity, QuotaExceeded, ResourceBusy, ValidationFailed
-from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, User, VMStatus
+from api.errors import InvalidState, NoCapacity, QuotaExceeded, ResourceBusy, ValidationFailed
+from api.models import (
+    VM,
+    Baremetal,
+    Job,
+    JobKind,
+    JobStatus,
+    Snapshot,
+    SnapshotStatus,
+    Tenant,
+    User,
+    VMStatus,
+)
 from api.services import lifecycle, quotas, resize, vms
 from api.settings import Settings
 from jobs import base, execution
@@ -185,6 +196,31 @@ def test_resize_request_with_a_job_in_flight_is_busy(
     with pytest.raises(ResourceBusy):
         resize.request_resize(db, admin, vm.id, {"vcpus": 3}, None)
     assert (vm.status, sizes(vm)) == (VMStatus.STOPPED, OLD)
+
+
+@pytest.mark.parametrize("status", [SnapshotStatus.READY, SnapshotStatus.ERROR])
+def test_resize_request_is_refused_while_the_vm_has_snapshots(
+    db: Session, make: Factory, admin: User, host: Baremetal, status: SnapshotStatus
+) -> None:
+    # A revert would bring back the domain's old definition and the disk's old size.
+    vm = stopped_vm(db, admin, make.tenant())
+    db.add(Snapshot(tenant_id=vm.tenant_id, vm_id=vm.id, name="before", status=status))
+    db.flush()
+    with pytest.raises(InvalidState) as refused:
+        resize.request_resize(db, admin, vm.id, {"vcpus": 3}, None)
+    assert "while it has snapshots (1); delete them first" in refused.value.detail_message
+    assert refused.value.details["snapshots"] == 1
+    assert (vm.status, sizes(vm), jobs_of(db, vm)) == (VMStatus.STOPPED, OLD, [])
+
+
+def test_resize_request_ignores_deleted_snapshots(
+    db: Session, make: Factory, admin: User, host: Baremetal
+) -> None:
+    vm = stopped_vm(db, admin, make.tenant())
+    db.add(Snapshot(tenant_id=vm.tenant_id, vm_id=vm.id, name="old", status=SnapshotStatus.DELETED))
+    db.flush()
+    job, _ = resize.request_resize(db, admin, vm.id, {"vcpus": 3}, None)
+    assert (vm.status, vm.vcpus, job.kind) == (VMStatus.RESIZING, 3, JobKind.VM_RESIZE)
 
 
 # --- the end of its job -----------------------------------------------------------------------
