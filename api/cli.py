@@ -344,6 +344,45 @@ def host_prepare(name: str) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "jobs.hosts", "prepare", name])
 
 
+@main.group()
+def image() -> None:
+    """The image catalog, and the images VirtFlow builds itself."""
+
+
+@image.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="A slug, unique among images (a-z, 0-9, '-').")
+@click.option("--format", "disk_format", type=click.Choice(["qcow2", "raw"]), default="qcow2")
+@click.option("--default-user", default="virtflow", show_default=True, help="Its cloud login.")
+@click.option("--public", is_flag=True, help="Every user sees it (the default).")
+@click.option("--tenant", "tenant", help="Private to this tenant (its name or id).")
+def image_import(
+    *, path: Path, name: str, disk_format: str, default_user: str, public: bool, tenant: str | None
+) -> None:
+    """Add a file of this machine to the image catalog, checked like an upload (qemu-img)."""
+    from api.db import session_factory  # noqa: PLC0415
+    from api.errors import VirtFlowError  # noqa: PLC0415
+    from api.services import images  # noqa: PLC0415
+
+    if public and tenant:
+        raise click.UsageError("--public and --tenant exclude each other")
+    settings = _settings()
+    with session_factory(settings.database_url)() as session:
+        try:
+            tenant_id = images.tenant_id_of(session, tenant) if tenant else None
+            spec = images.ImageSpec(name, disk_format, default_user, tenant_id)
+            done = images.import_file(
+                session, path, spec, settings.images_dir, settings.image_max_bytes
+            )
+        except VirtFlowError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail_message}") from exc
+        session.commit()
+        click.echo(
+            f"image {done.name!r} active: {done.id} ({done.disk_format}, {done.visibility}, "
+            f"virtual size {done.virtual_size} bytes, sha256 {done.sha256})"
+        )
+
+
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 def run(bind: str) -> None:

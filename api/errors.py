@@ -119,6 +119,21 @@ class IdempotencyKeyReused(VirtFlowError):
     message = "This Idempotency-Key was sent with another request; use a new key for a new request."
 
 
+class ImageInvalid(VirtFlowError):
+    code = "IMAGE_INVALID"
+    status = 422
+    message = (
+        "The image content was refused (format not as declared, a backing or external data "
+        "file, or unreadable); details give the reason. Nothing was kept."
+    )
+
+
+class ImageInUse(VirtFlowError):
+    code = "IMAGE_IN_USE"
+    status = 409
+    message = "VMs that are not deleted use this image; details list them."
+
+
 class InvalidState(VirtFlowError):
     code = "INVALID_STATE"
     status = 409

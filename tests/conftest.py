@@ -113,6 +113,7 @@ def settings(
         jwt_access_minutes=5,
         quota_defaults=ROOMY_QUOTA,
         inventory_path=REPO_ROOT / "tests" / "fixtures" / "inventory",
+        image_store=tmp_path_factory.mktemp("images"),
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Table
 
 from api import cli, errors
 from api.db import Base
-from api.models import HostState, JobStatus, SnapshotStatus, TenantStatus, VMStatus
+from api.models import HostState, ImageStatus, JobStatus, SnapshotStatus, TenantStatus, VMStatus
 from api.services.hosts import TRANSITIONS, HostAction
 from api.settings import REPO_ROOT, Settings
 from api.web.app import create_app
@@ -184,6 +184,7 @@ def test_docs_every_documented_environment_variable_exists() -> None:
         ("### Baremetal host", HostState),
         ("### Tenant", TenantStatus),
         ("### Snapshot", SnapshotStatus),
+        ("### Image", ImageStatus),
     ],
 )
 def test_docs_state_diagrams_have_exactly_the_states(heading: str, enum: type[StrEnum]) -> None:

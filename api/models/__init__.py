@@ -7,6 +7,7 @@ from api.models.audit import AuditChain, AuditLog, AuditOutcome
 from api.models.auth_session import AuthSession, RevokedToken
 from api.models.baremetal import Baremetal, CapacitySource, HostState, InventorySync
 from api.models.idempotency import IdempotencyKey
+from api.models.image import Image, ImageFormat, ImageStatus, ImageVisibility
 from api.models.job import Job, JobEvent, JobKind, JobStatus
 from api.models.permission import ObjectPermission
 from api.models.quota import DEFAULT_LIMITS, QUOTA_RESOURCES, Quota
@@ -46,6 +47,10 @@ __all__ = [
     "CapacitySource",
     "HostState",
     "IdempotencyKey",
+    "Image",
+    "ImageFormat",
+    "ImageStatus",
+    "ImageVisibility",
     "InventorySync",
     "Job",
     "JobEvent",

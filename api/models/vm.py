@@ -73,6 +73,9 @@ class VM(Base):
         String(63), comment="libvirt domain name: vf-<name>-<first 8 hex of id>"
     )
     domain_uuid: Mapped[uuid.UUID | None] = mapped_column(comment="UUID libvirt reported")
+    image_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("image.id"), index=True, comment="the image the VM's disk was made from"
+    )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

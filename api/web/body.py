@@ -3,11 +3,16 @@ and only text PostgreSQL can store (no NUL character, no lone surrogate).
 
 A chunked body is read here up to the size limit and passed on with a Content-Length, so the
 checks below treat both framings alike.
+
+The one exception is STREAMED: an image's content (PUT /api/v1/image/{id}/file/), sent as
+application/octet-stream, up to VIRTFLOW_IMAGE_MAX_BYTES instead of VIRTFLOW_MAX_BODY_BYTES, and
+never read here: its view streams it to disk in chunks (api.services.images.receive).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -15,7 +20,7 @@ from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from api.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from api.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from api.services.audit import UNSTORABLE, escape_unstorable
 from api.web import routing
 
@@ -25,6 +30,12 @@ WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 UNSTORABLE_MESSAGE = "Must not contain NUL characters or lone surrogates."
 INVALID_JSON = "Invalid JSON body."
 READ_SIZE = 64 * 1024
+
+# The only route whose body is not JSON (see the module docstring), matched on the raw path so
+# that the WSGI middleware, which runs before routing, applies the same rule as check_request.
+STREAMED_METHOD = "PUT"
+STREAMED_PATH = re.compile(r"/api/v1/image/[0-9a-fA-F-]{36}/file/?")
+STREAMED_TYPE = "application/octet-stream"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -74,12 +85,18 @@ class ChunkedBody:
         self.limit = limit
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if _is_chunked(environ):
+        streamed = is_streamed(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        if _is_chunked(environ) and not streamed:
             body = read_at_most(environ["wsgi.input"], self.limit + 1)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             del environ["HTTP_TRANSFER_ENCODING"]
         return self.app(environ, start_response)
+
+
+def is_streamed(method: str, path: str) -> bool:
+    """Whether this request is the one streamed upload (an image's content)."""
+    return method == STREAMED_METHOD and STREAMED_PATH.fullmatch(path) is not None
 
 
 def _is_chunked(environ: dict[str, Any]) -> bool:
@@ -110,6 +127,9 @@ def check_request() -> None:
     if request.endpoint is None:  # routing answers 404/405; nothing reads the request
         return
     _refuse_unstorable("query", request.args.items(multi=True))
+    if is_streamed(request.method, request.path):
+        _check_streamed()
+        return
     if not request.content_length:
         return
     if request.method in WITH_BODY and not request.is_json:
@@ -119,6 +139,17 @@ def check_request() -> None:
             raise ValidationFailed(details={"fields": {"json": ["This endpoint takes no body."]}})
         return
     _refuse_unstorable("json", _walk(_json_body()))
+
+
+def _check_streamed() -> None:
+    """The streamed upload: octet-stream only (415), its own size limit, enforced on a declared
+    Content-Length here (413) and by werkzeug on a chunked body as the view reads it."""
+    limit = current_app.extensions["virtflow_settings"].image_max_bytes
+    request.max_content_length = limit
+    if request.mimetype != STREAMED_TYPE:
+        raise UnsupportedMediaType(f"Send the image as {STREAMED_TYPE}.")
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"images are limited to {limit} bytes", {"max_bytes": limit})
 
 
 def _json_body() -> Any:

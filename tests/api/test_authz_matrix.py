@@ -141,6 +141,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/baremetal/<uuid:host_id>/maintenance/", "POST"): answers(
         401, 200, 403, 403, 403, 403
     ),
+    # Images: everyone reads public ones; image_id is private to A (404 outside A's members);
+    # only platform admins register, upload and delete.
+    ("/api/v1/image/", "GET"): answers(401, 200, 200, 200, 200, 200),
+    ("/api/v1/image/", "POST"): answers(401, 201, 403, 403, 403, 403),
+    ("/api/v1/image/<uuid:image_id>/", "GET"): answers(401, 200, 200, 200, 404, 404),
+    ("/api/v1/image/<uuid:image_id>/", "DELETE"): answers(401, 200, 403, 403, 404, 404),
+    ("/api/v1/image/<uuid:image_id>/file/", "PUT"): answers(401, 200, 403, 403, 404, 404),
     ("/api/v1/audit/", "GET"): answers(401, 200, 200, 200, 200, 200),
     ("/api/v1/audit/<int:audit_id>/", "GET"): answers(401, 200, 404, 404, 404, 404),
     # Off unless VIRTFLOW_METRICS_TOKEN is set, and then only for that token, never a JWT

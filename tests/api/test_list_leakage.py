@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import VM, AuditLog, Baremetal, Job, Tenant, User
+from api.models import VM, AuditLog, Baremetal, Image, Job, Tenant, User
 
 # The fixtures app, connection, shared and world are the authorization matrix's world
 # (tests/helpers/authz_world.py): built once per module, with a savepoint per case.
@@ -110,6 +110,19 @@ def baremetal_seen(w: World, db: Session, persona: str) -> Expected:
     return every(db, Baremetal.id) if persona == "admin" else 403
 
 
+def images_seen(w: World, db: Session, persona: str) -> Expected:
+    """Public images to everyone; a private one to its tenant's members and admins."""
+    public, a, b = (str(w.images[k]) for k in ("public", "a", "b"))
+    return {
+        "admin": every(db, Image.id),
+        "user_a": {public, a},
+        "viewer_a": {public, a},
+        "user_b": {public, b},
+        "granted": {public},  # a VM grant is not membership of the VM's tenant
+        "auditor_a": {public},  # nor is an audit.view grant
+    }[persona]
+
+
 def members_of_a(w: World, db: Session, persona: str) -> Expected:
     if persona in ("admin", "user_a", "viewer_a"):
         return {w.id("user_a"), w.id("viewer_a"), w.id("member_x")}
@@ -162,6 +175,7 @@ LISTINGS = {
     "/api/v1/usage/": Listing(usage_seen, lambda row: row["tenant_id"]),
     "/api/v1/user/": Listing(users_seen),
     "/api/v1/baremetal/": Listing(baremetal_seen),
+    "/api/v1/image/": Listing(images_seen),
     "/api/v1/tenant/{tenant_id}/member/": Listing(members_of_a, lambda row: row["user_id"]),
     "/api/v1/tenant/{tenant_id}/permission/": Listing(grants_on_a, grant_key),
     "/api/v1/vm/{vm_id}/permission/": Listing(grants_on_vm_a, grant_key),
@@ -291,6 +305,10 @@ def tampered(w: World) -> list[tuple[str, str, dict[str, str], Expected]]:
         ("auditor_a", "/api/v1/audit/", {"object_id": b}, set()),
         ("auditor_a", "/api/v1/audit/", {"action": "user.create"}, set()),
         ("user_a", "/api/v1/user/", {"username": "user-b"}, set()),
+        ("user_a", "/api/v1/image/", {"tenant_id": b}, set()),
+        ("user_b", "/api/v1/image/", {"name": "image-a"}, set()),
+        ("granted", "/api/v1/image/", {"visibility": "private"}, set()),
+        ("auditor_a", "/api/v1/image/", {"tenant_id": a}, set()),
         ("user_a", "/api/v1/usage/", {"tenant_id": a}, 403),
         ("user_a", f"/api/v1/tenant/{b}/member/", {}, 404),
         ("user_b", f"/api/v1/tenant/{a}/permission/", {}, 404),

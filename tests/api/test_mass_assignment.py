@@ -26,6 +26,7 @@ from api.models import (
     AuditOutcome,
     Baremetal,
     HostState,
+    Image,
     Job,
     JobKind,
     JobStatus,
@@ -103,8 +104,17 @@ def body_fields(spec: dict[str, Any], key: Key) -> set[str] | None:
     return set(spec["components"]["schemas"][name].get("properties", {}))
 
 
+def takes_octets(spec: dict[str, Any], key: Key) -> bool:
+    """Whether the route's body is raw bytes (the image upload), not JSON."""
+    rule, method = key
+    operation = spec["paths"][openapi_path(rule)][method.lower()]
+    return "application/octet-stream" in operation.get("requestBody", {}).get("content", {})
+
+
 MUTATING_ROUTES = sorted(key for key in URL_MAP_ROUTES if key[1] in MUTATING)
 BODY_ROUTES = [key for key in MUTATING_ROUTES if body_fields(SPEC, key) is not None]
+# Routes whose body is bytes: no field can be assigned; a JSON body is refused (415).
+OCTET_ROUTES = [key for key in MUTATING_ROUTES if takes_octets(SPEC, key)]
 
 
 def refused_unchanged(
@@ -130,7 +140,10 @@ def refused_unchanged(
 def test_mass_assignment_covers_every_mutating_route() -> None:
     """Each mutating route of the URL map is tested here: with its body, or in BODYLESS."""
     assert len(BODY_ROUTES) >= 10
-    assert sorted(set(MUTATING_ROUTES) - set(BODY_ROUTES) - BODYLESS.keys()) == []
+    assert (
+        sorted(set(MUTATING_ROUTES) - set(BODY_ROUTES) - set(OCTET_ROUTES) - BODYLESS.keys()) == []
+    )
+    assert sorted(set(OCTET_ROUTES) & BODYLESS.keys()) == [], "BODYLESS routes that read bytes"
     assert sorted(set(BODY_ROUTES) & BODYLESS.keys()) == [], "BODYLESS routes that read a body"
     assert sorted(BODYLESS.keys() - set(MUTATING_ROUTES)) == [], "BODYLESS routes that are gone"
 
@@ -291,6 +304,11 @@ def after_inventory_sync(db: Session, w: World, path: dict[str, object]) -> None
     assert sorted((h.name, h.state) for h in hosts) == [("bm-a", "active"), ("bm-b", "active")]
 
 
+def after_image_delete(db: Session, w: World, path: dict[str, object]) -> None:
+    image = db.get_one(Image, w.images["a"])
+    assert (image.status, image.tenant_id) == ("deleted", w.a.id)  # not any status or tenant sent
+
+
 def nothing(db: Session, w: World, path: dict[str, object]) -> None:
     """Redis holds sessions: no row changes."""
 
@@ -300,6 +318,7 @@ BODYLESS: dict[Key, Callable[[Session, World, dict[str, object]], None]] = {
     ("/api/v1/auth/logout/", "POST"): nothing,
     ("/api/v1/baremetal/sync/", "POST"): after_inventory_sync,
     ("/api/v1/baremetal/<uuid:host_id>/prepare/", "POST"): after_host_prepare,
+    ("/api/v1/image/<uuid:image_id>/", "DELETE"): after_image_delete,
     ("/api/v1/auth/refresh/", "POST"): nothing,
     ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): after_cancel,
     ("/api/v1/tenant/<uuid:tenant_id>/", "DELETE"): after_tenant_delete,
@@ -335,3 +354,20 @@ def test_mass_assignment_bodyless_routes_refuse_a_body_and_apply_nothing(
     assert 200 <= resp.status_code < 300, resp.get_json()
     assert invariants(db, world) == before
     BODYLESS[key](db, world, path)
+
+
+@pytest.mark.parametrize("key", OCTET_ROUTES, ids=[f"{m} {r}" for r, m in OCTET_ROUTES])
+def test_mass_assignment_octet_routes_refuse_json_and_apply_nothing(
+    client: FlaskClient, world: World, db: Session, key: Key
+) -> None:
+    """A JSON body of read-only fields sent to a bytes route is 415, and changes nothing."""
+    call = CALLS.get(key, Call())
+    path = prepare(db, world, call.state)
+    sent = {name: value(world) for name, value in READ_ONLY.items()}
+    before, last = snapshot(db), last_audit_id(db)
+    refused = send(client, world, key, world.h(ADMIN), path, call=Call(), json=sent)
+    assert refused.status_code == 415, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert snapshot(db) == before
+    [row] = audit_rows_after(db, last)
+    assert (row.outcome, row.status_code) == (AuditOutcome.DENIED, 415)

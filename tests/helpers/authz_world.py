@@ -7,6 +7,7 @@ app, world: the last two override conftest's) by importing them from here.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from api.models import (
     AuditChain,
     AuditLog,
     AuditOutcome,
+    ImageStatus,
     Job,
     JobEvent,
     JobKind,
@@ -40,6 +42,7 @@ from api.settings import Settings
 from api.web.app import create_app
 from tests.api.conftest import sync_prepared
 from tests.conftest import PASSWORD, ROOMY_QUOTA, Factory
+from tests.helpers.images import qcow2_bytes, stored_image
 from tests.helpers.snapshots import ready_snapshot
 
 Headers = dict[str, str]
@@ -73,6 +76,8 @@ class World:
     audit_none: int
     users: dict[str, User] = field(default_factory=dict)
     headers: dict[str, Headers] = field(default_factory=dict)
+    # Images by who sees them: "public" (everyone), "a" and "b" (private to A, to B).
+    images: dict[str, uuid.UUID] = field(default_factory=dict)
 
     def h(self, persona: str) -> Headers:
         return self.headers[persona]
@@ -177,6 +182,11 @@ def build_world(make: Factory) -> World:
         users=users,
     )
     world.headers = fresh_headers(make.app, users)
+    world.images = {
+        "public": stored_image(session, name="image-public").id,
+        "a": stored_image(session, name="image-a", tenant_id=a.id).id,
+        "b": stored_image(session, name="image-b", tenant_id=b.id).id,
+    }
     return world
 
 
@@ -198,6 +208,7 @@ def prepare(db: Session, world: World, state: str) -> dict[str, object]:
     "running": as built. "stopped": A's VMs are stopped (startable; A deletable).
     "queued": vm_a has a queued stop job (cancelable).
     "snapshot": vm_a has a ready snapshot (its id is the path's snapshot_id).
+    "image_pending": a pending image private to A, no content yet (the path's image_id).
     """
     if state == "stopped":
         db.execute(
@@ -211,6 +222,9 @@ def prepare(db: Session, world: World, state: str) -> dict[str, object]:
         return {"job_id": job.id}
     elif state == "snapshot":
         return {"snapshot_id": ready_snapshot(db, db.get_one(VM, world.vm_a.id)).id}
+    elif state == "image_pending":
+        image = stored_image(db, tenant_id=world.a.id, status=ImageStatus.PENDING)
+        return {"image_id": image.id}
     elif state != "running":
         raise ValueError(state)
     db.flush()
@@ -229,6 +243,8 @@ class Call:
     body: Callable[[World], dict[str, Any]] | None = None
     query: Callable[[World], dict[str, str]] | None = None
     refresh_token: bool = False
+    # A body that is not JSON: its bytes and its Content-Type (the image upload).
+    raw: Callable[[World], tuple[bytes, str]] | None = None
 
 
 def default_path(world: World) -> dict[str, object]:
@@ -240,6 +256,7 @@ def default_path(world: World) -> dict[str, object]:
         "user_id": world.users["member_x"].id,
         "audit_id": world.audit_a,
         "host_id": world.vm_a.baremetal_id,
+        "image_id": world.images["a"],
     }
 
 
@@ -298,9 +315,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/api/v1/vm/<uuid:vm_id>/snapshot/", "POST"): Call(body=lambda w: {"name": "snap-new"}),
     ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "GET"): Call(state="snapshot"),
     ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/", "DELETE"): Call(state="snapshot"),
-    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/revert/", "POST"): Call(
-        state="snapshot"
-    ),
+    ("/api/v1/vm/<uuid:vm_id>/snapshot/<uuid:snapshot_id>/revert/", "POST"): Call(state="snapshot"),
     ("/api/v1/vm/<uuid:vm_id>/permission/", "POST"): Call(
         body=lambda w: {"user_id": w.id("outsider"), "permission": "vm.view"}
     ),
@@ -308,6 +323,10 @@ CALLS: dict[tuple[str, str], Call] = {
         query=lambda w: {"user_id": w.id("grantee"), "permission": "vm.view"}
     ),
     ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): Call(state="queued"),
+    ("/api/v1/image/", "POST"): Call(body=lambda w: {"name": "image-new"}),
+    ("/api/v1/image/<uuid:image_id>/file/", "PUT"): Call(
+        state="image_pending", raw=lambda w: (qcow2_bytes(), "application/octet-stream")
+    ),
 }
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -336,6 +355,9 @@ def send(
         kwargs["json"] = call.body(world)
     if call.query:
         kwargs["query_string"] = call.query(world)
+    if call.raw:
+        kwargs["data"], content_type = call.raw(world)
+        kwargs["headers"] = {**headers, "Content-Type": content_type}
     kwargs.update(overrides)
     return client.open(url(rule, world, **(path or {})), **kwargs)
 
