@@ -4,11 +4,13 @@ and of jobs run by a fake worker, with the invariants checked after every step.
 - The tenant's usage equals the sum over its live VMs, and stays within its quota.
 - Every status change of a VM is a legal step of the lifecycle table
   (api.services.lifecycle.OPERATIONS), and every refusal is the one the table calls for.
-- Every accepted request has its audit row.
+- Every accepted request has its audit row, and every finished job its action in the VM's
+  history (GET /vm/{id}/action/).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import uuid
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -25,7 +27,17 @@ from hypothesis.stateful import run_state_machine_as_test as run_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.models import VM, AuditLog, Job, JobKind, JobStatus, TenantRole, VMStatus
+from api.models import (
+    VM,
+    AuditLog,
+    Job,
+    JobKind,
+    JobStatus,
+    Snapshot,
+    SnapshotStatus,
+    TenantRole,
+    VMStatus,
+)
 from api.models.job import UNFINISHED_JOB_STATUSES
 from api.queue import JOB_FUNCS
 from api.services import lifecycle, quotas
@@ -36,6 +48,7 @@ from tests.helpers.runner_fakes import FakeRunner, failed_events, success_events
 
 LIMITS = quotas.Amounts(vcpus=6, ram_mb=3072, disk_gb=40, vms=3, snapshots=2)
 NAMES = ("a", "b", "c", "d")
+SNAPSHOT_NAMES = ("s1", "s2")
 POWER = {JobKind.VM_STOP: "stop", JobKind.VM_START: "start", JobKind.VM_REBOOT: "reboot"}
 
 
@@ -82,6 +95,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         w.headers, w.tenant_id = w.make.headers(member), tenant.id
         self.seen: dict[uuid.UUID, str] = {}  # each VM's status after the last step
         self.audited: list[tuple[str, str]] = []  # (request id, action) of accepted requests
+        self.in_history: set[uuid.UUID] = set()  # finished jobs already found in their history
 
     def teardown(self) -> None:
         """The hosts are shared by every example: this one's VMs leave them."""
@@ -103,6 +117,25 @@ class LifecycleMachine(RuleBasedStateMachine):
     def _unfinished(self, vm: VM) -> list[Job]:
         query = select(Job).where(Job.vm_id == vm.id, Job.status.in_(UNFINISHED_JOB_STATUSES))
         return list(self.world.db.scalars(query.order_by(Job.created_at)))
+
+    def _snapshots(self, vm: VM) -> list[Snapshot]:
+        query = select(Snapshot).where(Snapshot.vm_id == vm.id)
+        return list(self.world.db.scalars(query.order_by(Snapshot.created_at)))
+
+    def _live_snapshots(self) -> int:
+        query = select(Snapshot).where(
+            Snapshot.tenant_id == self.world.tenant_id, Snapshot.status != SnapshotStatus.DELETED
+        )
+        return len(list(self.world.db.scalars(query)))
+
+    def _refusal(self, vm: VM, op: lifecycle.Operation) -> str | None:
+        """The refusal the table calls for before the request is sent: from a status op does
+        not start from, INVALID_STATE; while a job of the VM is unfinished, RESOURCE_BUSY."""
+        if vm.status not in op.allowed_from:
+            return "INVALID_STATE"
+        if self._unfinished(vm):
+            return "RESOURCE_BUSY"
+        return None
 
     def _accepted(self, resp: Any, action: str) -> None:
         self.audited.append((resp.headers["X-Request-ID"], action))
@@ -141,16 +174,83 @@ class LifecycleMachine(RuleBasedStateMachine):
         vm = self._vm(name)
         if vm is None:
             return
-        op, busy = lifecycle.operation(kind), bool(self._unfinished(vm))
+        refusal = self._refusal(vm, lifecycle.operation(kind))
         path = f"/api/v1/vm/{vm.id}/{POWER[kind]}/"
         resp = self.world.client.post(path, json={}, headers=self.world.headers)
-        if vm.status not in op.allowed_from:
-            self._refused(resp, "INVALID_STATE")
-        elif busy:
-            self._refused(resp, "RESOURCE_BUSY")
+        if refusal:
+            self._refused(resp, refusal)
         else:
             assert resp.status_code == 202, resp.get_json()
             self._accepted(resp, f"vm.{POWER[kind]}")
+
+    @rule(name=st.sampled_from(NAMES), vcpus=st.integers(1, 3))
+    def resize(self, name: str, vcpus: int) -> None:
+        vm = self._vm(name)
+        if vm is None:
+            return
+        w, op = self.world, lifecycle.operation(JobKind.VM_RESIZE)
+        used = quotas.usage(w.db, w.tenant_id) if w.tenant_id else quotas.Amounts()
+        kept = [s for s in self._snapshots(vm) if s.status != SnapshotStatus.DELETED]
+        old, refusal = vm.vcpus, self._refusal(vm, op)
+        resp = w.client.post(
+            f"/api/v1/vm/{vm.id}/resize/", json={"vcpus": vcpus}, headers=w.headers
+        )
+        if refusal:
+            self._refused(resp, refusal)
+        elif kept:
+            self._refused(resp, "INVALID_STATE")
+        elif vcpus == old:
+            assert resp.status_code == 422, resp.get_json()
+        elif quotas.exceeded(LIMITS, used, quotas.Amounts(vcpus=max(vcpus - old, 0))):
+            self._refused(resp, "QUOTA_EXCEEDED")
+        else:
+            assert resp.status_code == 202, resp.get_json()
+            self._accepted(resp, "vm.resize")
+
+    @rule(name=st.sampled_from(NAMES), snapshot=st.sampled_from(SNAPSHOT_NAMES))
+    def take_snapshot(self, name: str, snapshot: str) -> None:
+        vm = self._vm(name)
+        if vm is None:
+            return
+        w, op = self.world, lifecycle.operation(JobKind.VM_SNAPSHOT)
+        taken = any(
+            s.name == snapshot and s.status != SnapshotStatus.DELETED for s in self._snapshots(vm)
+        )
+        full = self._live_snapshots() >= LIMITS.snapshots
+        refusal = self._refusal(vm, op)
+        path = f"/api/v1/vm/{vm.id}/snapshot/"
+        resp = w.client.post(path, json={"name": snapshot}, headers=w.headers)
+        if refusal:
+            self._refused(resp, refusal)
+        elif taken:
+            self._refused(resp, "NAME_TAKEN")
+        elif full:
+            self._refused(resp, "QUOTA_EXCEEDED")
+        else:
+            assert resp.status_code == 202, resp.get_json()
+            self._accepted(resp, "vm.snapshot")
+
+    @rule(name=st.sampled_from(NAMES), revert=st.booleans())
+    def use_snapshot(self, name: str, revert: bool) -> None:
+        """Revert to, or delete, the VM's oldest ready snapshot."""
+        vm = self._vm(name)
+        ready = [s for s in self._snapshots(vm) if s.status == SnapshotStatus.READY] if vm else []
+        if vm is None or not ready:
+            return
+        w = self.world
+        kind = JobKind.VM_REVERT if revert else JobKind.VM_SNAPSHOT_DELETE
+        refusal = self._refusal(vm, lifecycle.operation(kind))
+        path = f"/api/v1/vm/{vm.id}/snapshot/{ready[0].id}/"
+        if revert:
+            resp = w.client.post(f"{path}revert/", json={}, headers=w.headers)
+        else:
+            resp = w.client.delete(path, headers=w.headers)
+        action = "vm.revert" if revert else "vm.snapshot_delete"
+        if refusal:
+            self._refused(resp, refusal)
+        else:
+            assert resp.status_code == 202, resp.get_json()
+            self._accepted(resp, action)
 
     @rule(name=st.sampled_from(NAMES))
     def delete(self, name: str) -> None:
@@ -192,7 +292,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         op = lifecycle.operation(JobKind(job.kind))
         runner = self.world.runner
         runner.status, runner.rc = ("successful", 0) if succeeds else ("failed", 2)
-        runner.events = success_events(vm.domain_name, _reports(op, job)) if succeeds else []
+        runner.events = (
+            success_events(vm.domain_name, _reports(self.world.db, op, job)) if succeeds else []
+        )
         runner.events = runner.events or failed_events()
         _job_function(job.kind)(str(job.id))
 
@@ -211,7 +313,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             vms=len(live),
         )
         used = quotas.usage(w.db, w.tenant_id)
-        assert used == summed
+        assert used == dataclasses.replace(summed, snapshots=self._live_snapshots())
         assert quotas.exceeded(LIMITS, quotas.Amounts(), used) == []
 
     @invariant()
@@ -232,12 +334,32 @@ class LifecycleMachine(RuleBasedStateMachine):
             query = select(AuditLog.action).where(AuditLog.request_id == request_id)
             assert action in set(self.world.db.scalars(query)), (request_id, action)
 
+    @invariant()
+    def every_finished_job_is_an_action_in_its_vms_history(self) -> None:
+        w = self.world
+        for vm in self._vms():
+            done = {
+                job.id: job.status
+                for job in w.db.scalars(select(Job).where(Job.vm_id == vm.id))
+                if job.finished_at is not None and job.id not in self.in_history
+            }
+            if not done:
+                continue
+            resp = w.client.get(f"/api/v1/vm/{vm.id}/action/?per_page=100", headers=w.headers)
+            assert resp.status_code == 200, resp.get_json()
+            listed = {a["job_id"]: a["result"] for a in resp.get_json()["data"] if a["job_id"]}
+            for job_id, status in done.items():
+                assert listed.get(str(job_id)) == status, (vm.name, job_id, status)
+                self.in_history.add(job_id)
 
-def _reports(op: lifecycle.Operation, job: Job) -> str:
-    """What a successful playbook of op reports: its one result, or the power state the VM
-    had when the job was requested."""
+
+def _reports(db: Session, op: lifecycle.Operation, job: Job) -> str:
+    """What a successful playbook of op reports: its one result; for a revert, the state the
+    snapshot was taken in; else the power state the VM had when the job was requested."""
     if len(op.results) == 1:
         return next(iter(op.results))
+    if job.kind == JobKind.VM_REVERT and job.snapshot_id is not None:
+        return str(db.get_one(Snapshot, job.snapshot_id).power_state)
     return str(job.prior_status)
 
 
@@ -261,9 +383,11 @@ def test_lifecycle_machine_keeps_usage_transitions_and_audit_true(
     run_machine(
         LifecycleMachine,
         settings=hypothesis_settings(
-            max_examples=25,
+            max_examples=20,
             stateful_step_count=40,
             deadline=None,
+            # No shrinking: a failure prints its steps and seed at once, within the CI limit.
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
