@@ -21,9 +21,12 @@ CONTROLLER_DEBS := libvirt-dev pkg-config libvirt-clients gcc python3-dev python
 FLEET_DEBS := openssh-server openssh-client iproute2 libvirt-daemon libvirt-daemon-driver-qemu \
     qemu-system-x86 qemu-utils libvirt-clients python3-libvirt python3-lxml procps
 FLEET ?= 3
+# What builds the default image (api/images/disk.py TOOLS) and boots it in its test: qemu, and
+# genisoimage for the NoCloud seed.
+IMAGE_DEBS := mmdebstrap fdisk e2fsprogs qemu-utils qemu-system-x86 genisoimage openssh-client
 
 .PHONY: help setup system-deps services venv host db run test lint docs bench clean \
-    fleet-deps fleet-up fleet-down
+    fleet-deps fleet-up fleet-down image-deps default-image
 
 help:
 	@echo "make run    - set up everything, then serve the API on :8000 and run one worker"
@@ -32,6 +35,7 @@ help:
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make fleet-up   - start FLEET (default 3) simulated baremetal hosts, in inventory/fleet.yml"
 	@echo "make fleet-down - remove the simulated hosts and everything they created"
+	@echo "make default-image - build the default Debian image into VIRTFLOW_IMAGE_CACHE unless cached"
 
 system-deps:
 	@missing=$$(for p in $(CONTROLLER_DEBS); do \
@@ -104,6 +108,18 @@ fleet-deps:
 	    echo "installing Debian packages: $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+image-deps:
+	@missing=$$(for p in $(IMAGE_DEBS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Built once per recipe into the machine-wide cache (runbook: The default image), then reused.
+default-image: venv image-deps
+	$(BIN)/virtflow image build-default
 
 # Simulated baremetal hosts on this machine (docs/adr/0008-simulated-fleet.md); both idempotent.
 fleet-up: venv fleet-deps

@@ -349,6 +349,21 @@ def image() -> None:
     """The image catalog, and the images VirtFlow builds itself."""
 
 
+@image.command("build-default")
+@click.option("--force", is_flag=True, help="Build even if this recipe's image is cached.")
+def image_build_default(force: bool) -> None:
+    """Print the path of the cached default image, building it first if missing."""
+    from api.images import default_image  # noqa: PLC0415 - only this command needs it
+
+    cache = _settings().image_cache
+    log = lambda line: click.echo(line, err=True)  # noqa: E731 - progress on stderr, path on stdout
+    try:
+        built = default_image.ensure(cache, force=force, log=log)
+    except default_image.ImageBuildError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(built.path))
+
+
 @image.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", required=True, help="A slug, unique among images (a-z, 0-9, '-').")

@@ -164,6 +164,10 @@ class Settings:
     image_store: Path | None = None
     # The largest image an upload or an import may bring (bytes); 413 PAYLOAD_TOO_LARGE past it.
     image_max_bytes: int = 20 * 1024**3
+    # The machine-wide cache of images VirtFlow builds itself (api/images/): shared by every clone
+    # of the repo on this machine, so CI and developers build the default image once.
+    # Empty: see the image_cache property.
+    image_cache_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -243,6 +247,7 @@ class Settings:
             sse_max_seconds=_int(env, "VIRTFLOW_SSE_MAX_SECONDS", base.sse_max_seconds),
             image_store=_optional_path(env, "VIRTFLOW_IMAGE_STORE"),
             image_max_bytes=_int(env, "VIRTFLOW_IMAGE_MAX_BYTES", base.image_max_bytes),
+            image_cache_dir=_optional_path(env, "VIRTFLOW_IMAGE_CACHE"),
         )
 
     @property
@@ -270,6 +275,15 @@ class Settings:
     def images_dir(self) -> Path:
         """Where the controller keeps image files, one per image, named by its id."""
         return self.image_store or self.state_dir / "images"
+
+    @property
+    def image_cache(self) -> Path:
+        """Where built images live: /var/cache/virtflow/images as root, else under ~/.cache."""
+        if self.image_cache_dir is not None:
+            return self.image_cache_dir
+        if os.geteuid() == 0:
+            return Path("/var/cache/virtflow/images")
+        return Path.home() / ".cache" / "virtflow" / "images"
 
     @property
     def runs_dir(self) -> Path:

@@ -1,0 +1,106 @@
+"""The default image for real: built (or reused) in the machine-wide cache, then booted to SSH."""
+
+# The first run on a machine builds it (a few minutes); later runs, from any clone, reuse it.
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from api.images import default_image
+from api.settings import Settings
+from tests.helpers import qemu_guest
+
+pytestmark = pytest.mark.e2e
+
+SSH_DEADLINE_SECONDS = 300  # TCG boots it in 50-75 s; a loaded CI machine gets slack
+OVERLAY_SIZE = "3G"  # larger than the image: cloud-init must grow the root filesystem
+
+
+@pytest.fixture(scope="module")
+def image() -> default_image.CachedImage:
+    qemu_guest.require_tools()
+    cache = Settings.from_env().image_cache
+    try:
+        return default_image.ensure(cache, log=print)
+    except default_image.ImageBuildError as exc:
+        pytest.fail(f"the default image could not be built: {exc}")
+
+
+def _info(path: Path) -> dict[str, object]:
+    out = subprocess.run(
+        ["qemu-img", "info", "--output=json", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    info: dict[str, object] = json.loads(out)
+    return info
+
+
+def test_default_image_is_a_standalone_qcow2_its_manifest_describes(
+    image: default_image.CachedImage,
+) -> None:
+    info = _info(image.path)
+    assert info["format"] == "qcow2"
+    assert "backing-filename" not in info
+    assert info["virtual-size"] == default_image.RECIPE["disk_gb"] * 1024**3
+    manifest = image.manifest
+    assert manifest["hash"] == default_image.recipe_hash()
+    assert image.path.name == manifest["file"]
+    assert manifest["format"] == "qcow2"
+    assert manifest["virtual_size"] == info["virtual-size"]
+    assert manifest["size"] == image.path.stat().st_size
+    assert manifest["default_user"] == "debian"
+    assert manifest["sha256"] == hashlib.sha256(image.path.read_bytes()).hexdigest()
+
+
+def test_default_image_ensure_reuses_the_cached_image(image: default_image.CachedImage) -> None:
+    mtime = image.path.stat().st_mtime_ns
+    started = time.monotonic()
+    again = default_image.ensure(image.path.parent, log=print)
+    assert again.path == image.path
+    assert again.path.stat().st_mtime_ns == mtime
+    assert time.monotonic() - started < 5
+
+
+def test_default_image_recipe_hash_covers_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = default_image.recipe_hash()
+    monkeypatch.setitem(
+        default_image.RECIPE, "packages", [*default_image.RECIPE["packages"], "vim"]
+    )
+    assert default_image.recipe_hash() != before
+
+
+def test_default_image_half_built_files_are_not_an_image(tmp_path: Path) -> None:
+    """Only the manifest, renamed in last, makes a qcow2 in the cache count as built."""
+    stem = f"{default_image.CACHE_PREFIX}{default_image.recipe_hash()[:16]}"
+    (tmp_path / f"{stem}.qcow2").write_bytes(b"partial")
+    assert default_image.find(tmp_path) is None
+
+
+def test_default_image_boots_to_ssh_as_its_default_user_with_a_grown_root(
+    image: default_image.CachedImage, tmp_path: Path
+) -> None:
+    untouched = image.path.stat().st_mtime_ns
+    disk = qemu_guest.overlay(image.path, tmp_path / "overlay.qcow2", OVERLAY_SIZE)
+    user = image.manifest["default_user"]
+    with qemu_guest.booted(disk, tmp_path, user, "vf-image-test") as guest:
+        took = qemu_guest.wait_for_ssh(guest, SSH_DEADLINE_SECONDS)
+        print(f"boot to SSH: {took:.0f} s")
+        checks = guest.ssh(
+            "cloud-init status --wait >/dev/null; cloud-init status; hostname; nproc; "
+            "findmnt -bno SIZE /; sudo -n passwd --status root; systemctl is-active ssh",
+            timeout=180,
+        )
+    assert checks.returncode == 0, checks.stderr
+    status, hostname, cpus, root_bytes, root_status, sshd = checks.stdout.split("\n")[:6]
+    assert status == "status: done", guest.serial_tail()
+    assert hostname == "vf-image-test"
+    assert int(cpus) == 1
+    assert int(root_bytes) > 2.5 * 1024**3  # growpart and resize2fs used the 3 GiB overlay
+    assert root_status.split()[1] == "L"  # root's password is locked
+    assert sshd == "active"
+    assert image.path.stat().st_mtime_ns == untouched  # the guest wrote to its overlay only
