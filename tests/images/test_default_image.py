@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -64,6 +65,21 @@ def test_default_image_ensure_reuses_the_cached_image(image: default_image.Cache
     assert again.path == image.path
     assert again.path.stat().st_mtime_ns == mtime
     assert time.monotonic() - started < 5
+
+
+def test_default_image_cli_prints_the_cached_path_without_building(
+    image: default_image.CachedImage,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "image", "build-default"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{image.path}\n"
+    assert "[1/6]" not in result.stderr
 
 
 def test_default_image_recipe_hash_covers_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
