@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import uuid
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def test_images_filters_never_widen(db: Session, make: Factory) -> None:
     make.member(user_a, a, "tenant_user")
     private_b = stored_image(db, tenant_id=b.id)
     for filters in ({"tenant_id": b.id}, {"name": private_b.name}, {"visibility": "private"}):
-        found = db.scalars(images.images_query(db, user_a, **filters)).all()  # type: ignore[arg-type]
+        found = db.scalars(images.images_query(db, user_a, **filters)).all()
         assert private_b not in found
 
 
@@ -212,6 +213,17 @@ def test_images_receive_hashes_in_chunks_and_leaves_a_temporary_file(
     assert received.size == len(data) == received.path.stat().st_size
     assert set(source.sizes) == {images.CHUNK_BYTES}  # never "read it all"
     assert received.path.parent == store and received.path.name.endswith(".part")
+
+
+def test_images_receive_logs_progress_every_so_many_mib(
+    db: Session, store: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(images, "PROGRESS_BYTES", 2 * MiB)
+    image = stored_image(db, status=ImageStatus.PENDING)
+    with caplog.at_level(logging.INFO, logger="api.services.images"):
+        images.receive(io.BytesIO(b"x" * (7 * MiB)), store, image.id, 64 * MiB)
+    progress = [r.getMessage() for r in caplog.records if "MiB received" in r.getMessage()]
+    assert progress == [f"image {image.id}: {n} MiB received" for n in (2, 4, 6)]
 
 
 def test_images_receive_past_the_limit_leaves_nothing(db: Session, store: Path) -> None:
