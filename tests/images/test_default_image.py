@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -95,6 +98,50 @@ def test_default_image_half_built_files_are_not_an_image(tmp_path: Path) -> None
     stem = f"{default_image.CACHE_PREFIX}{default_image.recipe_hash()[:16]}"
     (tmp_path / f"{stem}.qcow2").write_bytes(b"partial")
     assert default_image.find(tmp_path) is None
+
+
+def test_default_image_second_builder_waits_for_the_first_and_reuses_its_image(
+    image: default_image.CachedImage, tmp_path: Path
+) -> None:
+    """The lock: a build running elsewhere is waited for, then its image is taken as it is."""
+    stem = image.path.stem
+    held, waiting = threading.Event(), threading.Event()
+    lines: list[str] = []
+
+    def other_builder() -> None:
+        with (tmp_path / f".{stem}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            held.set()
+            waiting.wait(60)
+            os.link(image.path, tmp_path / image.path.name)
+            os.link(image.manifest_path, tmp_path / image.manifest_path.name)
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if line.startswith("another build of this image is running"):
+            waiting.set()
+
+    thread = threading.Thread(target=other_builder)
+    thread.start()
+    assert held.wait(10)
+    reused = default_image.ensure(tmp_path, log=log)
+    thread.join(10)
+    assert reused.path == tmp_path / image.path.name
+    assert lines[-1] == f"built meanwhile by another process: {reused.path}"
+    assert not list(tmp_path.glob(".build-*"))
+
+
+def test_default_image_failed_build_leaves_nothing_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_args: object) -> Path:
+        raise default_image.ImageBuildError("mmdebstrap failed (exit 1)")
+
+    monkeypatch.setattr(default_image.disk, "build", fail)
+    with pytest.raises(default_image.ImageBuildError):
+        default_image.ensure(tmp_path, log=print)
+    assert default_image.find(tmp_path) is None
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
 
 
 def test_default_image_boots_to_ssh_as_its_default_user_with_a_grown_root(
