@@ -29,7 +29,7 @@ IMAGE_DEBS := mmdebstrap fdisk e2fsprogs qemu-utils qemu-system-x86 genisoimage 
     fleet-deps fleet-up fleet-down image-deps default-image
 
 help:
-	@echo "make run    - set up everything, then serve the API on :8000 and run one worker"
+	@echo "make run    - set up everything (the default image registered), then serve the API on :8000 and run one worker"
 	@echo "make test   - set up everything, then run lint, type checks and the whole test suite"
 	@echo "make docs   - regenerate docs/api/openapi.json, docs/api/errors.md and api/client/"
 	@echo "make bench  - run the benchmarks in bench/"
@@ -75,7 +75,9 @@ setup: venv db host
 	$(BIN)/virtflow init
 	$(BIN)/virtflow admin ensure
 
-run: setup
+# A newcomer can create a VM from an image at once: the default image, public (built if not cached).
+run: setup image-deps
+	$(BIN)/virtflow image ensure-default
 	$(BIN)/virtflow run
 
 lint: venv
@@ -89,7 +91,7 @@ lint: venv
 	$(BIN)/virtflow docs client --check
 	$(BIN)/mypy --strict tests/api/test_client.py tests/api/test_user_cli.py
 
-test: setup lint fleet-deps
+test: setup lint fleet-deps default-image
 	$(BIN)/virtflow db check
 	$(BIN)/pytest
 

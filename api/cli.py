@@ -364,6 +364,46 @@ def image_build_default(force: bool) -> None:
     click.echo(str(built.path))
 
 
+@image.command("ensure-default")
+def image_ensure_default() -> None:
+    """Register the default image, public, unless it is registered: built first if not cached.
+
+    Its name carries the recipe's hash (debian-12-<8 hex>), so a new recipe registers a new
+    image beside the old one, which an admin deletes when no VM uses it."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from api.db import session_factory  # noqa: PLC0415
+    from api.errors import VirtFlowError  # noqa: PLC0415
+    from api.images import default_image  # noqa: PLC0415
+    from api.models import Image, ImageStatus  # noqa: PLC0415
+    from api.services import images  # noqa: PLC0415
+
+    settings = _settings()
+    log = lambda line: click.echo(line, err=True)  # noqa: E731 - progress on stderr
+    try:
+        built = default_image.ensure(settings.image_cache, log=log)
+    except default_image.ImageBuildError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = built.manifest
+    name = f"{manifest['name']}-{manifest['hash'][:8]}"
+    with session_factory(settings.database_url, settings.db_timeouts)() as session:
+        live = session.scalar(
+            select(Image).where(Image.name == name, Image.status != ImageStatus.DELETED)
+        )
+        if live is not None:
+            click.echo(f"default image {name!r} is registered: {live.id} ({live.status})")
+            return
+        spec = images.ImageSpec(name, manifest["format"], manifest["default_user"], None)
+        try:
+            done = images.import_file(
+                session, built.path, spec, settings.images_dir, settings.image_max_bytes
+            )
+        except VirtFlowError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail_message}") from exc
+        session.commit()
+        click.echo(f"default image {name!r} registered, public: {done.id}")
+
+
 @image.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", required=True, help="A slug, unique among images (a-z, 0-9, '-').")
