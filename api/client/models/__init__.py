@@ -3,6 +3,12 @@
 from .account_disabled_error import AccountDisabledError
 from .account_disabled_error_body import AccountDisabledErrorBody
 from .account_disabled_error_body_code import AccountDisabledErrorBodyCode
+from .action import Action
+from .action_actor_type_1_type_0 import ActionActorType1Type0
+from .action_list_envelope import ActionListEnvelope
+from .action_list_envelope_status import ActionListEnvelopeStatus
+from .action_result import ActionResult
+from .actor import Actor
 from .already_exists_error import AlreadyExistsError
 from .already_exists_error_body import AlreadyExistsErrorBody
 from .already_exists_error_body_code import AlreadyExistsErrorBodyCode
@@ -65,6 +71,25 @@ from .health_envelope_status import HealthEnvelopeStatus
 from .idempotency_key_reused_error import IdempotencyKeyReusedError
 from .idempotency_key_reused_error_body import IdempotencyKeyReusedErrorBody
 from .idempotency_key_reused_error_body_code import IdempotencyKeyReusedErrorBodyCode
+from .image import Image
+from .image_create import ImageCreate
+from .image_create_format import ImageCreateFormat
+from .image_create_visibility import ImageCreateVisibility
+from .image_envelope import ImageEnvelope
+from .image_envelope_status import ImageEnvelopeStatus
+from .image_format import ImageFormat
+from .image_in_use_error import ImageInUseError
+from .image_in_use_error_body import ImageInUseErrorBody
+from .image_in_use_error_body_code import ImageInUseErrorBodyCode
+from .image_invalid_error import ImageInvalidError
+from .image_invalid_error_body import ImageInvalidErrorBody
+from .image_invalid_error_body_code import ImageInvalidErrorBodyCode
+from .image_list_envelope import ImageListEnvelope
+from .image_list_envelope_status import ImageListEnvelopeStatus
+from .image_list_status import ImageListStatus
+from .image_list_visibility import ImageListVisibility
+from .image_status import ImageStatus
+from .image_visibility import ImageVisibility
 from .invalid_credentials_error import InvalidCredentialsError
 from .invalid_credentials_error_body import InvalidCredentialsErrorBody
 from .invalid_credentials_error_body_code import InvalidCredentialsErrorBodyCode
@@ -87,6 +112,7 @@ from .job_status import JobStatus
 from .job_stdout import JobStdout
 from .job_stdout_envelope import JobStdoutEnvelope
 from .job_stdout_envelope_status import JobStdoutEnvelopeStatus
+from .job_stdout_get_format import JobStdoutGetFormat
 from .list_meta import ListMeta
 from .login import Login
 from .logout import Logout
@@ -158,6 +184,17 @@ from .resource_busy_error_body_code import ResourceBusyErrorBodyCode
 from .scheduler_unavailable_error import SchedulerUnavailableError
 from .scheduler_unavailable_error_body import SchedulerUnavailableErrorBody
 from .scheduler_unavailable_error_body_code import SchedulerUnavailableErrorBodyCode
+from .snapshot import Snapshot
+from .snapshot_create import SnapshotCreate
+from .snapshot_envelope import SnapshotEnvelope
+from .snapshot_envelope_status import SnapshotEnvelopeStatus
+from .snapshot_list_envelope import SnapshotListEnvelope
+from .snapshot_list_envelope_status import SnapshotListEnvelopeStatus
+from .snapshot_list_status import SnapshotListStatus
+from .snapshot_power_state_type_1 import SnapshotPowerStateType1
+from .snapshot_power_state_type_2_type_1 import SnapshotPowerStateType2Type1
+from .snapshot_power_state_type_3_type_1 import SnapshotPowerStateType3Type1
+from .snapshot_status import SnapshotStatus
 from .tenant import Tenant
 from .tenant_access import TenantAccess
 from .tenant_access_role_type_1 import TenantAccessRoleType1
@@ -209,6 +246,7 @@ from .validation_error import ValidationError
 from .validation_error_body import ValidationErrorBody
 from .validation_error_body_code import ValidationErrorBodyCode
 from .vm import VM
+from .vm_action_list_result import VmActionListResult
 from .vm_create import VMCreate
 from .vm_envelope import VMEnvelope
 from .vm_envelope_status import VMEnvelopeStatus
@@ -223,6 +261,7 @@ from .vm_list_host_state import VmListHostState
 from .vm_list_status import VmListStatus
 from .vm_permission_revoke_permission import VmPermissionRevokePermission
 from .vm_reboot import VMReboot
+from .vm_resize import VMResize
 from .vm_start import VMStart
 from .vm_status import VMStatus
 from .vm_stop import VMStop
@@ -231,6 +270,12 @@ __all__ = (
     "AccountDisabledError",
     "AccountDisabledErrorBody",
     "AccountDisabledErrorBodyCode",
+    "Action",
+    "ActionActorType1Type0",
+    "ActionListEnvelope",
+    "ActionListEnvelopeStatus",
+    "ActionResult",
+    "Actor",
     "AlreadyExistsError",
     "AlreadyExistsErrorBody",
     "AlreadyExistsErrorBodyCode",
@@ -293,6 +338,25 @@ __all__ = (
     "IdempotencyKeyReusedError",
     "IdempotencyKeyReusedErrorBody",
     "IdempotencyKeyReusedErrorBodyCode",
+    "Image",
+    "ImageCreate",
+    "ImageCreateFormat",
+    "ImageCreateVisibility",
+    "ImageEnvelope",
+    "ImageEnvelopeStatus",
+    "ImageFormat",
+    "ImageInUseError",
+    "ImageInUseErrorBody",
+    "ImageInUseErrorBodyCode",
+    "ImageInvalidError",
+    "ImageInvalidErrorBody",
+    "ImageInvalidErrorBodyCode",
+    "ImageListEnvelope",
+    "ImageListEnvelopeStatus",
+    "ImageListStatus",
+    "ImageListVisibility",
+    "ImageStatus",
+    "ImageVisibility",
     "InvalidCredentialsError",
     "InvalidCredentialsErrorBody",
     "InvalidCredentialsErrorBodyCode",
@@ -315,6 +379,7 @@ __all__ = (
     "JobStdout",
     "JobStdoutEnvelope",
     "JobStdoutEnvelopeStatus",
+    "JobStdoutGetFormat",
     "ListMeta",
     "Login",
     "Logout",
@@ -386,6 +451,17 @@ __all__ = (
     "SchedulerUnavailableError",
     "SchedulerUnavailableErrorBody",
     "SchedulerUnavailableErrorBodyCode",
+    "Snapshot",
+    "SnapshotCreate",
+    "SnapshotEnvelope",
+    "SnapshotEnvelopeStatus",
+    "SnapshotListEnvelope",
+    "SnapshotListEnvelopeStatus",
+    "SnapshotListStatus",
+    "SnapshotPowerStateType1",
+    "SnapshotPowerStateType2Type1",
+    "SnapshotPowerStateType3Type1",
+    "SnapshotStatus",
     "Tenant",
     "TenantAccess",
     "TenantAccessRoleType1",
@@ -437,6 +513,7 @@ __all__ = (
     "ValidationErrorBody",
     "ValidationErrorBodyCode",
     "VM",
+    "VmActionListResult",
     "VMCreate",
     "VMEnvelope",
     "VMEnvelopeStatus",
@@ -451,6 +528,7 @@ __all__ = (
     "VmListStatus",
     "VmPermissionRevokePermission",
     "VMReboot",
+    "VMResize",
     "VMStart",
     "VMStatus",
     "VMStop",

@@ -33,6 +33,7 @@ class Job:
         Attributes:
             artifacts (JobArtifacts):
             baremetal_id (None | UUID): the host of a host job
+            cancel_requested_at (datetime.datetime | None): a cancel of the running job was asked: its worker stops it
             created_at (datetime.datetime):
             explanation (None | str):
             finished_at (datetime.datetime | None):
@@ -51,6 +52,7 @@ class Job:
 
     artifacts: JobArtifacts
     baremetal_id: None | UUID
+    cancel_requested_at: datetime.datetime | None
     created_at: datetime.datetime
     explanation: None | str
     finished_at: datetime.datetime | None
@@ -80,6 +82,12 @@ class Job:
             baremetal_id = str(self.baremetal_id)
         else:
             baremetal_id = self.baremetal_id
+
+        cancel_requested_at: None | str
+        if isinstance(self.cancel_requested_at, datetime.datetime):
+            cancel_requested_at = self.cancel_requested_at.isoformat()
+        else:
+            cancel_requested_at = self.cancel_requested_at
 
         created_at = self.created_at.isoformat()
 
@@ -136,6 +144,7 @@ class Job:
         field_dict.update({
             "artifacts": artifacts,
             "baremetal_id": baremetal_id,
+            "cancel_requested_at": cancel_requested_at,
             "created_at": created_at,
             "explanation": explanation,
             "finished_at": finished_at,
@@ -183,6 +192,24 @@ class Job:
             return cast(None | UUID, data)
 
         baremetal_id = _parse_baremetal_id(d.pop("baremetal_id"))
+
+
+        def _parse_cancel_requested_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                cancel_requested_at_type_0 = datetime.datetime.fromisoformat(data)
+
+
+
+                return cancel_requested_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        cancel_requested_at = _parse_cancel_requested_at(d.pop("cancel_requested_at"))
 
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -318,6 +345,7 @@ class Job:
         job = cls(
             artifacts=artifacts,
             baremetal_id=baremetal_id,
+            cancel_requested_at=cancel_requested_at,
             created_at=created_at,
             explanation=explanation,
             finished_at=finished_at,

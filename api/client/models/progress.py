@@ -24,13 +24,17 @@ T = TypeVar("T", bound="Progress")
 class Progress:
     """ 
         Attributes:
-            events (int):
-            host_tasks_done (int):
+            events (int): events stored so far
+            host_tasks_done (int): host task results stored so far
+            tasks_total (int | None): an estimate of host_tasks_done at the end: the host task results of the latest
+                successful job of the same kind and playbook (a successful job: its own); null when there is none. A run that
+                takes another branch may end above or below it
             current_task (None | str | Unset):
      """
 
     events: int
     host_tasks_done: int
+    tasks_total: int | None
     current_task: None | str | Unset = UNSET
 
 
@@ -41,6 +45,9 @@ class Progress:
         events = self.events
 
         host_tasks_done = self.host_tasks_done
+
+        tasks_total: int | None
+        tasks_total = self.tasks_total
 
         current_task: None | str | Unset
         if isinstance(self.current_task, Unset):
@@ -54,6 +61,7 @@ class Progress:
         field_dict.update({
             "events": events,
             "host_tasks_done": host_tasks_done,
+            "tasks_total": tasks_total,
         })
         if current_task is not UNSET:
             field_dict["current_task"] = current_task
@@ -69,6 +77,14 @@ class Progress:
 
         host_tasks_done = d.pop("host_tasks_done")
 
+        def _parse_tasks_total(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        tasks_total = _parse_tasks_total(d.pop("tasks_total"))
+
+
         def _parse_current_task(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -82,6 +98,7 @@ class Progress:
         progress = cls(
             events=events,
             host_tasks_done=host_tasks_done,
+            tasks_total=tasks_total,
             current_task=current_task,
         )
 

@@ -16,7 +16,6 @@ from ...models.job_envelope import JobEnvelope
 from ...models.not_found_error import NotFoundError
 from ...models.payload_too_large_error import PayloadTooLargeError
 from ...models.permission_denied_error import PermissionDeniedError
-from ...models.resource_busy_error import ResourceBusyError
 from ...models.token_expired_error import TokenExpiredError
 from ...models.token_invalid_error import TokenInvalidError
 from ...models.token_revoked_error import TokenRevokedError
@@ -55,13 +54,20 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
     if response.status_code == 200:
         response_200 = JobEnvelope.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 202:
+        response_202 = JobEnvelope.from_dict(response.json())
+
+
+
+        return response_202
 
     if response.status_code == 401:
         def _parse_response_401(data: object) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError:
@@ -132,26 +138,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 409:
-        def _parse_response_409(data: object) -> InvalidStateError | ResourceBusyError:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                response_409_type_0 = InvalidStateError.from_dict(data)
+        response_409 = InvalidStateError.from_dict(response.json())
 
 
-
-                return response_409_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            response_409_type_1 = ResourceBusyError.from_dict(data)
-
-
-
-            return response_409_type_1
-
-        response_409 = _parse_response_409(response.json())
 
         return response_409
 
@@ -189,7 +178,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -204,13 +193,20 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
-    """ Cancel a queued job (job.cancel)
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
+    """ Cancel a queued or running job (job.cancel)
 
-     The VM goes back to its state before the request: a canceled stop leaves it running,
-    a canceled start stopped, and a canceled create ends it `deleted` (it never reached
-    libvirt; its quota and name are freed). 409 RESOURCE_BUSY once a worker runs the job;
-    409 INVALID_STATE when it has finished, or is a delete (deletes cannot be canceled).
+     A queued job ends `canceled` now (200) and the VM goes back to its state before the
+    request: a canceled stop leaves it running, a canceled start stopped, and a canceled
+    create ends it `deleted` (it never reached libvirt; its quota and name are freed).
+
+    A running job (202) is stopped by its worker within seconds: it ends `canceled`, and
+    its VM `error` ("its stop job was canceled while it ran; ...") while a vm.refresh job
+    reads libvirt back, after which the VM is what libvirt reports (a canceled create stays
+    `error`: delete the VM). If the playbook ends first, its own outcome stands.
+
+    409 INVALID_STATE when the job has ended, its cancel was already requested, it is a
+    delete (queued or running), or a running host job.
 
     Args:
         job_id (UUID):
@@ -221,7 +217,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]
      """
 
 
@@ -243,13 +239,20 @@ def sync(
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
-    """ Cancel a queued job (job.cancel)
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
+    """ Cancel a queued or running job (job.cancel)
 
-     The VM goes back to its state before the request: a canceled stop leaves it running,
-    a canceled start stopped, and a canceled create ends it `deleted` (it never reached
-    libvirt; its quota and name are freed). 409 RESOURCE_BUSY once a worker runs the job;
-    409 INVALID_STATE when it has finished, or is a delete (deletes cannot be canceled).
+     A queued job ends `canceled` now (200) and the VM goes back to its state before the
+    request: a canceled stop leaves it running, a canceled start stopped, and a canceled
+    create ends it `deleted` (it never reached libvirt; its quota and name are freed).
+
+    A running job (202) is stopped by its worker within seconds: it ends `canceled`, and
+    its VM `error` ("its stop job was canceled while it ran; ...") while a vm.refresh job
+    reads libvirt back, after which the VM is what libvirt reports (a canceled create stays
+    `error`: delete the VM). If the playbook ends first, its own outcome stands.
+
+    409 INVALID_STATE when the job has ended, its cancel was already requested, it is a
+    delete (queued or running), or a running host job.
 
     Args:
         job_id (UUID):
@@ -260,7 +263,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError
      """
 
 
@@ -277,13 +280,20 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
-    """ Cancel a queued job (job.cancel)
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
+    """ Cancel a queued or running job (job.cancel)
 
-     The VM goes back to its state before the request: a canceled stop leaves it running,
-    a canceled start stopped, and a canceled create ends it `deleted` (it never reached
-    libvirt; its quota and name are freed). 409 RESOURCE_BUSY once a worker runs the job;
-    409 INVALID_STATE when it has finished, or is a delete (deletes cannot be canceled).
+     A queued job ends `canceled` now (200) and the VM goes back to its state before the
+    request: a canceled stop leaves it running, a canceled start stopped, and a canceled
+    create ends it `deleted` (it never reached libvirt; its quota and name are freed).
+
+    A running job (202) is stopped by its worker within seconds: it ends `canceled`, and
+    its VM `error` ("its stop job was canceled while it ran; ...") while a vm.refresh job
+    reads libvirt back, after which the VM is what libvirt reports (a canceled create stays
+    `error`: delete the VM). If the playbook ends first, its own outcome stands.
+
+    409 INVALID_STATE when the job has ended, its cancel was already requested, it is a
+    delete (queued or running), or a running host job.
 
     Args:
         job_id (UUID):
@@ -294,7 +304,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]
      """
 
 
@@ -316,13 +326,20 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
-    """ Cancel a queued job (job.cancel)
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
+    """ Cancel a queued or running job (job.cancel)
 
-     The VM goes back to its state before the request: a canceled stop leaves it running,
-    a canceled start stopped, and a canceled create ends it `deleted` (it never reached
-    libvirt; its quota and name are freed). 409 RESOURCE_BUSY once a worker runs the job;
-    409 INVALID_STATE when it has finished, or is a delete (deletes cannot be canceled).
+     A queued job ends `canceled` now (200) and the VM goes back to its state before the
+    request: a canceled stop leaves it running, a canceled start stopped, and a canceled
+    create ends it `deleted` (it never reached libvirt; its quota and name are freed).
+
+    A running job (202) is stopped by its worker within seconds: it ends `canceled`, and
+    its VM `error` ("its stop job was canceled while it ran; ...") while a vm.refresh job
+    reads libvirt back, after which the VM is what libvirt reports (a canceled create stays
+    `error`: delete the VM). If the playbook ends first, its own outcome stands.
+
+    409 INVALID_STATE when the job has ended, its cancel was already requested, it is a
+    delete (queued or running), or a running host job.
 
     Args:
         job_id (UUID):
@@ -333,7 +350,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError
      """
 
 

@@ -12,6 +12,7 @@ from ...models.account_disabled_error import AccountDisabledError
 from ...models.auth_required_error import AuthRequiredError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
 from ...models.job_stdout_envelope import JobStdoutEnvelope
+from ...models.job_stdout_get_format import JobStdoutGetFormat
 from ...models.not_found_error import NotFoundError
 from ...models.token_expired_error import TokenExpiredError
 from ...models.token_invalid_error import TokenInvalidError
@@ -26,6 +27,7 @@ from uuid import UUID
 def _get_kwargs(
     job_id: UUID,
     *,
+    format_: JobStdoutGetFormat | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -37,11 +39,22 @@ def _get_kwargs(
 
     
 
-    
+    params: dict[str, Any] = {}
+
+    json_format_: str | Unset = UNSET
+    if not isinstance(format_, Unset):
+        json_format_ = format_.value
+
+    params["format"] = json_format_
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/v1/job/{job_id}/stdout/".format(job_id=quote(str(job_id), safe=""),),
+        "params": params,
     }
 
 
@@ -152,13 +165,19 @@ def sync_detailed(
     job_id: UUID,
     *,
     client: AuthenticatedClient | Client,
+    format_: JobStdoutGetFormat | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
 ) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobStdoutEnvelope | NotFoundError | ValidationError]:
-    """ Show the playbook output of a finished job (bounded)
+    """ Show a job's playbook output so far (bounded), as the envelope or as text
+
+     A finished job's output as saved at its end; a queued or running job's is the output
+    of the events stored so far. Text (`text/plain; charset=utf-8`) with `?format=txt` or
+    `Accept: text/plain`; the envelope otherwise (`?format=json` wins over Accept).
 
     Args:
         job_id (UUID):
+        format_ (JobStdoutGetFormat | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -172,6 +191,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         job_id=job_id,
+format_=format_,
 x_request_id=x_request_id,
 
     )
@@ -186,13 +206,19 @@ def sync(
     job_id: UUID,
     *,
     client: AuthenticatedClient | Client,
+    format_: JobStdoutGetFormat | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
 ) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobStdoutEnvelope | NotFoundError | ValidationError | None:
-    """ Show the playbook output of a finished job (bounded)
+    """ Show a job's playbook output so far (bounded), as the envelope or as text
+
+     A finished job's output as saved at its end; a queued or running job's is the output
+    of the events stored so far. Text (`text/plain; charset=utf-8`) with `?format=txt` or
+    `Accept: text/plain`; the envelope otherwise (`?format=json` wins over Accept).
 
     Args:
         job_id (UUID):
+        format_ (JobStdoutGetFormat | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -207,6 +233,7 @@ def sync(
     return sync_detailed(
         job_id=job_id,
 client=client,
+format_=format_,
 x_request_id=x_request_id,
 
     ).parsed
@@ -215,13 +242,19 @@ async def asyncio_detailed(
     job_id: UUID,
     *,
     client: AuthenticatedClient | Client,
+    format_: JobStdoutGetFormat | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
 ) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobStdoutEnvelope | NotFoundError | ValidationError]:
-    """ Show the playbook output of a finished job (bounded)
+    """ Show a job's playbook output so far (bounded), as the envelope or as text
+
+     A finished job's output as saved at its end; a queued or running job's is the output
+    of the events stored so far. Text (`text/plain; charset=utf-8`) with `?format=txt` or
+    `Accept: text/plain`; the envelope otherwise (`?format=json` wins over Accept).
 
     Args:
         job_id (UUID):
+        format_ (JobStdoutGetFormat | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -235,6 +268,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         job_id=job_id,
+format_=format_,
 x_request_id=x_request_id,
 
     )
@@ -249,13 +283,19 @@ async def asyncio(
     job_id: UUID,
     *,
     client: AuthenticatedClient | Client,
+    format_: JobStdoutGetFormat | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
 ) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobStdoutEnvelope | NotFoundError | ValidationError | None:
-    """ Show the playbook output of a finished job (bounded)
+    """ Show a job's playbook output so far (bounded), as the envelope or as text
+
+     A finished job's output as saved at its end; a queued or running job's is the output
+    of the events stored so far. Text (`text/plain; charset=utf-8`) with `?format=txt` or
+    `Accept: text/plain`; the envelope otherwise (`?format=json` wins over Accept).
 
     Args:
         job_id (UUID):
+        format_ (JobStdoutGetFormat | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -270,6 +310,7 @@ async def asyncio(
     return (await asyncio_detailed(
         job_id=job_id,
 client=client,
+format_=format_,
 x_request_id=x_request_id,
 
     )).parsed

@@ -13,6 +13,7 @@ from ...models.auth_required_error import AuthRequiredError
 from ...models.bad_request_error import BadRequestError
 from ...models.conflict_error import ConflictError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.idempotency_key_reused_error import IdempotencyKeyReusedError
 from ...models.invalid_state_error import InvalidStateError
 from ...models.name_taken_error import NameTakenError
 from ...models.no_capacity_error import NoCapacityError
@@ -37,11 +38,15 @@ def _get_kwargs(
     *,
     body: VMCreate,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(x_request_id, Unset):
         headers["X-Request-ID"] = x_request_id
+
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
 
 
@@ -63,7 +68,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     if response.status_code == 202:
         response_202 = VMEnvelope.from_dict(response.json())
 
@@ -215,9 +220,26 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_415
 
     if response.status_code == 422:
-        response_422 = ValidationError.from_dict(response.json())
+        def _parse_response_422(data: object) -> IdempotencyKeyReusedError | ValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = IdempotencyKeyReusedError.from_dict(data)
 
 
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ValidationError.from_dict(data)
+
+
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -251,7 +273,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -265,12 +287,14 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: VMCreate,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMCreate):
 
     Raises:
@@ -278,13 +302,14 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
      """
 
 
     kwargs = _get_kwargs(
         body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -299,12 +324,14 @@ def sync(
     client: AuthenticatedClient | Client,
     body: VMCreate,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMCreate):
 
     Raises:
@@ -312,7 +339,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
      """
 
 
@@ -320,6 +347,7 @@ def sync(
         client=client,
 body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     ).parsed
 
@@ -328,12 +356,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: VMCreate,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMCreate):
 
     Raises:
@@ -341,13 +371,14 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
      """
 
 
     kwargs = _get_kwargs(
         body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -362,12 +393,14 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: VMCreate,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMCreate):
 
     Raises:
@@ -375,7 +408,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
      """
 
 
@@ -383,5 +416,6 @@ async def asyncio(
         client=client,
 body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )).parsed

@@ -10,7 +10,9 @@ from ... import errors
 
 from ...models.account_disabled_error import AccountDisabledError
 from ...models.auth_required_error import AuthRequiredError
+from ...models.conflict_error import ConflictError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.idempotency_key_reused_error import IdempotencyKeyReusedError
 from ...models.invalid_state_error import InvalidStateError
 from ...models.not_found_error import NotFoundError
 from ...models.payload_too_large_error import PayloadTooLargeError
@@ -32,11 +34,15 @@ def _get_kwargs(
     *,
     force: bool | Unset = False,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(x_request_id, Unset):
         headers["X-Request-ID"] = x_request_id
+
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
 
 
@@ -62,7 +68,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | None:
     if response.status_code == 200:
         response_200 = VMEnvelope.from_dict(response.json())
 
@@ -146,24 +152,34 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 409:
-        def _parse_response_409(data: object) -> InvalidStateError | ResourceBusyError:
+        def _parse_response_409(data: object) -> ConflictError | InvalidStateError | ResourceBusyError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_409_type_0 = InvalidStateError.from_dict(data)
+                response_409_type_0 = ConflictError.from_dict(data)
 
 
 
                 return response_409_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_1 = InvalidStateError.from_dict(data)
+
+
+
+                return response_409_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_409_type_1 = ResourceBusyError.from_dict(data)
+            response_409_type_2 = ResourceBusyError.from_dict(data)
 
 
 
-            return response_409_type_1
+            return response_409_type_2
 
         response_409 = _parse_response_409(response.json())
 
@@ -177,9 +193,26 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_413
 
     if response.status_code == 422:
-        response_422 = ValidationError.from_dict(response.json())
+        def _parse_response_422(data: object) -> IdempotencyKeyReusedError | ValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = IdempotencyKeyReusedError.from_dict(data)
 
 
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ValidationError.from_dict(data)
+
+
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -196,7 +229,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -211,8 +244,9 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     force: bool | Unset = False,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope]:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
      From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
@@ -227,13 +261,14 @@ def sync_detailed(
         vm_id (UUID):
         force (bool | Unset):  Default: False.
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope]
      """
 
 
@@ -241,6 +276,7 @@ def sync_detailed(
         vm_id=vm_id,
 force=force,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -256,8 +292,9 @@ def sync(
     client: AuthenticatedClient | Client,
     force: bool | Unset = False,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | None:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
      From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
@@ -272,13 +309,14 @@ def sync(
         vm_id (UUID):
         force (bool | Unset):  Default: False.
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope
      """
 
 
@@ -287,6 +325,7 @@ def sync(
 client=client,
 force=force,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     ).parsed
 
@@ -296,8 +335,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     force: bool | Unset = False,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope]:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
      From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
@@ -312,13 +352,14 @@ async def asyncio_detailed(
         vm_id (UUID):
         force (bool | Unset):  Default: False.
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope]
      """
 
 
@@ -326,6 +367,7 @@ async def asyncio_detailed(
         vm_id=vm_id,
 force=force,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -341,8 +383,9 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     force: bool | Unset = False,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | None:
     """ Delete a VM: stop and undefine the domain and remove its disk, by a queued job
 
      From any live status. Queued jobs of the VM are canceled; a VM whose create job had not
@@ -357,13 +400,14 @@ async def asyncio(
         vm_id (UUID):
         force (bool | Unset):  Default: False.
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | VMEnvelope
      """
 
 
@@ -372,5 +416,6 @@ async def asyncio(
 client=client,
 force=force,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )).parsed

@@ -10,7 +10,9 @@ from ... import errors
 
 from ...models.account_disabled_error import AccountDisabledError
 from ...models.auth_required_error import AuthRequiredError
+from ...models.conflict_error import ConflictError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.idempotency_key_reused_error import IdempotencyKeyReusedError
 from ...models.invalid_state_error import InvalidStateError
 from ...models.job_envelope import JobEnvelope
 from ...models.not_found_error import NotFoundError
@@ -32,11 +34,15 @@ def _get_kwargs(
     vm_id: UUID,
     *,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(x_request_id, Unset):
         headers["X-Request-ID"] = x_request_id
+
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
 
 
@@ -55,7 +61,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | None:
     if response.status_code == 202:
         response_202 = JobEnvelope.from_dict(response.json())
 
@@ -132,24 +138,34 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 409:
-        def _parse_response_409(data: object) -> InvalidStateError | ResourceBusyError:
+        def _parse_response_409(data: object) -> ConflictError | InvalidStateError | ResourceBusyError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_409_type_0 = InvalidStateError.from_dict(data)
+                response_409_type_0 = ConflictError.from_dict(data)
 
 
 
                 return response_409_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_1 = InvalidStateError.from_dict(data)
+
+
+
+                return response_409_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_409_type_1 = ResourceBusyError.from_dict(data)
+            response_409_type_2 = ResourceBusyError.from_dict(data)
 
 
 
-            return response_409_type_1
+            return response_409_type_2
 
         response_409 = _parse_response_409(response.json())
 
@@ -170,9 +186,26 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_415
 
     if response.status_code == 422:
-        response_422 = ValidationError.from_dict(response.json())
+        def _parse_response_422(data: object) -> IdempotencyKeyReusedError | ValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = IdempotencyKeyReusedError.from_dict(data)
 
 
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ValidationError.from_dict(data)
+
+
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -189,7 +222,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -203,8 +236,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError]:
     """ Read the VM's state back from libvirt (vm.change): a queued vm.refresh job
 
      A running, stopped or error VM follows what libvirt reports for its domain: running,
@@ -214,19 +248,21 @@ def sync_detailed(
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError]
      """
 
 
     kwargs = _get_kwargs(
         vm_id=vm_id,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -241,8 +277,9 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | None:
     """ Read the VM's state back from libvirt (vm.change): a queued vm.refresh job
 
      A running, stopped or error VM follows what libvirt reports for its domain: running,
@@ -252,13 +289,14 @@ def sync(
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError
      """
 
 
@@ -266,6 +304,7 @@ def sync(
         vm_id=vm_id,
 client=client,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     ).parsed
 
@@ -274,8 +313,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError]:
     """ Read the VM's state back from libvirt (vm.change): a queued vm.refresh job
 
      A running, stopped or error VM follows what libvirt reports for its domain: running,
@@ -285,19 +325,21 @@ async def asyncio_detailed(
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError]
      """
 
 
     kwargs = _get_kwargs(
         vm_id=vm_id,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -312,8 +354,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | None:
     """ Read the VM's state back from libvirt (vm.change): a queued vm.refresh job
 
      A running, stopped or error VM follows what libvirt reports for its domain: running,
@@ -323,13 +366,14 @@ async def asyncio(
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | JobEnvelope | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError
      """
 
 
@@ -337,5 +381,6 @@ async def asyncio(
         vm_id=vm_id,
 client=client,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )).parsed

@@ -11,7 +11,9 @@ from ... import errors
 from ...models.account_disabled_error import AccountDisabledError
 from ...models.auth_required_error import AuthRequiredError
 from ...models.bad_request_error import BadRequestError
+from ...models.conflict_error import ConflictError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.idempotency_key_reused_error import IdempotencyKeyReusedError
 from ...models.invalid_state_error import InvalidStateError
 from ...models.not_found_error import NotFoundError
 from ...models.payload_too_large_error import PayloadTooLargeError
@@ -35,11 +37,15 @@ def _get_kwargs(
     *,
     body: VMStop | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(x_request_id, Unset):
         headers["X-Request-ID"] = x_request_id
+
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
 
 
@@ -63,7 +69,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     if response.status_code == 202:
         response_202 = VMEnvelope.from_dict(response.json())
 
@@ -147,24 +153,34 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 409:
-        def _parse_response_409(data: object) -> InvalidStateError | ResourceBusyError:
+        def _parse_response_409(data: object) -> ConflictError | InvalidStateError | ResourceBusyError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_409_type_0 = InvalidStateError.from_dict(data)
+                response_409_type_0 = ConflictError.from_dict(data)
 
 
 
                 return response_409_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_1 = InvalidStateError.from_dict(data)
+
+
+
+                return response_409_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_409_type_1 = ResourceBusyError.from_dict(data)
+            response_409_type_2 = ResourceBusyError.from_dict(data)
 
 
 
-            return response_409_type_1
+            return response_409_type_2
 
         response_409 = _parse_response_409(response.json())
 
@@ -185,9 +201,26 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_415
 
     if response.status_code == 422:
-        response_422 = ValidationError.from_dict(response.json())
+        def _parse_response_422(data: object) -> IdempotencyKeyReusedError | ValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = IdempotencyKeyReusedError.from_dict(data)
 
 
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ValidationError.from_dict(data)
+
+
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -204,7 +237,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -219,13 +252,15 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: VMStop | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     """ Stop a running VM (vm.change): `stopping` until its queued job has shut it down
 
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMStop | Unset):
 
     Raises:
@@ -233,7 +268,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
      """
 
 
@@ -241,6 +276,7 @@ def sync_detailed(
         vm_id=vm_id,
 body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -256,13 +292,15 @@ def sync(
     client: AuthenticatedClient | Client,
     body: VMStop | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     """ Stop a running VM (vm.change): `stopping` until its queued job has shut it down
 
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMStop | Unset):
 
     Raises:
@@ -270,7 +308,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
      """
 
 
@@ -279,6 +317,7 @@ def sync(
 client=client,
 body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     ).parsed
 
@@ -288,13 +327,15 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: VMStop | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     """ Stop a running VM (vm.change): `stopping` until its queued job has shut it down
 
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMStop | Unset):
 
     Raises:
@@ -302,7 +343,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
      """
 
 
@@ -310,6 +351,7 @@ async def asyncio_detailed(
         vm_id=vm_id,
 body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )
 
@@ -325,13 +367,15 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: VMStop | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     """ Stop a running VM (vm.change): `stopping` until its queued job has shut it down
 
     Args:
         vm_id (UUID):
         x_request_id (str | Unset):
+        idempotency_key (str | Unset):
         body (VMStop | Unset):
 
     Raises:
@@ -339,7 +383,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | DependencyUnavailableError | InvalidStateError | ResourceBusyError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
      """
 
 
@@ -348,5 +392,6 @@ async def asyncio(
 client=client,
 body=body,
 x_request_id=x_request_id,
+idempotency_key=idempotency_key,
 
     )).parsed

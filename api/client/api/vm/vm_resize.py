@@ -1,0 +1,437 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.account_disabled_error import AccountDisabledError
+from ...models.auth_required_error import AuthRequiredError
+from ...models.bad_request_error import BadRequestError
+from ...models.conflict_error import ConflictError
+from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.idempotency_key_reused_error import IdempotencyKeyReusedError
+from ...models.invalid_state_error import InvalidStateError
+from ...models.no_capacity_error import NoCapacityError
+from ...models.not_found_error import NotFoundError
+from ...models.payload_too_large_error import PayloadTooLargeError
+from ...models.permission_denied_error import PermissionDeniedError
+from ...models.quota_exceeded_error import QuotaExceededError
+from ...models.resource_busy_error import ResourceBusyError
+from ...models.token_expired_error import TokenExpiredError
+from ...models.token_invalid_error import TokenInvalidError
+from ...models.token_revoked_error import TokenRevokedError
+from ...models.unsupported_media_type_error import UnsupportedMediaTypeError
+from ...models.validation_error import ValidationError
+from ...models.vm_envelope import VMEnvelope
+from ...models.vm_resize import VMResize
+from ...types import UNSET, Unset
+from typing import cast
+from uuid import UUID
+
+
+
+def _get_kwargs(
+    vm_id: UUID,
+    *,
+    body: VMResize,
+    x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_request_id, Unset):
+        headers["X-Request-ID"] = x_request_id
+
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/vm/{vm_id}/resize/".format(vm_id=quote(str(vm_id), safe=""),),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
+    if response.status_code == 202:
+        response_202 = VMEnvelope.from_dict(response.json())
+
+
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = BadRequestError.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        def _parse_response_401(data: object) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = AccountDisabledError.from_dict(data)
+
+
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_1 = AuthRequiredError.from_dict(data)
+
+
+
+                return response_401_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_2 = TokenExpiredError.from_dict(data)
+
+
+
+                return response_401_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_3 = TokenInvalidError.from_dict(data)
+
+
+
+                return response_401_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_4 = TokenRevokedError.from_dict(data)
+
+
+
+            return response_401_type_4
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = PermissionDeniedError.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = NotFoundError.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        def _parse_response_409(data: object) -> ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_0 = ConflictError.from_dict(data)
+
+
+
+                return response_409_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_1 = InvalidStateError.from_dict(data)
+
+
+
+                return response_409_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_2 = NoCapacityError.from_dict(data)
+
+
+
+                return response_409_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_409_type_3 = QuotaExceededError.from_dict(data)
+
+
+
+                return response_409_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_409_type_4 = ResourceBusyError.from_dict(data)
+
+
+
+            return response_409_type_4
+
+        response_409 = _parse_response_409(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = PayloadTooLargeError.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = UnsupportedMediaTypeError.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 422:
+        def _parse_response_422(data: object) -> IdempotencyKeyReusedError | ValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = IdempotencyKeyReusedError.from_dict(data)
+
+
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ValidationError.from_dict(data)
+
+
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = DependencyUnavailableError.from_dict(response.json())
+
+
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    vm_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    body: VMResize,
+    x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
+    """ Resize a stopped VM (vm.change): `resizing` until its queued job has applied the size
+
+     vCPUs and RAM up or down, the disk grown only (less than the VM's disk is 422). The
+    growth is admitted against the tenant's quota and the room left on the VM's own host
+    (a VM never moves to grow); the VM shows its new size at once. When the job fails or is
+    canceled, the VM keeps its old size (or what libvirt reports it has) with the reason.
+
+    Args:
+        vm_id (UUID):
+        x_request_id (str | Unset):
+        idempotency_key (str | Unset):
+        body (VMResize):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
+     """
+
+
+    kwargs = _get_kwargs(
+        vm_id=vm_id,
+body=body,
+x_request_id=x_request_id,
+idempotency_key=idempotency_key,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    vm_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    body: VMResize,
+    x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
+    """ Resize a stopped VM (vm.change): `resizing` until its queued job has applied the size
+
+     vCPUs and RAM up or down, the disk grown only (less than the VM's disk is 422). The
+    growth is admitted against the tenant's quota and the room left on the VM's own host
+    (a VM never moves to grow); the VM shows its new size at once. When the job fails or is
+    canceled, the VM keeps its old size (or what libvirt reports it has) with the reason.
+
+    Args:
+        vm_id (UUID):
+        x_request_id (str | Unset):
+        idempotency_key (str | Unset):
+        body (VMResize):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
+     """
+
+
+    return sync_detailed(
+        vm_id=vm_id,
+client=client,
+body=body,
+x_request_id=x_request_id,
+idempotency_key=idempotency_key,
+
+    ).parsed
+
+async def asyncio_detailed(
+    vm_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    body: VMResize,
+    x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
+    """ Resize a stopped VM (vm.change): `resizing` until its queued job has applied the size
+
+     vCPUs and RAM up or down, the disk grown only (less than the VM's disk is 422). The
+    growth is admitted against the tenant's quota and the room left on the VM's own host
+    (a VM never moves to grow); the VM shows its new size at once. When the job fails or is
+    canceled, the VM keeps its old size (or what libvirt reports it has) with the reason.
+
+    Args:
+        vm_id (UUID):
+        x_request_id (str | Unset):
+        idempotency_key (str | Unset):
+        body (VMResize):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
+     """
+
+
+    kwargs = _get_kwargs(
+        vm_id=vm_id,
+body=body,
+x_request_id=x_request_id,
+idempotency_key=idempotency_key,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    vm_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    body: VMResize,
+    x_request_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
+    """ Resize a stopped VM (vm.change): `resizing` until its queued job has applied the size
+
+     vCPUs and RAM up or down, the disk grown only (less than the VM's disk is 422). The
+    growth is admitted against the tenant's quota and the room left on the VM's own host
+    (a VM never moves to grow); the VM shows its new size at once. When the job fails or is
+    canceled, the VM keeps its old size (or what libvirt reports it has) with the reason.
+
+    Args:
+        vm_id (UUID):
+        x_request_id (str | Unset):
+        idempotency_key (str | Unset):
+        body (VMResize):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NoCapacityError | QuotaExceededError | ResourceBusyError | DependencyUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
+     """
+
+
+    return (await asyncio_detailed(
+        vm_id=vm_id,
+client=client,
+body=body,
+x_request_id=x_request_id,
+idempotency_key=idempotency_key,
+
+    )).parsed

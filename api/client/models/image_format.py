@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+class ImageFormat(StrEnum):
+    QCOW2 = "qcow2"
+    RAW = "raw"
+
+    def __str__(self) -> str:
+        return str(self.value)

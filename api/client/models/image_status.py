@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+class ImageStatus(StrEnum):
+    ACTIVE = "active"
+    DELETED = "deleted"
+    PENDING = "pending"
+
+    def __str__(self) -> str:
+        return str(self.value)
