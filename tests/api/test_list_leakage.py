@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import VM, AuditLog, Baremetal, Image, Job, Tenant, User
+from api.models import VM, AuditLog, Baremetal, Image, Job, SnapshotStatus, Tenant, User
 
 # The fixtures app, connection, shared and world are the authorization matrix's world
 # (tests/helpers/authz_world.py): built once per module, with a savepoint per case.
@@ -33,6 +33,7 @@ from tests.helpers.authz_world import (  # noqa: F401
     shared,
     world,
 )
+from tests.helpers.snapshots import ready_snapshot
 
 PERSONAS = ("admin", "user_a", "viewer_a", "user_b", "granted", "auditor_a")
 Expected = set[str] | int  # the permitted ids, or the status of a refusal
@@ -151,6 +152,18 @@ def actions_of_vm_a(w: World, db: Session, persona: str) -> Expected:
     return {str(w.job_a.id)} if persona in ("admin", "user_a", "viewer_a", "granted") else 404
 
 
+def snapshots_of_vm_a(w: World, db: Session, persona: str) -> Expected:
+    """vm_a's snapshots, next to snapshots of tenant A's vm_a2 (not `granted`'s) and of B's
+    vm_b; a deleted snapshot of vm_a is listed to nobody (the list's default)."""
+    taken = {name: db.get_one(VM, vm.id) for name, vm in (("a", w.vm_a), ("a2", w.vm_a2))}
+    mine = ready_snapshot(db, taken["a"], "snap-a")
+    ready_snapshot(db, taken["a"], "snap-gone").status = SnapshotStatus.DELETED
+    ready_snapshot(db, taken["a2"], "snap-a2")
+    ready_snapshot(db, db.get_one(VM, w.vm_b.id), "snap-b")
+    db.flush()
+    return {str(mine.id)} if persona in ("admin", "user_a", "viewer_a", "granted") else 404
+
+
 def events_of_job_a(w: World, db: Session, persona: str) -> Expected:
     return {"1", "2"} if persona in ("admin", "user_a", "viewer_a", "granted") else 404
 
@@ -181,6 +194,7 @@ LISTINGS = {
     "/api/v1/vm/{vm_id}/permission/": Listing(grants_on_vm_a, grant_key),
     "/api/v1/job/{job_id}/events/": Listing(events_of_job_a, lambda row: str(row["counter"])),
     "/api/v1/vm/{vm_id}/action/": Listing(actions_of_vm_a, lambda row: str(row["job_id"])),
+    "/api/v1/vm/{vm_id}/snapshot/": Listing(snapshots_of_vm_a),
 }
 
 
@@ -316,6 +330,8 @@ def tampered(w: World) -> list[tuple[str, str, dict[str, str], Expected]]:
         ("granted", f"/api/v1/vm/{w.vm_a2.id}/permission/", {}, 404),
         ("user_a", f"/api/v1/vm/{w.vm_b.id}/action/", {}, 404),
         ("granted", f"/api/v1/vm/{w.vm_a2.id}/action/", {}, 404),
+        ("user_a", f"/api/v1/vm/{w.vm_b.id}/snapshot/", {}, 404),
+        ("granted", f"/api/v1/vm/{w.vm_a2.id}/snapshot/", {}, 404),
         ("user_a", f"/api/v1/job/{w.job_b.id}/events/", {}, 404),
         ("granted", f"/api/v1/job/{w.job_a2.id}/events/", {}, 404),
         ("user_b", f"/api/v1/tenant/{uuid.uuid4()}/member/", {}, 404),
