@@ -15,6 +15,7 @@ from api.queue import JOB_FUNCS
 from api.services import lifecycle, resize, snapshots, vms
 from tests.conftest import Factory
 from tests.helpers.snapshots import ready_snapshot
+from tests.helpers.vm_jobs import queued_refresh
 
 REQUESTED = [k for k, op in lifecycle.OPERATIONS.items() if op.allowed_from]
 
@@ -101,17 +102,7 @@ def test_lifecycle_power_request_with_a_job_in_flight_is_busy(
     db: Session, admin: User, tenant: Tenant
 ) -> None:
     vm = vm_in(db, admin, tenant, VMStatus.RUNNING)
-    refresh = Job(
-        kind=JobKind.VM_REFRESH,
-        status=JobStatus.QUEUED,
-        tenant_id=vm.tenant_id,
-        vm_id=vm.id,
-        playbook="host_domains.yml",
-        limit="bm-1",
-        extravars={},
-    )
-    db.add(refresh)
-    db.flush()
+    queued_refresh(db, vm)
     with pytest.raises(ResourceBusy):
         vms.request_power(db, admin, vm.id, JobKind.VM_STOP, None)
     assert vm.status == VMStatus.RUNNING

@@ -29,6 +29,7 @@ from jobs import base, execution
 from jobs import vms as vm_jobs
 from tests.conftest import Factory
 from tests.helpers.runner_fakes import FakeRunner, event, stats, success_events
+from tests.helpers.vm_jobs import queued_refresh
 
 OLD = {"vcpus": 2, "ram_mb": 1024, "disk_gb": 10}
 
@@ -182,17 +183,7 @@ def test_resize_request_with_a_job_in_flight_is_busy(
     db: Session, make: Factory, admin: User, host: Baremetal
 ) -> None:
     vm = stopped_vm(db, admin, make.tenant())
-    refresh = Job(
-        kind=JobKind.VM_REFRESH,
-        status=JobStatus.QUEUED,
-        tenant_id=vm.tenant_id,
-        vm_id=vm.id,
-        playbook="host_domains.yml",
-        limit="bm-r",
-        extravars={},
-    )
-    db.add(refresh)
-    db.flush()
+    queued_refresh(db, vm)
     with pytest.raises(ResourceBusy):
         resize.request_resize(db, admin, vm.id, {"vcpus": 3}, None)
     assert (vm.status, sizes(vm)) == (VMStatus.STOPPED, OLD)

@@ -21,7 +21,6 @@ from api.errors import (
 from api.models import (
     VM,
     Job,
-    JobKind,
     JobStatus,
     Snapshot,
     SnapshotStatus,
@@ -32,6 +31,7 @@ from api.models import (
 from api.services import force_delete, jobs, outcomes, quotas, snapshots, tenants, vms
 from tests.conftest import Factory
 from tests.helpers.snapshots import ready_snapshot
+from tests.helpers.vm_jobs import queued_refresh
 
 
 @pytest.fixture
@@ -139,17 +139,7 @@ def test_snapshot_request_refused_while_another_job_of_the_vm_is_unfinished(
 ) -> None:
     vm = vm_in(db, admin, tenant, VMStatus.RUNNING)
     snap = ready_snapshot(db, vm)
-    refresh = Job(
-        kind=JobKind.VM_REFRESH,
-        status=JobStatus.QUEUED,
-        tenant_id=vm.tenant_id,
-        vm_id=vm.id,
-        playbook="host_domains.yml",
-        limit="bm-1",
-        extravars={},
-    )
-    db.add(refresh)
-    db.flush()
+    queued_refresh(db, vm)
     for act in (
         lambda: take(db, admin, vm, "snap-2"),
         lambda: snapshots.request_delete(db, admin, vm.id, snap.id, None),
