@@ -288,13 +288,15 @@ def test_fleet_hand_run_is_audited_and_its_guest_counts_as_unmanaged(
         job = get(stack, f"/api/v1/job/{job_id}/")
         assert (job["kind"], job["status"]) == ("ops.run", "successful")
 
-        # The next health check lists the guest as unmanaged, and placement counts it.
+        # A health check lists the guest as unmanaged, and placement counts it. A check whose
+        # listing began while the hand run was still defining the domain shows it shut off:
+        # wait for one that began after it was started.
         def listed() -> dict[str, Any] | None:
             shown = get(stack, f"/api/v1/baremetal/{hosts[host.name]['id']}/")
-            names = [d["name"] for d in shown["unmanaged_domains"]]
-            return shown if "ops-made" in names else None
+            states = [d["state"] for d in shown["unmanaged_domains"] if d["name"] == "ops-made"]
+            return shown if states == ["running"] else None
 
-        shown = wait_for("ops-made listed as unmanaged", listed, 60)
+        shown = wait_for("ops-made listed as unmanaged and running", listed, 90)
         [made] = [d for d in shown["unmanaged_domains"] if d["name"] == "ops-made"]
         assert (made["state"], made["vcpus"], made["ram_mb"]) == ("running", 1, 64)
         assert shown["unmanaged"] == {"vcpus": 1, "ram_mb": 64, "disk_gb": 0}
