@@ -29,6 +29,7 @@ from api.settings import Settings
 from jobs import base, reaper
 from jobs import vms as vm_jobs
 from tests.conftest import Factory, drop_database, migrate, recreate_database
+from tests.helpers.stack import wait_for
 
 SLEEP_PLAYBOOK = """\
 - name: A long step that a cancel interrupts
@@ -92,13 +93,6 @@ def _populate(settings: Settings, sessions: sessionmaker[Session], app: Flask) -
         return World(settings, sessions, admin.id, create.vm_id)
 
 
-def _wait_for(what: str, check: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"{what} not seen after {timeout}s"
-        time.sleep(0.1)
-
-
 def _sleeping(world: World, job_id: str) -> bool:
     """The job's `sleep 300` (a child of its ansible-playbook) runs."""
     for tagged in reaper.tagged_processes(world.settings.runs_dir):
@@ -123,7 +117,7 @@ def test_a_running_playbook_is_stopped_within_seconds_of_its_cancel(
     worker = threading.Thread(target=lambda: returned.append(vm_jobs.stop(job_id)))
     worker.start()
     try:
-        _wait_for("the playbook's sleep task", lambda: _sleeping(world, job_id), 60)
+        wait_for("the playbook's sleep task", lambda: _sleeping(world, job_id), 60, every=0.1)
         with world.sessions() as session:
             admin = session.get_one(User, world.admin_id)
             vm_service.cancel_job(session, admin, uuid.UUID(job_id))
