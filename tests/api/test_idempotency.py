@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,6 +28,7 @@ from tests.api.conftest import counts, settle_running, vm_body
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
 from tests.helpers.openapi import spec
+from tests.helpers.stack import wait_for
 from tests.services.conftest import World
 
 KEY = "Idempotency-Key"
@@ -292,19 +292,14 @@ class Gate:
         monkeypatch.setattr(vms, "create_vm", held)
 
 
-def wait_for_lock_waiter(w: World, deadline_s: float = 10.0) -> None:
-    """Until another connection waits on a lock in an INSERT of idempotency_key."""
+def lock_waiters(w: World) -> int:
+    """Connections waiting on a lock in an INSERT of idempotency_key."""
     query = text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
         "AND query LIKE 'INSERT INTO idempotency_key%'"
     )
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        with w.sessions() as session:
-            if session.scalar(query):
-                return
-        time.sleep(0.05)
-    raise AssertionError("the second request never waited for the key")
+    with w.sessions() as session:
+        return int(session.scalar(query) or 0)
 
 
 Race = tuple[threading.Thread, threading.Thread, list[Any]]
@@ -342,7 +337,8 @@ def test_idempotency_concurrent_duplicate_waits_and_replays_one_vm(
     gate = Gate(monkeypatch)
     headers = {**make.headers(_user(world, admin_id)), KEY: "race"}
     first, second, answers = race(app, gate, headers, vm_body(tenant_id, "raced"))
-    wait_for_lock_waiter(world)  # the second is blocked on the first's uncommitted key
+    # The second is blocked on the first's uncommitted key.
+    wait_for("the second request waiting for the key", lambda: lock_waiters(world), 10, 0.05)
     gate.open.set()
     first.join(30)
     second.join(30)
