@@ -6,10 +6,13 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers.fleet import REPO_ROOT, Host, ssh_argv
+from tests.helpers.flows import get, wait_status
+from tests.helpers.stack import Stack, running_stack
 
 FLEET_SIZE = 3
 SESSION = "virsh -c qemu:///session"
@@ -87,3 +90,36 @@ def define_guest() -> Iterator[Callable[[Host, str], Path]]:
     yield define
     for host, name, disk in made:
         on_host(host, f"{SESSION} destroy {name}; {SESSION} undefine {name}; rm -f {disk}")
+
+
+@pytest.fixture(scope="module")
+def fleet_stack(fleet: list[Host], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack whose inventory holds the fleet; localhost is left unprepared (not placeable)."""
+    workdir = tmp_path_factory.mktemp("fleet-e2e")
+    # Health checks (host.domains jobs) every 5 s: an unreachable host goes offline in seconds;
+    # a second worker keeps them from delaying the VM jobs.
+    env = {"VIRTFLOW_DOMAIN_CHECK_INTERVAL": "5", "VIRTFLOW_SWEEP_INTERVAL": "2"}
+    with running_stack(workdir, with_fleet=True, prepare=(), env=env) as stack:
+        stack.start_worker("worker-2")
+        stack.login()
+        yield stack
+
+
+def fleet_hosts(stack: Stack) -> dict[str, dict[str, Any]]:
+    return {h["name"]: h for h in get(stack, "/api/v1/baremetal/?per_page=200")}
+
+
+def prepare_host(stack: Stack, host: dict[str, Any]) -> None:
+    r = stack.call("POST", f"/api/v1/baremetal/{host['id']}/prepare/")
+    assert r.status_code == 202, r.text
+    job = wait_status(stack, f"/api/v1/job/{r.json()['data']['id']}/", {"successful"}, 180)
+    assert (job["kind"], job["host"]) == ("host.prepare", host["name"])
+
+
+def active_fleet(stack: Stack, fleet: list[Host]) -> dict[str, dict[str, Any]]:
+    stack.call("POST", "/api/v1/baremetal/sync/")
+    hosts = fleet_hosts(stack)
+    for host in fleet:
+        if hosts[host.name]["state"] != "active":
+            prepare_host(stack, hosts[host.name])
+    return fleet_hosts(stack)

@@ -17,36 +17,19 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fleet.conftest import SESSION, domains, on_host
+from tests.fleet.conftest import (
+    SESSION,
+    active_fleet,
+    domains,
+    fleet_hosts,
+    on_host,
+    prepare_host,
+)
 from tests.helpers.fleet import REPO_ROOT, Host
 from tests.helpers.flows import create_tenant, create_vm, get, wait_status
 from tests.helpers.stack import Stack, running_stack, wait_for
 
 pytestmark = pytest.mark.fleet
-
-
-@pytest.fixture(scope="module")
-def fleet_stack(fleet: list[Host], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack whose inventory holds the fleet; localhost is left unprepared (not placeable)."""
-    workdir = tmp_path_factory.mktemp("fleet-e2e")
-    # Health checks (host.domains jobs) every 5 s: an unreachable host goes offline in seconds;
-    # a second worker keeps them from delaying the VM jobs.
-    env = {"VIRTFLOW_DOMAIN_CHECK_INTERVAL": "5", "VIRTFLOW_SWEEP_INTERVAL": "2"}
-    with running_stack(workdir, with_fleet=True, prepare=(), env=env) as stack:
-        stack.start_worker("worker-2")
-        stack.login()
-        yield stack
-
-
-def _hosts(stack: Stack) -> dict[str, dict[str, Any]]:
-    return {h["name"]: h for h in get(stack, "/api/v1/baremetal/?per_page=200")}
-
-
-def _prepare(stack: Stack, host: dict[str, Any]) -> None:
-    r = stack.call("POST", f"/api/v1/baremetal/{host['id']}/prepare/")
-    assert r.status_code == 202, r.text
-    job = wait_status(stack, f"/api/v1/job/{r.json()['data']['id']}/", {"successful"}, 180)
-    assert (job["kind"], job["host"]) == ("host.prepare", host["name"])
 
 
 def _maintenance(stack: Stack, host: dict[str, Any], enabled: bool) -> str:
@@ -63,13 +46,13 @@ def test_fleet_vms_spread_over_hosts_each_on_its_own_libvirt(
     stack = fleet_stack
     r = stack.call("POST", "/api/v1/baremetal/sync/")
     assert r.status_code == 200, r.text
-    hosts = _hosts(stack)
+    hosts = fleet_hosts(stack)
     names = [h.name for h in fleet]
     assert {hosts[n]["state"] for n in names} == {"new"}
     assert hosts[names[0]]["libvirt_uri"] == "qemu:///session"
     for name in names:
-        _prepare(stack, hosts[name])
-    hosts = _hosts(stack)
+        prepare_host(stack, hosts[name])
+    hosts = fleet_hosts(stack)
     assert [hosts[n]["state"] for n in names] == ["active"] * 3
     assert hosts["localhost"]["state"] == "new"  # never prepared in this stack: takes nothing
 
@@ -105,7 +88,7 @@ def test_fleet_dedicated_host_takes_only_its_tenants_vms(
     fleet_stack: Stack, fleet: list[Host]
 ) -> None:
     stack = fleet_stack
-    hosts = _active_fleet(stack, fleet)
+    hosts = active_fleet(stack, fleet)
     first, second, far = (h.name for h in fleet)
     owner, other = create_tenant(stack), create_tenant(stack)
     r = stack.call(
@@ -144,23 +127,14 @@ def link_down(host: Host) -> Iterator[None]:
 
 
 def _state(stack: Stack, name: str) -> str:
-    return str(_hosts(stack)[name]["state"])
-
-
-def _active_fleet(stack: Stack, fleet: list[Host]) -> dict[str, dict[str, Any]]:
-    stack.call("POST", "/api/v1/baremetal/sync/")
-    hosts = _hosts(stack)
-    for host in fleet:
-        if hosts[host.name]["state"] != "active":
-            _prepare(stack, hosts[host.name])
-    return _hosts(stack)
+    return str(fleet_hosts(stack)[name]["state"])
 
 
 def test_fleet_unreachable_host_goes_offline_fails_fast_and_comes_back(
     fleet_stack: Stack, fleet: list[Host]
 ) -> None:
     stack = fleet_stack
-    hosts = _active_fleet(stack, fleet)
+    hosts = active_fleet(stack, fleet)
     first, second, far = (h.name for h in fleet)
     tenant = create_tenant(stack)
     # A VM on the far host: the other two are drained while it is placed.
@@ -174,7 +148,7 @@ def test_fleet_unreachable_host_goes_offline_fails_fast_and_comes_back(
 
     with link_down(fleet[2]):
         wait_for(f"{far} offline", lambda: _state(stack, far) == "offline", 60)
-        assert "health checks in a row" in _hosts(stack)[far]["state_reason"]
+        assert "health checks in a row" in fleet_hosts(stack)[far]["state_reason"]
         elsewhere = [create_vm(stack, tenant, f"elsewhere-{i}") for i in range(2)]
         placed = {
             wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 240)["baremetal"]
@@ -199,7 +173,7 @@ def test_fleet_anti_affinity_group_puts_each_vm_on_its_own_host(
     fleet_stack: Stack, fleet: list[Host]
 ) -> None:
     stack = fleet_stack
-    _active_fleet(stack, fleet)
+    active_fleet(stack, fleet)
     tenant = create_tenant(stack)
     body = {"vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": tenant}
     made = []
@@ -228,7 +202,7 @@ def test_fleet_domain_destroyed_out_of_band_shows_stopped_with_an_audit_row(
     fleet_stack: Stack, fleet: list[Host]
 ) -> None:
     stack = fleet_stack
-    _active_fleet(stack, fleet)
+    active_fleet(stack, fleet)
     vm = create_vm(stack, create_tenant(stack), "oob")
     vm = wait_status(stack, f"/api/v1/vm/{vm['id']}/", {"running"}, 240)
     host = next(h for h in fleet if h.name == vm["baremetal"])
@@ -275,7 +249,7 @@ def test_fleet_hand_run_is_audited_and_its_guest_counts_as_unmanaged(
     fleet_stack: Stack, fleet: list[Host]
 ) -> None:
     stack = fleet_stack
-    hosts = _active_fleet(stack, fleet)
+    hosts = active_fleet(stack, fleet)
     host = fleet[0]
     guest = {"name": "ops-made", "vcpus": 1, "ram_mb": 64, "disk_gb": 1}
     job_id = _hand_run(stack, "vm_create.yml", host, guest)
@@ -327,7 +301,7 @@ def test_fleet_appended_host_is_new_then_preparing_then_active_and_only_then_pla
         tmp_path, with_fleet=True, prepare=(), env=env, edit_inventory=without_late_host
     ) as stack:
         stack.login()
-        assert late.name not in _hosts(stack)
+        assert late.name not in fleet_hosts(stack)
         # Ops append the host to the inventory by hand, as for a real new server.
         path = Path(stack.env["VIRTFLOW_INVENTORY"]) / "fleet.yml"
         data = yaml.safe_load(path.read_text())
@@ -335,7 +309,7 @@ def test_fleet_appended_host_is_new_then_preparing_then_active_and_only_then_pla
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         r = stack.call("POST", "/api/v1/baremetal/sync/")
         assert r.status_code == 200, r.text
-        appended = _hosts(stack)[late.name]
+        appended = fleet_hosts(stack)[late.name]
         assert (appended["state"], appended["in_inventory"]) == ("new", True)
         tenant = create_tenant(stack)
         body = {"name": "first", "vcpus": 1, "ram_mb": 64, "disk_gb": 1, "tenant_id": tenant}
