@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -125,6 +126,12 @@ def task_output(proc: subprocess.CompletedProcess[str], task: str) -> str:
     assert header in proc.stdout, output(proc)
     section = proc.stdout.split(header, 1)[1].split("\n", 1)[1]
     return re.split(r"^(?:TASK \[|PLAY RECAP)", section, maxsplit=1, flags=re.MULTILINE)[0].strip()
+
+
+def derived_mac(name: str) -> str:
+    """The MAC the role gives a guest whose spec has none: 52:54:00 + md5(name)[:3 bytes]."""
+    digest = hashlib.md5(name.encode()).hexdigest()
+    return f"52:54:00:{digest[0:2]}:{digest[2:4]}:{digest[4:6]}"
 
 
 def disk_path(name: str) -> Path:
@@ -258,6 +265,11 @@ def test_vm_create_is_idempotent_and_vm_delete_removes_everything(guest_name: st
         "vcpus": 1,
         "ram_mb": 64,
         "disk_gb": 1,
+        # Its NIC: this machine's guests are on QEMU user-mode networking (host_vars), the MAC
+        # derived from the name, no SSH forward without ssh_port.
+        "mac": derived_mac(guest_name),
+        "ssh_port": None,
+        "network": "user",
     }
     disk = json.loads(
         subprocess.run(
@@ -760,6 +772,7 @@ def test_host_domains_lists_each_domain_with_its_state_and_sizes(running_guest: 
         "state": "running",
         "vcpus": TINY["vcpus"],
         "ram_mb": TINY["ram_mb"],
+        "addresses": [],  # a blank guest: no OS, no guest agent, no lease on user networking
     }
     assert set(listed) == domains()  # every domain libvirt knows, in one listing
 
