@@ -128,6 +128,15 @@ class ImageInvalid(VirtFlowError):
     )
 
 
+class DiskTooSmall(VirtFlowError):
+    code = "DISK_TOO_SMALL"
+    status = 422
+    message = (
+        "disk_gb is smaller than the image's virtual size; details.minimum_disk_gb is the least "
+        "it takes."
+    )
+
+
 class ImageInUse(VirtFlowError):
     code = "IMAGE_IN_USE"
     status = 409

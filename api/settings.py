@@ -15,6 +15,8 @@ from api.services.capacity import Policy
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEAK_SECRETS = frozenset({"", "changeme", "secret", "change-me", "virtflow"})
 MIN_SECRET_BYTES = 32
+# Ports a guest's SSH forward may take (vm.ssh_port's CHECK): never a privileged one.
+MIN_FORWARDED_PORT, MAX_PORT = 1024, 65535
 SCHEDULER_POLICIES = frozenset({"spread", "pack"})  # api.services.scheduler.BUILT_IN
 MIN_METRICS_TOKEN_BYTES = 16
 # gunicorn's sync workers are killed after 30 s (its default --timeout) busy on one request:
@@ -168,6 +170,11 @@ class Settings:
     # of the repo on this machine, so CI and developers build the default image once.
     # Empty: see the image_cache property.
     image_cache_dir: Path | None = None
+    # The largest user_data (cloud-config) a VM create takes, in bytes of UTF-8; 422 past it.
+    user_data_max_bytes: int = 16 * 1024
+    # "LOW-HIGH": the 127.0.0.1 ports of a host with user-mode guest networking that forward
+    # SSH to its guests, one per live VM, the lowest free one first (1024..65535).
+    guest_ssh_ports: str = "22000-22999"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -248,6 +255,8 @@ class Settings:
             image_store=_optional_path(env, "VIRTFLOW_IMAGE_STORE"),
             image_max_bytes=_int(env, "VIRTFLOW_IMAGE_MAX_BYTES", base.image_max_bytes),
             image_cache_dir=_optional_path(env, "VIRTFLOW_IMAGE_CACHE"),
+            user_data_max_bytes=_int(env, "VIRTFLOW_USER_DATA_MAX_BYTES", base.user_data_max_bytes),
+            guest_ssh_ports=_str(env, "VIRTFLOW_GUEST_SSH_PORTS", base.guest_ssh_ports),
         )
 
     @property
@@ -286,6 +295,21 @@ class Settings:
         return Path.home() / ".cache" / "virtflow" / "images"
 
     @property
+    def guest_ssh_port_range(self) -> tuple[int, int]:
+        """VIRTFLOW_GUEST_SSH_PORTS as (lowest, highest); SettingsError when malformed."""
+        low, _, high = self.guest_ssh_ports.partition("-")
+        try:
+            first, last = int(low), int(high)
+        except ValueError:
+            first, last = 0, -1
+        if not MIN_FORWARDED_PORT <= first <= last <= MAX_PORT:
+            raise SettingsError(
+                f"VIRTFLOW_GUEST_SSH_PORTS must be LOW-HIGH with "
+                f"{MIN_FORWARDED_PORT} <= LOW <= HIGH <= {MAX_PORT}"
+            )
+        return first, last
+
+    @property
     def runs_dir(self) -> Path:
         """Where ansible-runner's private data dirs live, one per job."""
         return self.run_dir or self.state_dir / "runs"
@@ -322,6 +346,9 @@ class Settings:
             raise SettingsError("VIRTFLOW_*_ALLOCATION_RATIO must be positive")
         if min(policy.reserved_vcpus, policy.reserved_ram_mb, policy.reserved_disk_gb) < 0:
             raise SettingsError("VIRTFLOW_RESERVED_* must be 0 or more")
+        if self.user_data_max_bytes < 1:
+            raise SettingsError("VIRTFLOW_USER_DATA_MAX_BYTES must be positive")
+        self.guest_ssh_port_range  # noqa: B018 - raises SettingsError when malformed
         if not 1 <= self.sse_max_seconds <= SSE_MAX_SECONDS_CEILING:
             raise SettingsError(
                 f"VIRTFLOW_SSE_MAX_SECONDS must be 1 to {SSE_MAX_SECONDS_CEILING} "

@@ -6,10 +6,12 @@ while the playbook runs, and saves the terminal status of job and VM before any 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,9 +52,20 @@ def _start(job_id: uuid.UUID, op: lifecycle.Operation) -> Started | None:
             session.commit()
             return None
         lifecycle.job_started(vm, op)
+        extravars = _with_secrets(job, vm)
         session.commit()
-        run = PlaybookRun(str(job.id), job.playbook, job.limit, dict(job.extravars), str(vm.id))
+        run = PlaybookRun(str(job.id), job.playbook, job.limit, extravars, str(vm.id))
         return Started(run, vm.domain_name)
+
+
+def _with_secrets(job: Job, vm: VM) -> dict[str, Any]:
+    """The run's extravars: the job's, plus the VM's user_data on a create. The job row never
+    holds it (the job API shows extravars); the run's private data dir is 0700 and removed."""
+    extravars = copy.deepcopy(dict(job.extravars))
+    if job.kind == JobKind.VM_CREATE and vm.user_data is not None:
+        for spec in extravars.get("virtflow_guests", []):
+            spec["user_data"] = vm.user_data
+    return extravars
 
 
 def _locked_vm(session: Session, job: Job) -> VM | None:
@@ -98,6 +111,8 @@ def _finished(
     if op.kind == JobKind.VM_CREATE:
         uuid_text = guest.get("uuid")
         vm.domain_uuid = uuid.UUID(uuid_text) if uuid_text else None
+    if vm.status in (VMStatus.STOPPED, VMStatus.DELETED) and vm.addresses:
+        vm.addresses = []  # a guest that does not run has no address
     if vm.status == VMStatus.DELETED:
         drop_object_grants(session, vms.target(vm))  # grants vanish with their object
         snapshots.vm_deleted(session, vm)  # undefined with the domain, gone with its disk

@@ -188,7 +188,7 @@ def test_contract_create_extravars_match_role_spec(
     assert role_entry(job.playbook)["entry"] == "running"
     params = role_params(job.playbook, job.extravars)
     assert_valid(params, specs, "running")
-    assert params["libvirt_guest_list"] == [vms.guest_spec(vm)]
+    assert params["libvirt_guest_list"] == [{**vms.guest_spec(vm), "mac": vm.mac}]
 
 
 def test_contract_delete_extravars_match_role_spec(

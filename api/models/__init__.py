@@ -5,7 +5,13 @@ from sqlalchemy.orm import column_property
 
 from api.models.audit import AuditChain, AuditLog, AuditOutcome
 from api.models.auth_session import AuthSession, RevokedToken
-from api.models.baremetal import Baremetal, CapacitySource, HostState, InventorySync
+from api.models.baremetal import (
+    Baremetal,
+    CapacitySource,
+    GuestNetwork,
+    HostState,
+    InventorySync,
+)
 from api.models.idempotency import IdempotencyKey
 from api.models.image import Image, ImageFormat, ImageStatus, ImageVisibility
 from api.models.job import Job, JobEvent, JobKind, JobStatus
@@ -25,6 +31,8 @@ VM.job_id = column_property(
     .correlate_except(Job)
     .scalar_subquery()
 )
+# Whether the VM was given user_data, without loading that secret (it is deferred).
+VM.user_data_present = column_property(VM.user_data.is_not(None))
 # The snapshot's most recent job (its take, delete or a revert to it), likewise.
 Snapshot.job_id = column_property(
     select(Job.id)
@@ -45,6 +53,7 @@ __all__ = [
     "AuthSession",
     "Baremetal",
     "CapacitySource",
+    "GuestNetwork",
     "HostState",
     "IdempotencyKey",
     "Image",

@@ -33,6 +33,13 @@ class CapacitySource(StrEnum):
     NONE = "none"  # neither: nothing placeable
 
 
+class GuestNetwork(StrEnum):
+    """How a host's guests are networked (the inventory's virtflow_guest_network)."""
+
+    NAT = "nat"  # a libvirt NAT network per host, DHCP; reached through the host
+    USER = "user"  # QEMU user-mode networking, an SSH forward on the host's 127.0.0.1
+
+
 class Baremetal(Base):
     __tablename__ = "baremetal"
     __table_args__ = (
@@ -42,6 +49,7 @@ class Baremetal(Base):
         ),
         enum_check("state", HostState, "state"),
         enum_check("capacity_source", CapacitySource, "capacity_source"),
+        enum_check("guest_network", GuestNetwork, "guest_network"),
     )
 
     id: Mapped[uuid_pk]
@@ -106,6 +114,18 @@ class Baremetal(Base):
     )
     domains_checked_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), comment="when a host.domains job last compared it with libvirt"
+    )
+    guest_network: Mapped[str | None] = mapped_column(
+        String(8),
+        default=GuestNetwork.NAT,
+        server_default=GuestNetwork.NAT,
+        comment="the inventory's virtflow_guest_network: nat or user; null: an invalid value "
+        "there, and the host takes no new VMs",
+    )
+    ssh_jump: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB,
+        comment="how SSH reaches the host, from the inventory: {host, port, user}; null: "
+        "ansible_connection local (the controller itself)",
     )
 
 

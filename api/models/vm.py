@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, created_at, updated_at, uuid_pk
@@ -37,6 +39,7 @@ class VM(Base):
         CheckConstraint("vcpus BETWEEN 1 AND 64", name="vcpus_range"),
         CheckConstraint("ram_mb BETWEEN 64 AND 1048576", name="ram_mb_range"),
         CheckConstraint("disk_gb BETWEEN 1 AND 65536", name="disk_gb_range"),
+        CheckConstraint("ssh_port BETWEEN 1024 AND 65535", name="ssh_port_range"),
         # A name is unique in its tenant among VMs that still exist.
         Index(
             "uq_vm_tenant_id_name_live",
@@ -51,6 +54,14 @@ class VM(Base):
             "tenant_id",
             "anti_affinity_group",
             postgresql_where=text("anti_affinity_group IS NOT NULL AND status <> 'deleted'"),
+        ),
+        # A forwarded SSH port (user-mode networking) belongs to one live VM of its host.
+        Index(
+            "uq_vm_baremetal_id_ssh_port_live",
+            "baremetal_id",
+            "ssh_port",
+            unique=True,
+            postgresql_where=text("status <> 'deleted' AND ssh_port IS NOT NULL"),
         ),
     )
 
@@ -75,6 +86,33 @@ class VM(Base):
     domain_uuid: Mapped[uuid.UUID | None] = mapped_column(comment="UUID libvirt reported")
     image_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("image.id"), index=True, comment="the image the VM's disk was made from"
+    )
+    ssh_authorized_keys: Mapped[list[str]] = mapped_column(
+        JSONB,
+        default=list,
+        server_default=text("'[]'::jsonb"),
+        comment="OpenSSH public keys cloud-init installs for the image's default user",
+    )
+    user_data: Mapped[str | None] = mapped_column(
+        Text,
+        deferred=True,  # read only by the create job (jobs/vms.py), never by a listing
+        comment="cloud-config YAML given at create; a secret: write-only, never in job extravars",
+    )
+    mac: Mapped[str | None] = mapped_column(
+        String(17), comment="the NIC's MAC, 52:54:00:xx:xx:xx, random per VM; null: made before"
+    )
+    ssh_port: Mapped[int | None] = mapped_column(
+        comment="127.0.0.1 port on the host forwarded to the guest's 22 (user-mode networking)"
+    )
+    addresses: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB,
+        default=list,
+        server_default=text("'[]'::jsonb"),
+        comment="the running guest's IPv4 addresses: [{mac, ip, prefix, source}], from the "
+        "domain check",
+    )
+    addresses_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when a domain check last read the addresses"
     )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")

@@ -23,7 +23,16 @@ from api.services.filters import narrow
 from api.services.permissions import Perm, objects_clause
 
 # A key containing one of these is never stored, at any depth, whatever a caller passes in.
-SECRET_MARKERS = ("password", "passwd", "secret", "token", "hash", "credential", "private_key")
+SECRET_MARKERS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "hash",
+    "credential",
+    "private_key",
+    "user_data",  # cloud-config given to a VM create: may hold anything
+)
 # What PostgreSQL cannot store: NUL (in text and JSONB) and lone surrogates (not UTF-8).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 BIGINT_MAX = 2**63 - 1  # audit_log.id

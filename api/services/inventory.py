@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import VM, Baremetal, HostState, InventorySync, VMStatus
+from api.models import VM, Baremetal, GuestNetwork, HostState, InventorySync, VMStatus
 from api.services import capacity
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class HostEntry:
     capacity_ram_mb: int | None
     capacity_disk_gb: int | None
     overrides: dict[str, float | int] = field(default_factory=dict)
+    guest_network: str | None = GuestNetwork.NAT  # None: an invalid virtflow_guest_network
+    ssh_jump: dict[str, Any] | None = None  # None: ansible_connection local
 
     def row(self) -> dict[str, Any]:
         """The baremetal columns this entry sets."""
@@ -57,6 +59,8 @@ class HostEntry:
             "declared_ram_mb": self.capacity_ram_mb,
             "declared_disk_gb": self.capacity_disk_gb,
             "overrides": self.overrides,
+            "guest_network": self.guest_network,
+            "ssh_jump": self.ssh_jump,
         }
 
 
@@ -105,6 +109,35 @@ def _as_int(value: Any, default: int = 0) -> int | None:
         return default
 
 
+def guest_network(name: str, hostvars: dict[str, Any]) -> str | None:
+    """The host's virtflow_guest_network (nat when unset). An invalid value gives None: the
+    host takes no new VMs (placement skips it) until ops fix it, rather than a guess."""
+    value = hostvars.get("virtflow_guest_network", GuestNetwork.NAT)
+    if value in [member.value for member in GuestNetwork]:
+        return str(value)
+    log.warning(
+        "host %s: virtflow_guest_network %r is not one of %s; it takes no new VMs",
+        name,
+        value,
+        ", ".join(GuestNetwork),
+    )
+    return None
+
+
+def ssh_jump(name: str, hostvars: dict[str, Any]) -> dict[str, Any] | None:
+    """How SSH reaches the host, as Ansible does: {host, port, user} (user None: ssh's own
+    default); None for ansible_connection local (the controller itself)."""
+    if hostvars.get("ansible_connection") == "local":
+        return None
+    port = _as_int(hostvars.get("ansible_port"), 22) or 22
+    user = hostvars.get("ansible_user")
+    return {
+        "host": str(hostvars.get("ansible_host") or name),
+        "port": port,
+        "user": str(user) if user else None,
+    }
+
+
 def baremetal_hosts(data: dict[str, Any]) -> list[HostEntry]:
     """The baremetal group's hosts with the vars the API needs."""
     hostvars = data.get("_meta", {}).get("hostvars", {})
@@ -119,6 +152,8 @@ def baremetal_hosts(data: dict[str, Any]) -> list[HostEntry]:
                 capacity_ram_mb=_as_int(hv.get("virtflow_capacity_ram_mb")),
                 capacity_disk_gb=_as_int(hv.get("virtflow_capacity_disk_gb")),
                 overrides=capacity.parse_overrides(hv),
+                guest_network=guest_network(name, hv),
+                ssh_jump=ssh_jump(name, hv),
             )
         )
     return entries

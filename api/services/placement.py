@@ -67,6 +67,7 @@ def _candidates(
         )
         .outerjoin(used, used.c.host_id == Baremetal.id)
         .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
+        .where(Baremetal.guest_network.is_not(None))  # null: an invalid setting in inventory
         .where(_open_to(tenant_id))
         .where(~_holds_group(tenant_id, request.anti_affinity_group))
     ).all()
@@ -126,6 +127,7 @@ def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.U
         session.scalar(grouped) is None
         and host.in_inventory
         and host.state == HostState.ACTIVE
+        and host.guest_network is not None
         and host.dedicated_tenant_id in (None, tenant_id)
         and _has_room(session, host, request)
     )

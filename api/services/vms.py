@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -11,9 +13,20 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import InvalidState, NameTaken, NotFound, PermissionDenied, ResourceBusy
-from api.models import VM, Baremetal, Job, JobKind, JobStatus, Tenant, TenantStatus, User, VMStatus
+from api.models import (
+    VM,
+    Baremetal,
+    Image,
+    Job,
+    JobKind,
+    JobStatus,
+    Tenant,
+    TenantStatus,
+    User,
+    VMStatus,
+)
 from api.models.job import UNFINISHED_JOB_STATUSES
-from api.services import hosts, jobs, lifecycle, outcomes, placement, quotas, scheduler
+from api.services import guests, hosts, jobs, lifecycle, outcomes, placement, quotas, scheduler
 from api.services.filters import narrow
 from api.services.permissions import (
     CREATOR_PERMS,
@@ -37,6 +50,9 @@ class VMRequest:
     ram_mb: int
     disk_gb: int
     anti_affinity_group: str | None = None
+    image_id: uuid.UUID | None = None
+    ssh_authorized_keys: Sequence[str] = ()
+    user_data: str | None = None  # a secret: never logged, audited or put in a job
 
     def amounts(self) -> quotas.Amounts:
         return quotas.Amounts(vcpus=self.vcpus, ram_mb=self.ram_mb, disk_gb=self.disk_gb, vms=1)
@@ -56,6 +72,21 @@ def guest_spec(vm: VM) -> dict[str, Any]:
         "ram_mb": vm.ram_mb,
         "disk_gb": vm.disk_gb,
     }
+
+
+def create_spec(vm: VM, image: Image | None, store: Path) -> dict[str, Any]:
+    """The create's guest spec: the sizes, the NIC (mac, ssh_port) and, with an image, what
+    cloud-init gets, except user_data (jobs/vms.py adds it to the run, never to the job)."""
+    spec = guest_spec(vm)
+    if vm.mac is not None:
+        spec["mac"] = vm.mac
+    if vm.ssh_port is not None:
+        spec["ssh_port"] = vm.ssh_port
+    if image is not None:
+        spec["image"] = guests.image_source(image, store)
+        spec["hostname"] = vm.name
+        spec["ssh_authorized_keys"] = list(vm.ssh_authorized_keys)
+    return spec
 
 
 def target(vm: VM) -> Target:
@@ -93,15 +124,22 @@ def create_vm(
     quota_defaults: quotas.Amounts = quotas.DEFAULTS,
     *,
     chooser: scheduler.Scheduler = scheduler.DEFAULT,
+    config: guests.Config = guests.DEFAULT,
 ) -> Job:
     """Record a pending VM and its queued create job; the caller commits, then enqueues.
 
-    Order: permission (no lock for outsiders), tenant share lock, name, quota (row lock),
-    placement (host row locks), then the rows, all in the caller's transaction.
+    Order: the request's own checks (keys, user_data: 422), permission (no lock for
+    outsiders), the image (404/409/422), tenant share lock, name, quota (row lock), placement
+    (host row locks; the MAC and SSH port are chosen under the host's), then the rows, all in
+    the caller's transaction.
     """
+    guests.check_request(req.image_id, req.ssh_authorized_keys, req.user_data, config)
     if session.get(Tenant, req.tenant_id) is None:
         raise NotFound()
     require(session, user, Perm.VM_CREATE, Target(req.tenant_id))
+    image = None
+    if req.image_id is not None:
+        image = guests.usable_image(session, user, req.image_id, req.tenant_id, req.disk_gb)
     tenant = lock_active_tenant(session, req.tenant_id)
     taken = select(VM.id).where(
         VM.tenant_id == tenant.id, VM.name == req.name, VM.status != VMStatus.DELETED
@@ -123,13 +161,18 @@ def create_vm(
         baremetal_id=host.id,
         anti_affinity_group=req.anti_affinity_group,
         domain_name=domain_name(req.name, vm_id),
+        image_id=image.id if image else None,
+        ssh_authorized_keys=[key.strip(" ") for key in req.ssh_authorized_keys],
+        user_data=req.user_data,
+        mac=guests.new_mac(session, host),
+        ssh_port=guests.allocate_ssh_port(session, host, config.ssh_ports),
         created_by_id=user.id,
     )
     session.add(vm)
     session.flush()  # the job row references the VM row
     for perm in CREATOR_PERMS:
         assign_perm(session, user.id, perm, target(vm), granted_by=user)
-    spec = guest_spec(vm)
+    spec = create_spec(vm, image, config.image_store)
     return _add_job(session, vm, JobKind.VM_CREATE, user=user, request_id=request_id, spec=spec)
 
 

@@ -106,6 +106,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/vm/", "POST"): answers(401, 202, 202, 403, 404, 404),
     ("/api/v1/vm/create/", "POST"): answers(401, 202, 202, 403, 404, 404),
     ("/api/v1/vm/<uuid:vm_id>/", "GET"): answers(401, 200, 200, 200, 404, 200),
+    # vm_a made from an image (Call state "image_vm"); the route is a read: vm.view.
+    ("/api/v1/vm/<uuid:vm_id>/ssh/", "GET"): answers(401, 200, 200, 200, 404, 200),
     ("/api/v1/vm/<uuid:vm_id>/", "DELETE"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/stop/", "POST"): answers(401, 202, 202, 403, 404, 403),
     ("/api/v1/vm/<uuid:vm_id>/reboot/", "POST"): answers(401, 202, 202, 403, 404, 403),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -105,9 +106,11 @@ def test_vm_create_is_pending_with_queued_job(
                     "vcpus": 2,
                     "ram_mb": 1024,
                     "disk_gb": 20,
+                    "mac": data["mac"],
                 }
             ]
         }
+        assert re.fullmatch(r"52:54:00(:[0-9a-f]{2}){3}", data["mac"])
 
 
 def test_vm_create_records_request_id_on_job(

@@ -209,6 +209,7 @@ def prepare(db: Session, world: World, state: str) -> dict[str, object]:
     "queued": vm_a has a queued stop job (cancelable).
     "snapshot": vm_a has a ready snapshot (its id is the path's snapshot_id).
     "image_pending": a pending image private to A, no content yet (the path's image_id).
+    "image_vm": vm_a was made from A's private image, with an SSH forward on its host.
     """
     if state == "stopped":
         db.execute(
@@ -225,6 +226,12 @@ def prepare(db: Session, world: World, state: str) -> dict[str, object]:
     elif state == "image_pending":
         image = stored_image(db, tenant_id=world.a.id, status=ImageStatus.PENDING)
         return {"image_id": image.id}
+    elif state == "image_vm":
+        db.execute(
+            update(VM)
+            .where(VM.id == world.vm_a.id)
+            .values(image_id=world.images["a"], ssh_port=22000)
+        )
     elif state != "running":
         raise ValueError(state)
     db.flush()
@@ -322,6 +329,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/api/v1/vm/<uuid:vm_id>/permission/", "DELETE"): Call(
         query=lambda w: {"user_id": w.id("grantee"), "permission": "vm.view"}
     ),
+    ("/api/v1/vm/<uuid:vm_id>/ssh/", "GET"): Call(state="image_vm"),
     ("/api/v1/job/<uuid:job_id>/cancel/", "POST"): Call(state="queued"),
     ("/api/v1/image/", "POST"): Call(body=lambda w: {"name": "image-new"}),
     ("/api/v1/image/<uuid:image_id>/file/", "PUT"): Call(

@@ -57,6 +57,10 @@ virtflow_capacity_disk_gb: 500
 """
 
 
+def jump(host: str, port: int = 22, user: str | None = None) -> dict[str, Any]:
+    return {"host": host, "port": port, "user": user}
+
+
 def entry(name: str, vcpus: int = 8, ram: int = 4096, disk: int = 100) -> HostEntry:
     return HostEntry(name, "qemu:///system", vcpus, ram, disk)
 
@@ -103,10 +107,44 @@ def test_baremetal_hosts_reads_vars_with_defaults() -> None:
         },
     }
     assert baremetal_hosts(data) == [
-        HostEntry("a", "qemu+ssh://a/system", 8, 1024, 10),
-        HostEntry("b", "qemu:///system", 0, 0, None),
-        HostEntry("c", "qemu:///system", None, None, None),
+        HostEntry("a", "qemu+ssh://a/system", 8, 1024, 10, ssh_jump=jump("a")),
+        HostEntry("b", "qemu:///system", 0, 0, None, ssh_jump=jump("b")),
+        HostEntry("c", "qemu:///system", None, None, None, ssh_jump=jump("c")),
     ]
+
+
+@pytest.mark.parametrize(
+    ("hostvars", "expected"),
+    [
+        ({}, ("nat", jump("h"))),
+        ({"virtflow_guest_network": "user", "ansible_connection": "local"}, ("user", None)),
+        (
+            {"ansible_host": "192.0.2.7", "ansible_port": "2222", "ansible_user": "ops"},
+            ("nat", jump("192.0.2.7", 2222, "ops")),
+        ),
+        ({"ansible_port": "ssh"}, ("nat", jump("h"))),
+        # An invalid setting is no guess: null, and placement skips the host.
+        ({"virtflow_guest_network": "bridge"}, (None, jump("h"))),
+        ({"virtflow_guest_network": ["user"]}, (None, jump("h"))),
+    ],
+)
+def test_baremetal_hosts_reads_guest_network_and_ssh_jump(
+    hostvars: dict[str, Any], expected: tuple[str | None, dict[str, Any] | None]
+) -> None:
+    data = {"baremetal": {"hosts": ["h"]}, "_meta": {"hostvars": {"h": hostvars}}}
+    [host] = baremetal_hosts(data)
+    assert (host.guest_network, host.ssh_jump) == expected
+
+
+def test_sync_stores_guest_network_and_ssh_jump(db: Session) -> None:
+    hosts = [
+        HostEntry("bm-n", "qemu:///system", 8, 4096, 100, guest_network=None, ssh_jump=jump("x")),
+        HostEntry("bm-u", "qemu:///system", 8, 4096, 100, guest_network="user"),
+    ]
+    sync(db, hosts)
+    found = rows(db)
+    assert (found["bm-n"].guest_network, found["bm-n"].ssh_jump) == (None, jump("x"))
+    assert (found["bm-u"].guest_network, found["bm-u"].ssh_jump) == ("user", None)
 
 
 def test_baremetal_hosts_without_group_is_empty() -> None:
@@ -116,8 +154,10 @@ def test_baremetal_hosts_without_group_is_empty() -> None:
 def test_read_inventory_resolves_nested_groups_and_group_vars(inventory_dir: Path) -> None:
     hosts = {h.name: h for h in baremetal_hosts(read_inventory(inventory_dir))}
     assert set(hosts) == {"bm-1", "bm-2", "bm-3"}
-    assert hosts["bm-1"] == HostEntry("bm-1", "qemu:///system", 4, 2048, 40)
-    assert hosts["bm-2"] == HostEntry("bm-2", "qemu+ssh://root@bm-2/system", 16, 32768, 500)
+    assert hosts["bm-1"] == HostEntry("bm-1", "qemu:///system", 4, 2048, 40, ssh_jump=jump("bm-1"))
+    assert hosts["bm-2"] == HostEntry(
+        "bm-2", "qemu+ssh://root@bm-2/system", 16, 32768, 500, ssh_jump=jump("bm-2")
+    )
     assert hosts["bm-3"].capacity_ram_mb == 32768
 
 

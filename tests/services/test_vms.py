@@ -47,7 +47,8 @@ def test_guest_spec_carries_sizes_and_ids(db: Session, admin: User, tenant: Tena
         "ram_mb": 64,
         "disk_gb": 1,
     }
-    assert job.extravars == {"virtflow_guests": [vms.guest_spec(vm)]}
+    # A blank VM's create also names its NIC's MAC (no image: nothing for cloud-init).
+    assert job.extravars == {"virtflow_guests": [{**vms.guest_spec(vm), "mac": vm.mac}]}
     assert (job.request_id, job.created_by_id, job.limit) == ("req-1", admin.id, "bm-1")
 
 

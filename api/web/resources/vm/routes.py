@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from api.errors import (
     AlreadyExists,
     Conflict,
+    DiskTooSmall,
     FreshTokenRequired,
     InvalidState,
     NameTaken,
@@ -21,9 +22,10 @@ from api.errors import (
     ResourceBusy,
     SchedulerUnavailable,
 )
-from api.models import VM, JobKind
+from api.models import VM, Image, JobKind
 from api.services import (
     force_delete,
+    guests,
     libvirt_state,
     lifecycle,
     memberships,
@@ -46,6 +48,7 @@ from api.web.resources.vm.schemas import (
     VM_CREATE_EXAMPLE,
     VM_EXAMPLE,
     VM_RESIZE_EXAMPLE,
+    SSHRouteSchema,
     VMCreateSchema,
     VMDeleteArgsSchema,
     VMGrantArgsSchema,
@@ -59,11 +62,13 @@ from api.web.resources.vm.schemas import (
 
 blp = Blueprint("vm", __name__, url_prefix="/api/v1/vm", description="Virtual machines")
 
-# What a create can meet: the tenant (404/403/409), the name, the quota, placement, a race.
+# What a create can meet: the tenant (404/403/409), the image (404/409/422), the name, the
+# quota, placement (and the host's SSH ports), a race.
 CREATE_ERRORS = (
     NotFound,
     PermissionDenied,
     InvalidState,
+    DiskTooSmall,
     NameTaken,
     QuotaExceeded,
     NoCapacity,
@@ -78,10 +83,15 @@ def _create(args: dict[str, Any]) -> dict[str, Any]:
     defaults = quotas.Amounts(**settings().quota_defaults)
     note("vm", None, args["tenant_id"])  # a refusal is recorded against the tenant it targeted
     chooser = scheduler.configured(settings().scheduler_policy, settings().scheduler_url)
+    config = guests.Config.of(settings())
+    request = vms.VMRequest(**args)
     job = vms.create_vm(
-        session, user(), vms.VMRequest(**args), request_id(), defaults, chooser=chooser
+        session, user(), request, request_id(), defaults, chooser=chooser, config=config
     )
-    note("vm", job.vm_id, job.tenant_id, after={**args, "status": "pending", "job_id": job.id})
+    # user_data is a secret: the audit row says only whether there was one.
+    shown = {key: value for key, value in args.items() if key != "user_data"}
+    shown["user_data_present"] = request.user_data is not None
+    note("vm", job.vm_id, job.tenant_id, after={**shown, "status": "pending", "job_id": job.id})
     job_queue().after_commit(session, job)
     commit()
     return ok(_reloaded(job.vm_id))
@@ -310,6 +320,25 @@ class VMRefresh(MethodView):
         job_queue().after_commit(session, job)
         commit()
         return ok(job)
+
+
+@blp.route("/<uuid:vm_id>/ssh/")
+class VMSSHRoute(MethodView):
+    @operation("vm_ssh_route", InvalidState)
+    @blp.response(200, envelope(SSHRouteSchema))
+    def get(self, vm_id: uuid.UUID) -> dict[str, Any]:
+        """How to reach the VM's guest by SSH (vm.view): user, address and the host to jump through
+
+        The user is the image's default_user; `host`/`port` are where SSH connects from the
+        VM's baremetal host (127.0.0.1 and the forwarded port with user-mode networking, the
+        guest's first address and 22 on a NAT network, null until an address is known); `jump`
+        is that host as Ansible reaches it (null: the controller itself). 409 INVALID_STATE for
+        a VM made without an image.
+        """
+        session = db()
+        vm = vms.get_vm(session, user(), vm_id, Perm.VM_VIEW)
+        image = session.get(Image, vm.image_id) if vm.image_id else None
+        return ok(guests.ssh_route(vm, image))
 
 
 @blp.route("/<uuid:vm_id>/permission/")

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 
 from api.models import HostState, VMStatus
+from api.services import guests
 from api.services.permissions import ObjectType
 from api.web.resources.common import bounded_int, enum_out, slug
 from api.web.resources.tenant.schemas import TENANT_ID_EXAMPLE, grant_args_schema
@@ -13,12 +14,18 @@ VM_NAME_MAX = 48
 # A VM's sizes, at create and resize: the role's ranges (roles/libvirt_guest/vars/main.yml).
 VCPUS, RAM_MB, DISK_GB = (1, 64), (64, 1_048_576), (1, 65_536)
 
+KEY_EXAMPLE = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlOzUMN8wurH/zmYVqkTLhtBpIrKJy2HnZrmxN4yDqU ana@laptop"
+)
 VM_CREATE_EXAMPLE = {
     "tenant_id": TENANT_ID_EXAMPLE,
     "name": "web",
     "vcpus": 1,
     "ram_mb": 512,
     "disk_gb": 10,
+    "image_id": "3f0b6a57-2d59-4a52-8c0e-51a1c1f3a0d4",
+    "ssh_authorized_keys": [KEY_EXAMPLE],
+    "user_data": "#cloud-config\npackages: [nginx]\n",
 }
 VM_EXAMPLE = {
     "status": "success",
@@ -36,6 +43,13 @@ VM_EXAMPLE = {
         "anti_affinity_group": None,
         "domain_name": "vf-web-00b8c0ba",
         "domain_uuid": None,
+        "image_id": "3f0b6a57-2d59-4a52-8c0e-51a1c1f3a0d4",
+        "ssh_authorized_keys": [KEY_EXAMPLE],
+        "user_data_present": True,
+        "mac": "52:54:00:3a:9c:e1",
+        "ssh_port": 22000,
+        "addresses": [],
+        "addresses_at": None,
         "job_id": "c428f87d-6f6b-4e02-8089-c180cbd6e52a",
         "created_at": "2026-11-26T14:36:02.515729+00:00",
         "updated_at": "2026-11-26T14:36:02.515729+00:00",
@@ -61,6 +75,37 @@ class VMCreateSchema(ma.Schema):
             )
         },
     )
+    image_id = ma.fields.UUID(
+        load_default=None,
+        metadata={
+            "description": (
+                "the image the disk is made from (a qcow2 overlay grown to disk_gb): public, or "
+                "private to the VM's tenant, and active. Absent: a blank disk"
+            )
+        },
+    )
+    ssh_authorized_keys = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(1, guests.KEY_MAX_BYTES)),
+        load_default=list,
+        validate=ma.validate.Length(max=guests.MAX_KEYS),
+        metadata={
+            "description": (
+                "OpenSSH public keys ('<type> <base64> [comment]'; ssh-ed25519, ssh-rsa, "
+                "ecdsa-sha2-nistp256/384/521, sk-*) for the image's default user; needs image_id"
+            )
+        },
+    )
+    user_data = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": (
+                "cloud-config YAML, one mapping, at most VIRTFLOW_USER_DATA_MAX_BYTES (16384) "
+                "bytes; needs image_id. Write-only: a secret, never shown again (the VM shows "
+                "user_data_present)"
+            ),
+            "writeOnly": True,
+        },
+    )
 
 
 class VMResizeSchema(ma.Schema):
@@ -81,6 +126,52 @@ class VMResizeSchema(ma.Schema):
 
 
 VM_RESIZE_EXAMPLE = {"vcpus": 2, "ram_mb": 2048, "disk_gb": 20}
+
+
+class AddressSchema(ma.Schema):
+    mac = ma.fields.String(dump_only=True)
+    ip = ma.fields.String(dump_only=True)
+    prefix = ma.fields.Integer(dump_only=True)
+    source = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "enum": ["agent", "lease"],
+            "description": "agent: the guest agent; lease: the host's DHCP leases",
+        },
+    )
+
+
+class SSHRouteSchema(ma.Schema):
+    user = ma.fields.String(
+        dump_only=True, metadata={"description": "the image's default_user, made by cloud-init"}
+    )
+    host = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "where SSH connects from the host: 127.0.0.1 (user-mode networking, a forward) "
+                "or the guest's address (NAT); null: no address known yet"
+            )
+        },
+    )
+    port = ma.fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": "null: no address known yet"}
+    )
+    jump = ma.fields.Dict(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "the host to jump through, {host, port, user} as Ansible reaches it (user may "
+                "be null); null: the host is the controller itself"
+            )
+        },
+    )
+    host_key_alias = ma.fields.String(
+        dump_only=True,
+        metadata={"description": "the name to keep the guest's host key under (known_hosts)"},
+    )
 
 
 class VMSchema(ma.Schema):
@@ -114,6 +205,39 @@ class VMSchema(ma.Schema):
     anti_affinity_group = ma.fields.String(dump_only=True, allow_none=True)
     domain_name = ma.fields.String(dump_only=True)
     domain_uuid = ma.fields.UUID(dump_only=True, allow_none=True)
+    image_id = ma.fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "null: a blank disk"}
+    )
+    ssh_authorized_keys = ma.fields.List(ma.fields.String(), dump_only=True)
+    user_data_present = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "the create was given user_data (which is never shown)"},
+    )
+    mac = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "the NIC's MAC address"}
+    )
+    ssh_port = ma.fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "the port on the host's 127.0.0.1 forwarded to the guest's SSH (a host with "
+                "user-mode networking); null otherwise"
+            )
+        },
+    )
+    addresses = ma.fields.List(
+        ma.fields.Nested(AddressSchema),
+        dump_only=True,
+        metadata={
+            "description": "the running guest's IPv4 addresses, as the last domain check read them"
+        },
+    )
+    addresses_at = ma.fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "when a domain check last read the addresses; null: never"},
+    )
     job_id = ma.fields.UUID(
         dump_only=True, allow_none=True, metadata={"description": "the VM's latest job"}
     )
