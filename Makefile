@@ -19,7 +19,7 @@ CONTROLLER_DEBS := libvirt-dev pkg-config libvirt-clients gcc python3-dev python
 # What the simulated fleet needs on this machine: an sshd per host, ssh/ssh-keygen for the
 # controller, ip for the namespaces, and what a prepared host has (libvirt_host's package list).
 FLEET_DEBS := openssh-server openssh-client iproute2 libvirt-daemon libvirt-daemon-driver-qemu \
-    qemu-system-x86 qemu-utils libvirt-clients python3-libvirt python3-lxml procps
+    qemu-system-x86 qemu-utils libvirt-clients python3-libvirt python3-lxml procps genisoimage
 FLEET ?= 3
 # What builds the default image (api/images/disk.py TOOLS) and boots it in its test: qemu, and
 # genisoimage for the NoCloud seed.

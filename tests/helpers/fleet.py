@@ -358,6 +358,11 @@ def host_vars(host: Host) -> dict[str, Any]:
         "ansible_python_interpreter": "/usr/bin/python3",
         "libvirt_uri": "qemu:///session",
         "virtflow_image_dir": str(host.image_dir),
+        # A session libvirt cannot make a NAT network's bridge: QEMU user-mode networking, whose
+        # SSH forward listens on 127.0.0.1 inside the host's own namespace (traffic rule).
+        "virtflow_guest_network": "user",
+        # This machine's nested KVM cannot boot a Linux guest: image guests run under TCG.
+        "libvirt_guest_image_domain_type": "qemu",
         **CAPACITY,
     }
 
