@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from api.cli_user import exits, progress, refs
 from api.cli_user import output as out
-from api.cli_user.session import Session, current
+from api.cli_user import ssh as guest_ssh
+from api.cli_user.session import Session, config_dir, current
 from api.client.api.vm import (
     vm_create,
     vm_delete,
@@ -18,6 +21,7 @@ from api.client.api.vm import (
     vm_list,
     vm_reboot,
     vm_resize,
+    vm_ssh_route,
     vm_start,
     vm_stop,
 )
@@ -26,6 +30,7 @@ from api.client.models import (
     VM,
     ActionListEnvelope,
     JobStatus,
+    SSHRouteEnvelope,
     VmActionListResult,
     VMCreate,
     VMEnvelope,
@@ -42,7 +47,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 LIST_COLUMNS = ("id", "name", "status", "vcpus", "ram_mb", "disk_gb", "baremetal", "tenant_id")
 SHOW_FIELDS = (
     "id", "name", "status", "status_reason", "tenant_id", "vcpus", "ram_mb", "disk_gb",
-    "baremetal", "host_state", "anti_affinity_group", "domain_name", "domain_uuid", "job_id",
+    "baremetal", "host_state", "anti_affinity_group", "image_id", "ssh_authorized_keys",
+    "user_data_present", "mac", "addresses", "domain_name", "domain_uuid", "job_id",
     "created_at", "updated_at", "deleted_at",
 )  # fmt: skip
 PAGE = 200  # the API's largest page
@@ -83,6 +89,19 @@ def vm() -> None:
 @click.option("--ram-mb", required=True, type=int, help="MiB.")
 @click.option("--disk-gb", required=True, type=int, help="GiB.")
 @click.option("--anti-affinity-group", help="No two live VMs of the group share a host.")
+@click.option("--image", "image_id", help="The id of the image the disk is made from.")
+@click.option(
+    "--ssh-key",
+    "ssh_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A public key file (e.g. ~/.ssh/id_ed25519.pub) for the image's user; repeatable.",
+)
+@click.option(
+    "--user-data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A cloud-config file for cloud-init; write-only (never shown again).",
+)
 @wait_option
 @key_option
 @out.output_option
@@ -94,6 +113,9 @@ def create(
     ram_mb: int,
     disk_gb: int,
     anti_affinity_group: str | None,
+    image_id: str | None,
+    ssh_keys: tuple[Path, ...],
+    user_data: Path | None,
     wait: bool,
     idempotency_key: str | None,
     output: str,
@@ -107,11 +129,23 @@ def create(
         ram_mb=ram_mb,
         disk_gb=disk_gb,
         anti_affinity_group=anti_affinity_group or UNSET,
+        image_id=refs.parse_id(image_id, "image") if image_id else UNSET,
+        ssh_authorized_keys=[_public_key(path) for path in ssh_keys] or UNSET,
+        user_data=user_data.read_text(encoding="utf-8") if user_data else UNSET,
     )
     answer = session.call(
         VMEnvelope, vm_create.sync_detailed, body=body, idempotency_key=new_key(idempotency_key)
     ).data
     settle(session, answer, wait, output, VMStatus.RUNNING)
+
+
+def _public_key(path: Path) -> str:
+    """The one key of a public key file (the API checks it)."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    keys = [line for line in lines if line and not line.startswith("#")]
+    if len(keys) != 1:
+        raise exits.Failure(exits.USAGE, f"{path} holds {len(keys)} keys; give one per --ssh-key")
+    return keys[0]
 
 
 @vm.command("list")
@@ -189,6 +223,52 @@ def _by(row: dict[str, Any]) -> str:
     """The user who asked, else the source: reconciler, ops:<OS user>."""
     actor = row.get("actor")
     return str(actor["username"]) if actor else str(row["source"])
+
+
+@vm.command("ssh", context_settings={"ignore_unknown_options": True})
+@click.argument("vm_id")
+@click.option(
+    "--identity",
+    "-i",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The private key for the guest (default: ssh's own keys and agent).",
+)
+@click.option(
+    "--jump-identity",
+    envvar="VIRTFLOW_SSH_JUMP_IDENTITY",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The private key for the VM's baremetal host, when the route jumps through it "
+    "(default: ssh's own keys and agent; env VIRTFLOW_SSH_JUMP_IDENTITY).",
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def ssh(
+    vm_id: str, identity: Path | None, jump_identity: Path | None, command: tuple[str, ...]
+) -> None:
+    """SSH to the VM as its image's user, through its host; after `--`, a command to run.
+
+    Exits with ssh's own exit code (255: ssh could not connect)."""
+    target = refs.parse_id(vm_id, "VM")
+    found = current().call(SSHRouteEnvelope, vm_ssh_route.sync_detailed, target).data
+    if found.host is None or found.port is None:
+        raise exits.Failure(
+            exits.CONFLICT, f"VM {target} has no address yet; try again once it has booted"
+        )
+    jump = None
+    if found.jump is not None:
+        hop = found.jump.additional_properties  # {host, port, user}, as Ansible reaches the host
+        user = hop.get("user")
+        jump = guest_ssh.Jump(str(hop["host"]), int(hop["port"]), str(user) if user else None)
+    route = guest_ssh.Route(found.user, found.host, found.port, found.host_key_alias, jump)
+    folder = config_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    argv = guest_ssh.argv(
+        route,
+        config_dir=folder,
+        identity=identity,
+        jump_identity=jump_identity,
+        command=command,
+    )
+    raise SystemExit(subprocess.call(argv))
 
 
 def timeout_option(fn: F) -> F:

@@ -9,6 +9,8 @@ from .action_list_envelope import ActionListEnvelope
 from .action_list_envelope_status import ActionListEnvelopeStatus
 from .action_result import ActionResult
 from .actor import Actor
+from .address import Address
+from .address_source import AddressSource
 from .already_exists_error import AlreadyExistsError
 from .already_exists_error_body import AlreadyExistsErrorBody
 from .already_exists_error_body_code import AlreadyExistsErrorBodyCode
@@ -50,6 +52,9 @@ from .dedicate import Dedicate
 from .dependency_unavailable_error import DependencyUnavailableError
 from .dependency_unavailable_error_body import DependencyUnavailableErrorBody
 from .dependency_unavailable_error_body_code import DependencyUnavailableErrorBodyCode
+from .disk_too_small_error import DiskTooSmallError
+from .disk_too_small_error_body import DiskTooSmallErrorBody
+from .disk_too_small_error_body_code import DiskTooSmallErrorBodyCode
 from .error_body import ErrorBody
 from .error_body_details import ErrorBodyDetails
 from .error_details import ErrorDetails
@@ -195,6 +200,10 @@ from .snapshot_power_state_type_1 import SnapshotPowerStateType1
 from .snapshot_power_state_type_2_type_1 import SnapshotPowerStateType2Type1
 from .snapshot_power_state_type_3_type_1 import SnapshotPowerStateType3Type1
 from .snapshot_status import SnapshotStatus
+from .ssh_route import SSHRoute
+from .ssh_route_envelope import SSHRouteEnvelope
+from .ssh_route_envelope_status import SSHRouteEnvelopeStatus
+from .ssh_route_jump_type_0 import SSHRouteJumpType0
 from .tenant import Tenant
 from .tenant_access import TenantAccess
 from .tenant_access_role_type_1 import TenantAccessRoleType1
@@ -276,6 +285,8 @@ __all__ = (
     "ActionListEnvelopeStatus",
     "ActionResult",
     "Actor",
+    "Address",
+    "AddressSource",
     "AlreadyExistsError",
     "AlreadyExistsErrorBody",
     "AlreadyExistsErrorBodyCode",
@@ -317,6 +328,9 @@ __all__ = (
     "DependencyUnavailableError",
     "DependencyUnavailableErrorBody",
     "DependencyUnavailableErrorBodyCode",
+    "DiskTooSmallError",
+    "DiskTooSmallErrorBody",
+    "DiskTooSmallErrorBodyCode",
     "ErrorBody",
     "ErrorBodyDetails",
     "ErrorDetails",
@@ -462,6 +476,10 @@ __all__ = (
     "SnapshotPowerStateType2Type1",
     "SnapshotPowerStateType3Type1",
     "SnapshotStatus",
+    "SSHRoute",
+    "SSHRouteEnvelope",
+    "SSHRouteEnvelopeStatus",
+    "SSHRouteJumpType0",
     "Tenant",
     "TenantAccess",
     "TenantAccessRoleType1",

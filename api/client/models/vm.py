@@ -16,6 +16,8 @@ from typing import cast
 from uuid import UUID
 import datetime
 
+if TYPE_CHECKING:
+  from ..models.address import Address
 
 
 
@@ -29,6 +31,8 @@ T = TypeVar("T", bound="VM")
 class VM:
     """ 
         Attributes:
+            addresses (list[Address]): the running guest's IPv4 addresses, as the last domain check read them
+            addresses_at (datetime.datetime | None): when a domain check last read the addresses; null: never
             anti_affinity_group (None | str):
             baremetal (None | str): inventory name of the baremetal host
             created_at (datetime.datetime):
@@ -39,16 +43,24 @@ class VM:
             host_state (None | VMHostStateType1 | VMHostStateType2Type1 | VMHostStateType3Type1): state of the VM's host;
                 `missing` flags a VM whose host left the inventory: an admin puts the host back or force-deletes the VM
             id (UUID):
+            image_id (None | UUID): null: a blank disk
             job_id (None | UUID): the VM's latest job
+            mac (None | str): the NIC's MAC address
             name (str):
             ram_mb (int):
+            ssh_authorized_keys (list[str]):
+            ssh_port (int | None): the port on the host's 127.0.0.1 forwarded to the guest's SSH (a host with user-mode
+                networking); null otherwise
             status (VMStatus):
             status_reason (None | str):
             tenant_id (UUID):
             updated_at (datetime.datetime):
+            user_data_present (bool): the create was given user_data (which is never shown)
             vcpus (int):
      """
 
+    addresses: list[Address]
+    addresses_at: datetime.datetime | None
     anti_affinity_group: None | str
     baremetal: None | str
     created_at: datetime.datetime
@@ -58,13 +70,18 @@ class VM:
     domain_uuid: None | UUID
     host_state: None | VMHostStateType1 | VMHostStateType2Type1 | VMHostStateType3Type1
     id: UUID
+    image_id: None | UUID
     job_id: None | UUID
+    mac: None | str
     name: str
     ram_mb: int
+    ssh_authorized_keys: list[str]
+    ssh_port: int | None
     status: VMStatus
     status_reason: None | str
     tenant_id: UUID
     updated_at: datetime.datetime
+    user_data_present: bool
     vcpus: int
 
 
@@ -72,6 +89,20 @@ class VM:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.address import Address # noqa: PLC0415
+        addresses = []
+        for addresses_item_data in self.addresses:
+            addresses_item = addresses_item_data.to_dict()
+            addresses.append(addresses_item)
+
+
+
+        addresses_at: None | str
+        if isinstance(self.addresses_at, datetime.datetime):
+            addresses_at = self.addresses_at.isoformat()
+        else:
+            addresses_at = self.addresses_at
+
         anti_affinity_group: None | str
         anti_affinity_group = self.anti_affinity_group
 
@@ -108,15 +139,31 @@ class VM:
 
         id = str(self.id)
 
+        image_id: None | str
+        if isinstance(self.image_id, UUID):
+            image_id = str(self.image_id)
+        else:
+            image_id = self.image_id
+
         job_id: None | str
         if isinstance(self.job_id, UUID):
             job_id = str(self.job_id)
         else:
             job_id = self.job_id
 
+        mac: None | str
+        mac = self.mac
+
         name = self.name
 
         ram_mb = self.ram_mb
+
+        ssh_authorized_keys = self.ssh_authorized_keys
+
+
+
+        ssh_port: int | None
+        ssh_port = self.ssh_port
 
         status = self.status.value
 
@@ -127,12 +174,16 @@ class VM:
 
         updated_at = self.updated_at.isoformat()
 
+        user_data_present = self.user_data_present
+
         vcpus = self.vcpus
 
 
         field_dict: dict[str, Any] = {}
 
         field_dict.update({
+            "addresses": addresses,
+            "addresses_at": addresses_at,
             "anti_affinity_group": anti_affinity_group,
             "baremetal": baremetal,
             "created_at": created_at,
@@ -142,13 +193,18 @@ class VM:
             "domain_uuid": domain_uuid,
             "host_state": host_state,
             "id": id,
+            "image_id": image_id,
             "job_id": job_id,
+            "mac": mac,
             "name": name,
             "ram_mb": ram_mb,
+            "ssh_authorized_keys": ssh_authorized_keys,
+            "ssh_port": ssh_port,
             "status": status,
             "status_reason": status_reason,
             "tenant_id": tenant_id,
             "updated_at": updated_at,
+            "user_data_present": user_data_present,
             "vcpus": vcpus,
         })
 
@@ -158,7 +214,36 @@ class VM:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.address import Address # noqa: PLC0415
         d = dict(src_dict)
+        addresses = []
+        _addresses = d.pop("addresses")
+        for addresses_item_data in (_addresses):
+            addresses_item = Address.from_dict(addresses_item_data)
+
+
+
+            addresses.append(addresses_item)
+
+
+        def _parse_addresses_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                addresses_at_type_0 = datetime.datetime.fromisoformat(data)
+
+
+
+                return addresses_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        addresses_at = _parse_addresses_at(d.pop("addresses_at"))
+
+
         def _parse_anti_affinity_group(data: object) -> None | str:
             if data is None:
                 return data
@@ -263,6 +348,24 @@ class VM:
 
 
 
+        def _parse_image_id(data: object) -> None | UUID:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                image_id_type_0 = UUID(data)
+
+
+
+                return image_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | UUID, data)
+
+        image_id = _parse_image_id(d.pop("image_id"))
+
+
         def _parse_job_id(data: object) -> None | UUID:
             if data is None:
                 return data
@@ -281,9 +384,28 @@ class VM:
         job_id = _parse_job_id(d.pop("job_id"))
 
 
+        def _parse_mac(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        mac = _parse_mac(d.pop("mac"))
+
+
         name = d.pop("name")
 
         ram_mb = d.pop("ram_mb")
+
+        ssh_authorized_keys = cast(list[str], d.pop("ssh_authorized_keys"))
+
+
+        def _parse_ssh_port(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        ssh_port = _parse_ssh_port(d.pop("ssh_port"))
+
 
         status = VMStatus(d.pop("status"))
 
@@ -308,9 +430,13 @@ class VM:
 
 
 
+        user_data_present = d.pop("user_data_present")
+
         vcpus = d.pop("vcpus")
 
         vm = cls(
+            addresses=addresses,
+            addresses_at=addresses_at,
             anti_affinity_group=anti_affinity_group,
             baremetal=baremetal,
             created_at=created_at,
@@ -320,13 +446,18 @@ class VM:
             domain_uuid=domain_uuid,
             host_state=host_state,
             id=id,
+            image_id=image_id,
             job_id=job_id,
+            mac=mac,
             name=name,
             ram_mb=ram_mb,
+            ssh_authorized_keys=ssh_authorized_keys,
+            ssh_port=ssh_port,
             status=status,
             status_reason=status_reason,
             tenant_id=tenant_id,
             updated_at=updated_at,
+            user_data_present=user_data_present,
             vcpus=vcpus,
         )
 

@@ -13,6 +13,7 @@ from ...models.auth_required_error import AuthRequiredError
 from ...models.bad_request_error import BadRequestError
 from ...models.conflict_error import ConflictError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.disk_too_small_error import DiskTooSmallError
 from ...models.idempotency_key_reused_error import IdempotencyKeyReusedError
 from ...models.invalid_state_error import InvalidStateError
 from ...models.name_taken_error import NameTakenError
@@ -68,7 +69,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     if response.status_code == 202:
         response_202 = VMEnvelope.from_dict(response.json())
 
@@ -220,24 +221,34 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_415
 
     if response.status_code == 422:
-        def _parse_response_422(data: object) -> IdempotencyKeyReusedError | ValidationError:
+        def _parse_response_422(data: object) -> DiskTooSmallError | IdempotencyKeyReusedError | ValidationError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_422_type_0 = IdempotencyKeyReusedError.from_dict(data)
+                response_422_type_0 = DiskTooSmallError.from_dict(data)
 
 
 
                 return response_422_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_1 = IdempotencyKeyReusedError.from_dict(data)
+
+
+
+                return response_422_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_422_type_1 = ValidationError.from_dict(data)
+            response_422_type_2 = ValidationError.from_dict(data)
 
 
 
-            return response_422_type_1
+            return response_422_type_2
 
         response_422 = _parse_response_422(response.json())
 
@@ -273,7 +284,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -289,7 +300,7 @@ def sync_detailed(
     x_request_id: str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
@@ -302,7 +313,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
      """
 
 
@@ -326,7 +337,7 @@ def sync(
     x_request_id: str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
@@ -339,7 +350,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
      """
 
 
@@ -358,7 +369,7 @@ async def asyncio_detailed(
     x_request_id: str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
@@ -371,7 +382,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope]
      """
 
 
@@ -395,7 +406,7 @@ async def asyncio(
     x_request_id: str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope | None:
     """ Request a VM (the seed document's path; same as POST /api/v1/vm/)
 
     Args:
@@ -408,7 +419,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | BadRequestError | ConflictError | InvalidStateError | NameTakenError | NoCapacityError | QuotaExceededError | DependencyUnavailableError | SchedulerUnavailableError | DiskTooSmallError | IdempotencyKeyReusedError | ValidationError | NotFoundError | PayloadTooLargeError | PermissionDeniedError | UnsupportedMediaTypeError | VMEnvelope
      """
 
 
