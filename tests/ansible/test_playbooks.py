@@ -11,7 +11,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,79 +19,24 @@ from typing import Any
 import pytest
 
 from jobs import reaper
+from tests.helpers.playbooks import (
+    HOST,
+    IMAGE_DIR,
+    REPO,
+    domains,
+    global_stats,
+    output,
+    recap,
+    remove_guest,
+    run_playbook,
+    virsh,
+)
 from tests.helpers.stack import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
-URI = "qemu:///system"
-IMAGE_DIR = Path("/var/lib/virtflow/images")
-HOST = "localhost"
 TINY = {"vcpus": 1, "ram_mb": 64, "disk_gb": 1}
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
-    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
-    re.MULTILINE,
-)
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="libvirt system tests run as root")
-
-
-def _ansible_playbook() -> str:
-    """The ansible-playbook next to the running interpreter, else the repo's venv."""
-    beside = Path(sys.executable).parent / "ansible-playbook"
-    return str(beside if beside.exists() else REPO / ".venv" / "bin" / "ansible-playbook")
-
-
-def run_playbook(
-    playbook: str,
-    *args: str,
-    guests: list[dict[str, Any]] | None = None,
-    json_output: bool = False,
-    timeout: int = 600,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run playbooks/<playbook> from the repo root the way ops do (env: extra variables)."""
-    cmd = [_ansible_playbook(), f"playbooks/{playbook}", *args]
-    if guests is not None:
-        cmd += ["-e", json.dumps({"virtflow_guests": guests})]
-    full = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    full.pop("ANSIBLE_FORCE_COLOR", None)
-    full.update(env or {})
-    if json_output:
-        full["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-    return subprocess.run(
-        cmd, cwd=REPO, env=full, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def output(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"rc={proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
-
-
-def recap(proc: subprocess.CompletedProcess[str], host: str = HOST) -> dict[str, int]:
-    """Counters of the PLAY RECAP line of one host (default callback)."""
-    for match in RECAP.finditer(proc.stdout):
-        if match["host"] == host:
-            return {k: int(v) for k, v in match.groupdict().items() if k != "host"}
-    raise AssertionError(f"no PLAY RECAP line for {host}\n{output(proc)}")
-
-
-def global_stats(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    """The set_stats data (per_host: false) from the ansible.posix.json callback."""
-    assert proc.returncode == 0, output(proc)
-    return json.loads(proc.stdout)["global_custom_stats"]
-
-
-def virsh(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["virsh", "--connect", URI, *args], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def domains() -> set[str]:
-    proc = virsh("list", "--all", "--name")
-    assert proc.returncode == 0, proc.stderr
-    return {line.strip() for line in proc.stdout.splitlines() if line.strip()}
 
 
 def images() -> set[str]:
@@ -130,7 +74,7 @@ def task_output(proc: subprocess.CompletedProcess[str], task: str) -> str:
 
 def derived_mac(name: str) -> str:
     """The MAC the role gives a guest whose spec has none: 52:54:00 + md5(name)[:3 bytes]."""
-    digest = hashlib.md5(name.encode()).hexdigest()
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
     return f"52:54:00:{digest[0:2]}:{digest[2:4]}:{digest[4:6]}"
 
 
@@ -141,13 +85,6 @@ def disk_path(name: str) -> Path:
 def guest_uuid(name: str) -> str:
     """A UUID derived from the guest name: vf-* guests are stopped, started and deleted by UUID."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"virtflow-test:{name}"))
-
-
-def remove_guest(name: str) -> None:
-    """Best-effort cleanup that does not rely on the playbooks under test."""
-    virsh("destroy", name)
-    virsh("undefine", name, "--managed-save", "--snapshots-metadata", "--nvram")
-    disk_path(name).unlink(missing_ok=True)
 
 
 @pytest.fixture
