@@ -12,7 +12,10 @@ stable (running, stopped, error) and that no job touched since the listing began
 | nothing, VM running or stopped                 | error "domain missing on host <h>"  |
 | nothing, VM in error                           | unchanged (its reason says more)    |
 
-Each change is an audit row with outcome `out_of_band`. A host.domains job also stores the
+Each change is an audit row with outcome `out_of_band`. Every VM the check may look at (not
+deleted, no job since the listing began) also gets the IPv4 addresses its running domain reported
+(`vm.addresses`, `[]` when it does not run or is missing) and `addresses_at`; addresses change no
+status and write no audit row. A host.domains job also stores the
 domains that match no VM on the host (`unmanaged_domains`, with their vCPUs and RAM): listed, never
 adopted or deleted, and placement counts what they take (api.services.capacity.unmanaged).
 """
@@ -20,8 +23,9 @@ adopted or deleted, and placement counts what they take (api.services.capacity.u
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
@@ -56,6 +60,12 @@ class Domain:
     state: str
     vcpus: int = 0  # as libvirt defines it; 0 when a report did not say
     ram_mb: int = 0  # its maximum memory
+    # A running domain's IPv4 addresses, [{mac, ip, prefix, source}]; () when none reported.
+    addresses: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+
+    def unmanaged(self) -> dict[str, Any]:
+        """The domain as baremetal.unmanaged_domains lists it."""
+        return {k: v for k, v in vars(self).items() if k != "addresses"}
 
 
 @dataclass(frozen=True)
@@ -75,11 +85,44 @@ def parse_report(artifacts: dict[str, Any]) -> list[Domain] | None:
     for item in listed:
         if not isinstance(item, dict) or not {"name", "uuid", "state"} <= item.keys():
             return None
-        sizes = [_count(item.get(key)) for key in ("vcpus", "ram_mb")]
         domains.append(
-            Domain(str(item["name"]), str(item["uuid"]).lower(), str(item["state"]), *sizes)
+            Domain(
+                str(item["name"]),
+                str(item["uuid"]).lower(),
+                str(item["state"]),
+                _count(item.get("vcpus")),
+                _count(item.get("ram_mb")),
+                _addresses(item.get("addresses")),
+            )
         )
     return domains
+
+
+ADDRESS_SOURCES = frozenset({"agent", "lease"})
+MAX_ADDRESSES = 32  # per domain: a guest cannot fill the VM row through its agent
+
+
+def _addresses(listed: Any) -> tuple[dict[str, Any], ...]:
+    """The well-formed IPv4 addresses of a report (a guest agent's answer is the guest's word:
+    anything else is dropped), at most MAX_ADDRESSES."""
+    if not isinstance(listed, list):
+        return ()
+    found = [a for a in (_address(item) for item in listed) if a is not None]
+    return tuple(found[:MAX_ADDRESSES])
+
+
+def _address(item: Any) -> dict[str, Any] | None:
+    if not isinstance(item, dict) or item.get("source") not in ADDRESS_SOURCES:
+        return None
+    mac, prefix = item.get("mac"), item.get("prefix")
+    try:
+        ip = ipaddress.IPv4Address(str(item.get("ip")))
+    except ValueError:
+        return None
+    if not isinstance(prefix, int) or isinstance(prefix, bool) or not 0 <= prefix <= 32:
+        return None
+    mac_text = str(mac).lower() if isinstance(mac, str) and len(mac) <= 17 else None
+    return {"mac": mac_text, "ip": str(ip), "prefix": prefix, "source": item["source"]}
 
 
 def _count(value: Any) -> int:
@@ -153,7 +196,16 @@ def _unmanaged(
         )
     )
     ids = {str(vm_id) for vm_id in known}
-    return [vars(d) for d in domains if d.uuid not in ids]
+    return [d.unmanaged() for d in domains if d.uuid not in ids]
+
+
+def _store_addresses(vm: VM, domain: Domain | None) -> None:
+    """The addresses the VM's domain reported; none unless it runs."""
+    running = domain is not None and OBSERVED.get(domain.state) == VMStatus.RUNNING
+    addresses = list(domain.addresses) if domain is not None and running else []
+    if vm.addresses != addresses:
+        vm.addresses = addresses
+    vm.addresses_at = utcnow()
 
 
 def reconcile(session: Session, job: Job, domains: list[Domain]) -> list[Change]:
@@ -169,8 +221,12 @@ def reconcile(session: Session, job: Job, domains: list[Domain]) -> list[Change]
     busy = _busy(session, [v.id for v in candidates], since, job.id)
     changes = []
     for each in candidates:
-        if each.status in STABLE and each.id not in busy:
-            change = _follow(session, each, job, found.get(str(each.id)), host.name)
+        if each.id in busy:
+            continue
+        seen = found.get(str(each.id))
+        _store_addresses(each, seen)
+        if each.status in STABLE:
+            change = _follow(session, each, job, seen, host.name)
             changes += [change] if change else []
     if job.kind == JobKind.HOST_DOMAINS:
         host.unmanaged_domains = _unmanaged(session, host.id, domains, since)

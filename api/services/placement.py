@@ -9,7 +9,8 @@ filled up meanwhile is released at once (rolling back to the savepoint drops its
 and the next one is tried. So a placement holds at most one host lock at a time, which
 cannot deadlock, and two creates on different hosts never wait for each other: a host
 another placement holds is skipped first (SKIP LOCKED) and waited for only when no free
-candidate fits.
+candidate fits. A host with user-mode guest networking must also have a free SSH forward
+port (Request.ssh_ports) for the VM: one whose ports are all taken is passed over as a full one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import ColumnElement, Subquery, false, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
-from api.models import VM, Baremetal, HostState, VMStatus
+from api.models import VM, Baremetal, GuestNetwork, HostState, VMStatus
 from api.services import capacity
 from api.services.scheduler import DEFAULT, Ask, Candidate, Scheduler
 
@@ -32,6 +33,8 @@ class Request:
     ram_mb: int
     disk_gb: int
     anti_affinity_group: str | None = None  # of the tenant placing: hosts it holds are out
+    # (lowest, highest) SSH forward port a user-mode host must have free; None: not asked
+    ssh_ports: tuple[int, int] | None = None
 
 
 def _allocations() -> Subquery:
@@ -130,7 +133,23 @@ def _fits(session: Session, host: Baremetal, request: Request, tenant_id: uuid.U
         and host.guest_network is not None
         and host.dedicated_tenant_id in (None, tenant_id)
         and _has_room(session, host, request)
+        and _has_port(session, host, request)
     )
+
+
+def _has_port(session: Session, host: Baremetal, request: Request) -> bool:
+    """A user-mode host has a port of request.ssh_ports that no live VM of it holds."""
+    if request.ssh_ports is None or host.guest_network != GuestNetwork.USER:
+        return True
+    first, last = request.ssh_ports
+    taken = session.scalar(
+        select(func.count()).where(
+            VM.baremetal_id == host.id,
+            VM.status != VMStatus.DELETED,
+            VM.ssh_port.between(first, last),
+        )
+    )
+    return int(taken or 0) < last - first + 1
 
 
 def _has_room(session: Session, host: Baremetal, request: Request) -> bool:
@@ -217,4 +236,22 @@ def choose_host(
         host = _claim(session, host_id, request, tenant_id, wait=True)
         if host is not None:
             return host
-    raise NoCapacity(details={"hosts_considered": considered})
+    raise _no_capacity(session, request, fitting, considered)
+
+
+def _no_capacity(
+    session: Session, request: Request, fitting: list[Candidate], considered: int
+) -> NoCapacity:
+    """NO_CAPACITY, naming the SSH ports when they are what the fitting hosts lacked."""
+    details: dict[str, object] = {"hosts_considered": considered}
+    hosts = [session.get_one(Baremetal, c.id) for c in fitting]
+    portless = sorted(h.name for h in hosts if not _has_port(session, h, request))
+    if not portless or request.ssh_ports is None:
+        return NoCapacity(details=details)
+    ports = f"{request.ssh_ports[0]}-{request.ssh_ports[1]}"
+    details |= {"hosts_without_ssh_port": portless, "ssh_ports": ports}
+    return NoCapacity(
+        f"no host has room: {len(portless)} host(s) with room have no free SSH port in {ports} "
+        "(VIRTFLOW_GUEST_SSH_PORTS)",
+        details,
+    )

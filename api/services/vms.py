@@ -147,7 +147,9 @@ def create_vm(
     if session.scalar(taken) is not None:
         raise NameTaken(f"a VM named {req.name!r} exists in this tenant", {"field": "name"})
     quotas.admit(session, tenant.id, req.amounts(), quota_defaults)
-    sizes = placement.Request(req.vcpus, req.ram_mb, req.disk_gb, req.anti_affinity_group)
+    sizes = placement.Request(
+        req.vcpus, req.ram_mb, req.disk_gb, req.anti_affinity_group, config.ssh_ports
+    )
     host = placement.choose_host(session, sizes, chooser, tenant.id)
     vm_id = uuid.uuid4()
     vm = VM(

@@ -273,3 +273,82 @@ def test_parse_report_keeps_domain_sizes_and_counts_bad_ones_as_zero(
     item = {"name": "ops-vm", "uuid": "ABC", "state": "running", **listed}
     [parsed] = parse_report({"virtflow_domains": {"host": "bm-a", "domains": [item]}}) or []
     assert (parsed.uuid, parsed.vcpus, parsed.ram_mb) == ("abc", *sizes)
+
+
+AGENT = {"mac": "52:54:00:12:34:56", "ip": "10.0.2.15", "prefix": 24, "source": "agent"}
+LEASE = {"mac": "52:54:00:ab:cd:ef", "ip": "192.168.213.7", "prefix": 24, "source": "lease"}
+
+
+def with_addresses(vm: VM, state: str, *addresses: object) -> dict[str, object]:
+    return {**domain(vm, state), "addresses": list(addresses)}
+
+
+def test_parse_report_keeps_well_formed_ipv4_addresses_only() -> None:
+    bad = [
+        {**AGENT, "ip": "fe80::1"},
+        {**AGENT, "ip": "not an ip"},
+        {**AGENT, "prefix": 33},
+        {**AGENT, "prefix": True},
+        {**AGENT, "source": "arp"},
+        "10.0.2.15",
+    ]
+    listed = {"name": "vf-a-1", "uuid": "abc", "state": "running", "addresses": [AGENT, *bad]}
+    [got] = parse_report({"virtflow_domains": {"domains": [listed]}}) or []
+    assert got.addresses == (AGENT,)
+
+
+def test_reconcile_stores_the_running_domains_addresses(
+    db: Session, make: Factory, host: Baremetal, check: Job
+) -> None:
+    tenant = make.tenant()
+    web = add_vm(db, tenant, host, VMStatus.RUNNING, "web")
+    dbvm = add_vm(db, tenant, host, VMStatus.RUNNING, "db")
+    run(db, check, with_addresses(web, "running", AGENT, LEASE), domain(dbvm, "running"))
+    assert (web.addresses, dbvm.addresses) == ([AGENT, LEASE], [])
+    assert web.addresses_at is not None and dbvm.addresses_at is not None
+    # No status changed: addresses write no audit row.
+    assert audit_rows(db, web) == []
+
+
+@pytest.mark.parametrize("state", ["shutoff", "missing"])
+def test_reconcile_clears_the_addresses_of_a_domain_that_does_not_run(
+    db: Session, make: Factory, host: Baremetal, check: Job, state: str
+) -> None:
+    vm = add_vm(db, make.tenant(), host, VMStatus.RUNNING, "web")
+    vm.addresses = [AGENT]
+    reported = [] if state == "missing" else [with_addresses(vm, state, AGENT)]
+    run(db, check, *reported)
+    assert vm.addresses == []
+
+
+def test_reconcile_leaves_the_addresses_of_a_vm_with_a_job_in_flight(
+    db: Session, make: Factory, host: Baremetal, check: Job
+) -> None:
+    admin = make.user(is_admin=True)
+    vm = add_vm(db, make.tenant(), host, VMStatus.RUNNING, "web")
+    vm.addresses = [AGENT]
+    vms.request_power(db, admin, vm.id, JobKind.VM_STOP, None)
+    run(db, check, with_addresses(vm, "running", LEASE))
+    assert (vm.addresses, vm.addresses_at) == ([AGENT], None)
+
+
+def test_reconcile_lists_unmanaged_domains_without_their_addresses(
+    db: Session, host: Baremetal, check: Job
+) -> None:
+    stranger = {"name": "hand-made", "uuid": "abc", "state": "running", "addresses": [AGENT]}
+    run(db, check, stranger)
+    assert host.unmanaged_domains == [
+        {"name": "hand-made", "uuid": "abc", "state": "running", "vcpus": 0, "ram_mb": 0}
+    ]
+
+
+def test_refresh_stores_addresses_of_its_vm_only(
+    db: Session, make: Factory, host: Baremetal
+) -> None:
+    tenant, admin = make.tenant(), make.user(is_admin=True)
+    vm = add_vm(db, tenant, host, VMStatus.RUNNING, "web")
+    other = add_vm(db, tenant, host, VMStatus.RUNNING, "db")
+    other.addresses = [LEASE]
+    job = started(db, libvirt_state.request_refresh(db, admin, vm.id, None))
+    run(db, job, with_addresses(vm, "running", AGENT))
+    assert (vm.addresses, other.addresses) == ([AGENT], [LEASE])

@@ -85,6 +85,16 @@ def test_placement_ignores_hosts_out_of_inventory(db: Session, make: Factory) ->
     assert choose_host(db, Request(1, 64, 1)) == kept
 
 
+def test_placement_skips_a_host_with_an_invalid_guest_network(db: Session, make: Factory) -> None:
+    # guest_network null: the inventory's virtflow_guest_network is invalid (inventory sync).
+    bad = make.baremetal("bad", capacity_ram_mb=10**6)
+    bad.guest_network = None
+    db.flush()
+    kept = make.baremetal("kept")
+    assert choose_host(db, Request(1, 64, 1)) == kept
+    assert _claim(db, bad.id, Request(1, 64, 1), wait=False) is None
+
+
 def test_placement_without_hosts_is_no_capacity(db: Session) -> None:
     with pytest.raises(NoCapacity) as exc:
         choose_host(db, Request(1, 64, 1))

@@ -88,9 +88,10 @@ def _create(args: dict[str, Any]) -> dict[str, Any]:
     job = vms.create_vm(
         session, user(), request, request_id(), defaults, chooser=chooser, config=config
     )
-    # user_data is a secret: the audit row says only whether there was one.
+    # user_data is a secret: the audit row says only whether there was one (under a key that
+    # audit.scrub keeps: it drops every key containing "user_data").
     shown = {key: value for key, value in args.items() if key != "user_data"}
-    shown["user_data_present"] = request.user_data is not None
+    shown["cloud_config_given"] = request.user_data is not None
     note("vm", job.vm_id, job.tenant_id, after={**shown, "status": "pending", "job_id": job.id})
     job_queue().after_commit(session, job)
     commit()
