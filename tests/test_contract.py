@@ -16,12 +16,15 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job, JobKind, JobStatus, User, VMStatus
-from api.services import lifecycle, resize, snapshots, vms
-from api.settings import REPO_ROOT
+from api.models import VM, GuestNetwork, Job, JobKind, JobStatus, User, VMStatus
+from api.services import guests, lifecycle, resize, snapshots, vms
+from api.settings import MAX_PORT, MIN_FORWARDED_PORT, REPO_ROOT, Settings
 from api.web.resources.snapshot.schemas import SnapshotCreateSchema
 from api.web.resources.vm.schemas import VM_NAME_MAX, VMCreateSchema, VMResizeSchema
+from jobs import vms as vm_jobs
 from tests.conftest import Factory
+from tests.helpers import ssh_keys
+from tests.helpers.images import stored_image
 from tests.helpers.snapshots import ready_snapshot
 
 ROLE = REPO_ROOT / "roles" / "libvirt_guest"
@@ -374,3 +377,63 @@ def test_contract_snapshot_entry_points_report_what_jobs_read(
     text = (ROLE / "tasks" / tasks).read_text(encoding="utf-8")
     for key in keys:
         assert key in text
+
+
+# --- a guest from an image (issue 9) ------------------------------------------------------------
+
+
+@pytest.fixture
+def from_image(db: Session, make: Factory) -> tuple[VM, Job]:
+    """The fullest create spec: an image, keys, user_data, on a user-mode host (an SSH port)."""
+    make.baremetal("bm-u", guest_network=GuestNetwork.USER)
+    admin = make.user(is_admin=True)
+    request = vms.VMRequest(
+        make.tenant().id,
+        "h" * VM_NAME_MAX,
+        1,
+        256,
+        2,
+        image_id=stored_image(db).id,
+        ssh_authorized_keys=[ssh_keys.ED25519, ssh_keys.sk_ed25519()],
+        user_data="#cloud-config\npackages: [nginx]\n",
+    )
+    job = vms.create_vm(db, admin, request, None)
+    return db.get_one(VM, job.vm_id), job
+
+
+def test_contract_image_create_extravars_match_role_spec(
+    specs: dict[str, Any], role_vars: dict[str, Any], from_image: tuple[VM, Job]
+) -> None:
+    _vm, job = from_image
+    params = role_params(job.playbook, job.extravars)
+    assert_valid(params, specs, "running")
+    [guest] = params["libvirt_guest_list"]
+    assert set(guest) == {
+        "name", "uuid", "vcpus", "ram_mb", "disk_gb", "mac", "ssh_port", "image", "hostname",
+        "ssh_authorized_keys",
+    }  # fmt: skip
+    assert re.match(role_vars["__libvirt_guest_mac_regex"], guest["mac"])
+    assert re.match(role_vars["__libvirt_guest_sha256_regex"], guest["image"]["sha256"])
+    assert re.match(role_vars["__libvirt_guest_name_regex"], guest["hostname"])
+    low, high = role_vars["__libvirt_guest_ssh_port_range"]
+    assert low <= guest["ssh_port"] <= high
+    assert guest["image"]["source"].startswith("/")
+
+
+def test_contract_the_create_run_adds_user_data_as_the_role_takes_it(
+    specs: dict[str, Any], from_image: tuple[VM, Job]
+) -> None:
+    vm, job = from_image
+    assert "user_data" not in job.extravars["virtflow_guests"][0]
+    run_vars = vm_jobs._with_secrets(job, vm)
+    params = role_params(job.playbook, run_vars)
+    assert_valid(params, specs, "running")
+    assert params["libvirt_guest_list"][0]["user_data"] == vm.user_data
+    assert specs["running"]["options"]["libvirt_guest_list"]["options"]["user_data"]["no_log"]
+
+
+def test_contract_ssh_ports_the_api_may_give_are_the_roles(role_vars: dict[str, Any]) -> None:
+    assert role_vars["__libvirt_guest_ssh_port_range"] == [MIN_FORWARDED_PORT, MAX_PORT]
+    low, high = Settings().guest_ssh_port_range
+    assert MIN_FORWARDED_PORT <= low <= high <= MAX_PORT
+    assert guests.DEFAULT.ssh_ports == (low, high)
