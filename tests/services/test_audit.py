@@ -52,6 +52,15 @@ def test_scrub_drops_secret_keys_at_any_depth() -> None:
     assert clean == {"name": "web-1", "nested": {"keep": 1}, "items": [{"id": 2}, "plain"]}
 
 
+def test_scrub_drops_user_data_wherever_it_is() -> None:
+    # A VM create's cloud-config, or a hand run's -e virtflow_guests=[{..., user_data: ...}].
+    values = {
+        "user_data": "password: x",
+        "extravars": {"virtflow_guests": [{"name": "vf-a", "user_data": "password: x"}]},
+    }
+    assert audit.scrub(values) == {"extravars": {"virtflow_guests": [{"name": "vf-a"}]}}
+
+
 def test_scrub_stringifies_what_json_cannot_hold() -> None:
     vm_id = uuid.uuid4()
     clean = audit.scrub({"id": vm_id, "at": T0, "tags": ("a", "b"), "n": None})

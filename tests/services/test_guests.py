@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.errors import DiskTooSmall, InvalidState, NoCapacity, NotFound, ValidationFailed
 from api.models import VM, Baremetal, GuestNetwork, ImageStatus, Job, Tenant, User, VMStatus
 from api.services import guests, images, vms
+from api.settings import Settings, SettingsError
 from tests.conftest import Factory
 from tests.helpers import ssh_keys
 from tests.helpers.images import MiB, stored_image
@@ -363,3 +364,36 @@ def test_guests_ssh_route_of_a_blank_vm_is_invalid_state(
     make.baremetal("bm-n")
     with pytest.raises(InvalidState):
         guests.ssh_route(create(db, admin, tenant), None)
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, (22000, 22999)),
+        ({"VIRTFLOW_GUEST_SSH_PORTS": "2222-2222"}, (2222, 2222)),
+        ({"VIRTFLOW_GUEST_SSH_PORTS": "1024-65535"}, (1024, 65535)),
+    ],
+)
+def test_guests_ssh_port_setting_is_a_range(env: dict[str, str], expected: tuple[int, int]) -> None:
+    settings = Settings.from_env(env)
+    assert settings.guest_ssh_port_range == expected
+    assert guests.Config.of(settings).ssh_ports == expected
+
+
+@pytest.mark.parametrize("ports", ["22", "22-1023", "23000-22000", "1024-65536", "a-b"])
+def test_guests_a_bad_ssh_port_setting_stops_serving(ports: str) -> None:
+    env = {"VIRTFLOW_GUEST_SSH_PORTS": ports, "VIRTFLOW_JWT_SECRET": "x" * 48}
+    with pytest.raises(SettingsError, match="VIRTFLOW_GUEST_SSH_PORTS"):
+        Settings.from_env(env).check_serving()
+
+
+def test_guests_user_data_limit_setting() -> None:
+    assert Settings.from_env({"VIRTFLOW_USER_DATA_MAX_BYTES": "1024"}).user_data_max_bytes == 1024
+    settings = Settings.from_env(
+        {"VIRTFLOW_USER_DATA_MAX_BYTES": "0", "VIRTFLOW_JWT_SECRET": "x" * 48}
+    )
+    with pytest.raises(SettingsError, match="VIRTFLOW_USER_DATA_MAX_BYTES"):
+        settings.check_serving()
