@@ -147,9 +147,9 @@ def create_vm(
     if session.scalar(taken) is not None:
         raise NameTaken(f"a VM named {req.name!r} exists in this tenant", {"field": "name"})
     quotas.admit(session, tenant.id, req.amounts(), quota_defaults)
-    sizes = placement.Request(
-        req.vcpus, req.ram_mb, req.disk_gb, req.anti_affinity_group, config.ssh_ports
-    )
+    # Only a VM from an image has an sshd to forward to: a blank one takes no port.
+    ports = config.ssh_ports if image is not None else None
+    sizes = placement.Request(req.vcpus, req.ram_mb, req.disk_gb, req.anti_affinity_group, ports)
     host = placement.choose_host(session, sizes, chooser, tenant.id)
     vm_id = uuid.uuid4()
     vm = VM(
@@ -167,7 +167,7 @@ def create_vm(
         ssh_authorized_keys=[key.strip(" ") for key in req.ssh_authorized_keys],
         user_data=req.user_data,
         mac=guests.new_mac(session, host),
-        ssh_port=guests.allocate_ssh_port(session, host, config.ssh_ports),
+        ssh_port=guests.allocate_ssh_port(session, host, ports) if ports else None,
         created_by_id=user.id,
     )
     session.add(vm)

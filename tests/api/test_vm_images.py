@@ -268,14 +268,17 @@ def test_vm_create_on_user_mode_hosts_takes_ports_until_none_is_left(
     settings: Settings,
     headers: Headers,
     tenant: Tenant,
+    image: Image,
 ) -> None:
     db.execute(update(Baremetal).values(guest_network=GuestNetwork.USER))
     app = next(build_app(settings, sessions, redis, guest_ssh_ports="23000-23000"))
     client = app.test_client()  # one port per host, and two hosts: a full one is passed over
-    ports = {post(client, headers, vm_body(tenant.id, f"vm-{i}")) for i in range(2)}
+    ports = {post(client, headers, image_body(tenant, image, name=f"vm-{i}")) for i in range(2)}
     assert {r.status_code for r in ports} == {202}, [r.get_json() for r in ports]
     assert {r.get_json()["data"]["ssh_port"] for r in ports} == {23000}
-    resp = post(client, headers, vm_body(tenant.id, "vm-2"))
+    blank = post(client, headers, vm_body(tenant.id, "blank"))  # no sshd, no port: placed
+    assert blank.status_code == 202 and blank.get_json()["data"]["ssh_port"] is None
+    resp = post(client, headers, image_body(tenant, image, name="vm-2"))
     body = assert_error(resp, 409, "NO_CAPACITY")
     assert body["error"]["details"] == {
         "hosts_considered": 2,

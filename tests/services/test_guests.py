@@ -268,13 +268,24 @@ def test_guests_every_vm_gets_its_own_mac_and_a_nat_host_no_port(
     assert {vm.ssh_port for vm in made} == {None}
 
 
+def test_guests_a_blank_vm_on_a_user_host_takes_no_port(
+    db: Session, admin: User, tenant: Tenant, user_host: Baremetal
+) -> None:
+    blank = [create(db, admin, tenant, f"vm-{i}") for i in range(4)]  # more than the range
+    assert {(vm.baremetal_id, vm.ssh_port) for vm in blank} == {(user_host.id, None)}
+    assert create(db, admin, tenant, "imaged", image_id=stored_image(db).id).ssh_port == 22000
+
+
 def test_guests_ssh_ports_are_the_lowest_free_and_reused_after_delete(
     db: Session, admin: User, tenant: Tenant, user_host: Baremetal
 ) -> None:
-    first, second, third = (create(db, admin, tenant, f"vm-{i}") for i in range(3))
+    image = stored_image(db)  # only a VM from an image has an sshd to forward to
+    first, second, third = (
+        create(db, admin, tenant, f"vm-{i}", image_id=image.id) for i in range(3)
+    )
     assert [first.ssh_port, second.ssh_port, third.ssh_port] == [22000, 22001, 22002]
     with pytest.raises(NoCapacity) as exc:
-        create(db, admin, tenant, "vm-full")
+        create(db, admin, tenant, "vm-full", image_id=image.id)
     assert exc.value.details == {
         "hosts_considered": 1,
         "hosts_without_ssh_port": ["bm-u"],
@@ -284,17 +295,18 @@ def test_guests_ssh_ports_are_the_lowest_free_and_reused_after_delete(
     second.status = VMStatus.DELETING  # its domain still holds the port
     db.flush()
     with pytest.raises(NoCapacity):
-        create(db, admin, tenant, "vm-full")
+        create(db, admin, tenant, "vm-full", image_id=image.id)
     second.status = VMStatus.DELETED
     db.flush()
-    assert create(db, admin, tenant, "vm-again").ssh_port == 22001
+    assert create(db, admin, tenant, "vm-again", image_id=image.id).ssh_port == 22001
 
 
 def test_guests_ssh_ports_are_per_host(
     db: Session, make: Factory, admin: User, tenant: Tenant, user_host: Baremetal
 ) -> None:
+    image = stored_image(db)  # only a VM from an image has an sshd to forward to
     other = make.baremetal("bm-v", guest_network=GuestNetwork.USER)
-    made = [create(db, admin, tenant, f"vm-{i}") for i in range(4)]
+    made = [create(db, admin, tenant, f"vm-{i}", image_id=image.id) for i in range(4)]
     by_host: dict[uuid.UUID | None, list[int | None]] = {}
     for vm in made:
         by_host.setdefault(vm.baremetal_id, []).append(vm.ssh_port)
@@ -305,9 +317,10 @@ def test_guests_ssh_ports_are_per_host(
 def test_guests_allocate_ssh_port_on_a_full_host_is_no_capacity(
     db: Session, admin: User, tenant: Tenant, user_host: Baremetal
 ) -> None:
+    image = stored_image(db)  # only a VM from an image has an sshd to forward to
     # Placement passes a full host over; this is the check under the host's lock itself.
     for i in range(3):
-        create(db, admin, tenant, f"vm-{i}")
+        create(db, admin, tenant, f"vm-{i}", image_id=image.id)
     with pytest.raises(NoCapacity) as exc:
         guests.allocate_ssh_port(db, user_host, CONFIG.ssh_ports)
     assert exc.value.details == {"host": "bm-u", "ssh_ports": "22000-22002"}
@@ -317,8 +330,9 @@ def test_guests_allocate_ssh_port_on_a_full_host_is_no_capacity(
 def test_guests_the_database_refuses_two_live_vms_on_one_port(
     db: Session, admin: User, tenant: Tenant, user_host: Baremetal
 ) -> None:
-    vm = create(db, admin, tenant, "vm-0")
-    clash = create(db, admin, tenant, "vm-1")
+    image = stored_image(db)  # only a VM from an image has an sshd to forward to
+    vm = create(db, admin, tenant, "vm-0", image_id=image.id)
+    clash = create(db, admin, tenant, "vm-1", image_id=image.id)
     clash.ssh_port = vm.ssh_port
     with pytest.raises(IntegrityError), db.begin_nested():
         db.flush()
