@@ -1,16 +1,18 @@
-"""Choose the baremetal host for a new VM: filter hosts in one query, lock only the chosen one.
+"""Choose the baremetal host for a new VM: survey hosts in one query, lock only the chosen one.
 
-The filter reads allocations with one GROUP BY (plus what the host's unmanaged domains take,
-api.services.capacity.unmanaged) and takes no locks (a host that already holds a
-VM of the request's anti-affinity group is filtered out too); the scheduler
-(api.services.scheduler: spread, pack, or an external service) orders what fits. The claim
-then locks the best candidate's row and checks it again, in a savepoint: a candidate that
-filled up meanwhile is released at once (rolling back to the savepoint drops its row lock)
-and the next one is tried. So a placement holds at most one host lock at a time, which
-cannot deadlock, and two creates on different hosts never wait for each other: a host
-another placement holds is skipped first (SKIP LOCKED) and waited for only when no free
-candidate fits. A host with user-mode guest networking must also have a free SSH forward
-port (Request.ssh_ports) for the VM: one whose ports are all taken is passed over as a full one.
+The survey reads allocations of the whole fleet with one GROUP BY (plus what each host's
+unmanaged domains take, api.services.capacity.unmanaged, and the SSH forward ports its VMs hold)
+and takes no locks. It keeps the hosts with room, open to the tenant, holding no VM of the
+request's anti-affinity group and, on a host with user-mode guest networking, with a free SSH
+forward port (Request.ssh_ports) for a VM that needs one. The scheduler
+(api.services.scheduler: spread, pack, or an external service) orders them. The claim then
+locks the best candidate nobody else is placing on (one SELECT ... FOR UPDATE SKIP LOCKED
+over the ranked list) and checks it again under that lock, in a savepoint: a candidate that
+filled up meanwhile is released at once (rolling back to the savepoint drops its row lock) and
+the next one is tried; when every candidate is held by another placement, it waits for them
+one at a time. At most CLAIM_ATTEMPTS hosts are tried in each pass, so a create runs the same
+statements with 5 hosts or 1,000. A placement holds at most one host lock at a time, which
+cannot deadlock, and two creates on different hosts never wait for each other.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Subquery, false, func, select
+from sqlalchemy import ColumnElement, Subquery, any_, bindparam, false, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
@@ -37,14 +41,22 @@ class Request:
     ssh_ports: tuple[int, int] | None = None
 
 
-def _allocations() -> Subquery:
-    """Per host: the vCPUs, RAM and disk of its VMs that are not deleted."""
+# Hosts one placement locks and re-checks in each of its two passes before NO_CAPACITY: more
+# would mean it lost the race for that many hosts in a row, and the survey is stale anyway.
+CLAIM_ATTEMPTS = 5
+
+
+def _allocations(ports: tuple[int, int] | None) -> Subquery:
+    """Per host: the vCPUs, RAM and disk of its VMs that are not deleted, and how many ports of
+    ports (when asked) they hold; one GROUP BY for the whole fleet."""
+    taken = func.count(VM.ssh_port).filter(VM.ssh_port.between(*ports)) if ports else literal(0)
     return (
         select(
             VM.baremetal_id.label("host_id"),
             func.sum(VM.vcpus).label("vcpus"),
             func.sum(VM.ram_mb).label("ram_mb"),
             func.sum(VM.disk_gb).label("disk_gb"),
+            taken.label("ports_taken"),
         )
         .where(VM.status != VMStatus.DELETED, VM.baremetal_id.is_not(None))
         .group_by(VM.baremetal_id)
@@ -52,13 +64,20 @@ def _allocations() -> Subquery:
     )
 
 
-def _candidates(
-    session: Session, request: Request, tenant_id: uuid.UUID | None
-) -> tuple[list[Candidate], int]:
-    """Hosts that fit the request now, with what they have free; and how many were looked at.
+@dataclass(frozen=True)
+class _Survey:
+    """What one read of the fleet found for a request."""
+
+    fitting: list[Candidate]  # room and, where one is needed, a free SSH port
+    portless: list[str]  # names of hosts with room whose SSH ports are all taken
+    considered: int  # active in-inventory hosts open to the tenant, outside the group
+
+
+def _survey(session: Session, request: Request, tenant_id: uuid.UUID | None) -> _Survey:
+    """The hosts that fit the request now, with what they have free: one query, no locks.
 
     A host dedicated to a tenant is a candidate for that tenant's VMs only."""
-    used = _allocations()
+    used = _allocations(request.ssh_ports)
     rows = session.execute(
         select(
             Baremetal.id,
@@ -67,6 +86,8 @@ def _candidates(
             Baremetal.capacity_ram_mb - func.coalesce(used.c.ram_mb, 0),
             Baremetal.capacity_disk_gb - func.coalesce(used.c.disk_gb, 0),
             Baremetal.unmanaged_domains,
+            Baremetal.guest_network,
+            func.coalesce(used.c.ports_taken, 0),
         )
         .outerjoin(used, used.c.host_id == Baremetal.id)
         .where(Baremetal.in_inventory.is_(True), Baremetal.state == HostState.ACTIVE)
@@ -74,26 +95,39 @@ def _candidates(
         .where(_open_to(tenant_id))
         .where(~_holds_group(tenant_id, request.anti_affinity_group))
     ).all()
-    hosts = []
-    for host_id, name, vcpus, ram_mb, disk_gb, domains in rows:
+    fitting, portless = [], []
+    for host_id, name, vcpus, ram_mb, disk_gb, domains, network, ports_taken in rows:
         outside = capacity.unmanaged(Baremetal(unmanaged_domains=domains))
-        hosts.append(
-            Candidate(
-                host_id,
-                name,
-                int(vcpus) - outside.vcpus,
-                int(ram_mb) - outside.ram_mb,
-                int(disk_gb) - outside.disk_gb,
-            )
+        free = Candidate(
+            host_id,
+            name,
+            int(vcpus) - outside.vcpus,
+            int(ram_mb) - outside.ram_mb,
+            int(disk_gb) - outside.disk_gb,
         )
-    fitting = [
-        c
-        for c in hosts
-        if c.free_vcpus >= request.vcpus
-        and c.free_ram_mb >= request.ram_mb
-        and c.free_disk_gb >= request.disk_gb
-    ]
-    return fitting, len(hosts)
+        if not _room_for(free, request):
+            continue
+        if _ports_full(request, network, int(ports_taken)):
+            portless.append(name)
+        else:
+            fitting.append(free)
+    return _Survey(fitting, sorted(portless), len(rows))
+
+
+def _room_for(free: Candidate, request: Request) -> bool:
+    return (
+        free.free_vcpus >= request.vcpus
+        and free.free_ram_mb >= request.ram_mb
+        and free.free_disk_gb >= request.disk_gb
+    )
+
+
+def _ports_full(request: Request, network: str | None, taken: int) -> bool:
+    """A user-mode host whose live VMs hold every port of request.ssh_ports."""
+    if request.ssh_ports is None or network != GuestNetwork.USER:
+        return False
+    first, last = request.ssh_ports
+    return taken >= last - first + 1
 
 
 def _open_to(tenant_id: uuid.UUID | None) -> ColumnElement[bool]:
@@ -192,23 +226,66 @@ def admit_growth(session: Session, host_id: uuid.UUID, growth: Request) -> Barem
 
 def _claim(
     session: Session,
-    host_id: uuid.UUID,
+    host_ids: list[uuid.UUID],
     request: Request,
     tenant_id: uuid.UUID | None = None,
     *,
     wait: bool,
-) -> Baremetal | None:
-    """Lock host_id and keep it if the request still fits; otherwise release it again.
+) -> tuple[uuid.UUID | None, Baremetal | None]:
+    """Lock the first of host_ids and keep it if the request still fits; else release it.
 
-    None when the host is full by now, or, with wait=False, being placed on by another caller.
+    wait=False: the first of host_ids, in their order, that no other caller holds (SKIP
+    LOCKED; one statement however many are held). wait=True: host_ids[0], once its holder is
+    done. Returns (the host locked and re-checked or None when every one was held, that host
+    when the request still fits on it, else None).
     """
     savepoint = session.begin_nested()
-    lock = select(Baremetal).where(Baremetal.id == host_id)
-    host = session.scalar(lock.with_for_update(skip_locked=not wait))
+    if wait:
+        lock = select(Baremetal).where(Baremetal.id == host_ids[0]).with_for_update()
+    else:
+        ranked = bindparam("ranked", host_ids, type_=ARRAY(PG_UUID(as_uuid=True)))
+        lock = (
+            select(Baremetal)
+            .where(Baremetal.id == any_(ranked))
+            .order_by(func.array_position(ranked, Baremetal.id))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+    # populate_existing: a host already in the session must show the row read under the lock.
+    host = session.scalar(lock.execution_options(populate_existing=True))
     if host is not None and _fits(session, host, request, tenant_id):
         savepoint.commit()
-        return host
+        return host.id, host
     savepoint.rollback()  # releases the row lock this savepoint took
+    return (host.id if host is not None else None), None
+
+
+def _claim_ranked(
+    session: Session, ranked: list[uuid.UUID], request: Request, tenant_id: uuid.UUID | None
+) -> Baremetal | None:
+    """The best of ranked the request still fits on, locked; at most CLAIM_ATTEMPTS hosts
+    locked and re-checked in each pass (a host found full is dropped), then None."""
+    left = list(ranked)
+    for _ in range(CLAIM_ATTEMPTS):  # first: the best host nobody else is placing on now
+        if not left:
+            return None
+        tried, host = _claim(session, left, request, tenant_id, wait=False)
+        if host is not None:
+            return host
+        if tried is None:  # every one left is being placed on by another caller
+            break
+        left.remove(tried)  # it filled up since the survey
+    return _wait_for(session, left, request, tenant_id)
+
+
+def _wait_for(
+    session: Session, left: list[uuid.UUID], request: Request, tenant_id: uuid.UUID | None
+) -> Baremetal | None:
+    """Wait our turn on the best of left, one at a time, for at most CLAIM_ATTEMPTS hosts."""
+    for host_id in left[:CLAIM_ATTEMPTS]:
+        _tried, host = _claim(session, [host_id], request, tenant_id, wait=True)
+        if host is not None:
+            return host
     return None
 
 
@@ -222,36 +299,28 @@ def choose_host(
     commits; the next one in its order when that one filled up meanwhile.
 
     Raises NoCapacity when no host fits. Concurrent callers never take the same last slot.
+    The statements it runs do not grow with the number of hosts.
     """
-    fitting, considered = _candidates(session, request, tenant_id)
+    survey = _survey(session, request, tenant_id)
     ask = Ask(
         tenant_id, request.vcpus, request.ram_mb, request.disk_gb, request.anti_affinity_group
     )
-    ranked = [c.id for c in scheduler.rank(ask, fitting)] if fitting else []
-    for host_id in ranked:  # first pass: hosts nobody else is placing on right now
-        host = _claim(session, host_id, request, tenant_id, wait=False)
-        if host is not None:
-            return host
-    for host_id in ranked:  # then wait our turn on the busy ones, one at a time
-        host = _claim(session, host_id, request, tenant_id, wait=True)
-        if host is not None:
-            return host
-    raise _no_capacity(session, request, fitting, considered)
+    ranked = [c.id for c in scheduler.rank(ask, survey.fitting)] if survey.fitting else []
+    host = _claim_ranked(session, ranked, request, tenant_id)
+    if host is None:
+        raise _no_capacity(request, survey)
+    return host
 
 
-def _no_capacity(
-    session: Session, request: Request, fitting: list[Candidate], considered: int
-) -> NoCapacity:
-    """NO_CAPACITY, naming the SSH ports when they are what the fitting hosts lacked."""
-    details: dict[str, object] = {"hosts_considered": considered}
-    hosts = [session.get_one(Baremetal, c.id) for c in fitting]
-    portless = sorted(h.name for h in hosts if not _has_port(session, h, request))
-    if not portless or request.ssh_ports is None:
+def _no_capacity(request: Request, survey: _Survey) -> NoCapacity:
+    """NO_CAPACITY, naming the SSH ports when they are what the hosts with room lacked."""
+    details: dict[str, object] = {"hosts_considered": survey.considered}
+    if not survey.portless or request.ssh_ports is None:
         return NoCapacity(details=details)
     ports = f"{request.ssh_ports[0]}-{request.ssh_ports[1]}"
-    details |= {"hosts_without_ssh_port": portless, "ssh_ports": ports}
+    details |= {"hosts_without_ssh_port": survey.portless, "ssh_ports": ports}
     return NoCapacity(
-        f"no host has room: {len(portless)} host(s) with room have no free SSH port in {ports} "
-        "(VIRTFLOW_GUEST_SSH_PORTS)",
+        f"no host has room: {len(survey.portless)} host(s) with room have no free SSH port in "
+        f"{ports} (VIRTFLOW_GUEST_SSH_PORTS)",
         details,
     )

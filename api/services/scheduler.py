@@ -1,8 +1,9 @@
 """The Scheduler Service boundary: which of the hosts that can take a VM it should go to.
 
 Placement (api.services.placement) filters: only active in-inventory hosts with room for the
-request, open to its tenant and holding no VM of its anti-affinity group are candidates, so no
-scheduler can put a VM where it does not fit. A scheduler only orders the candidates; placement
+request, open to its tenant, holding no VM of its anti-affinity group and (for a VM that needs
+one on a user-mode host) with a free SSH forward port are candidates, so no scheduler can put a
+VM where it does not fit. A scheduler only orders the candidates; placement
 then claims them in that order (lock, re-check). Built in:
 `spread` (most free RAM first, the default) and `pack` (least free RAM first). Or an external
 scheduler at a URL (VIRTFLOW_SCHEDULER_URL), which receives

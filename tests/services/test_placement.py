@@ -5,16 +5,19 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Connection, Engine, delete, event, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.errors import NoCapacity
-from api.models import VM, Baremetal, HostState, Tenant, VMStatus
-from api.services.placement import Request, _claim, choose_host
+from api.models import VM, Baremetal, GuestNetwork, HostState, Tenant, VMStatus
+from api.services import vms
+from api.services.placement import CLAIM_ATTEMPTS, Request, _claim, choose_host
+from api.services.scheduler import Ask, Candidate
 from tests.conftest import Factory
 
 
@@ -92,7 +95,7 @@ def test_placement_skips_a_host_with_an_invalid_guest_network(db: Session, make:
     db.flush()
     kept = make.baremetal("kept")
     assert choose_host(db, Request(1, 64, 1)) == kept
-    assert _claim(db, bad.id, Request(1, 64, 1), wait=False) is None
+    assert _claim(db, [bad.id], Request(1, 64, 1), wait=False) == (bad.id, None)
 
 
 def test_placement_without_hosts_is_no_capacity(db: Session) -> None:
@@ -265,7 +268,7 @@ def test_placement_claim_of_a_host_that_filled_up_releases_its_lock(
         filler.commit()
     with Session(engine) as late, Session(engine) as third:
         # `late` ranked the host as free before the filler committed, then claims it.
-        assert _claim(late, host_id, Request(1, 64, 1), wait=True) is None
+        assert _claim(late, [host_id], Request(1, 64, 1), wait=True) == (host_id, None)
         locked_now = third.execute(
             select(Baremetal.id).where(Baremetal.id == host_id).with_for_update(nowait=True)
         ).scalar_one()
@@ -331,3 +334,94 @@ def test_placement_parallel_creates_in_one_group_take_one_host_each(
     placed = [o for o in outcomes if o != "no capacity"]
     assert sorted(map(str, placed)) == sorted(map(str, hosts))  # one on each host
     assert outcomes.count("no capacity") == 5
+
+
+# --- statements per create -----------------------------------------------------------------------
+
+
+def hosts(db: Session, count: int, **kw: Any) -> list[Baremetal]:
+    """count active hosts with room, added in one flush."""
+    made = [
+        Baremetal(
+            name=f"n-{i:04d}-{uuid.uuid4().hex[:6]}",
+            libvirt_uri="qemu:///system",
+            capacity_vcpus=16,
+            capacity_ram_mb=16384,
+            capacity_disk_gb=200,
+            synced_at=text("now()"),
+            state=HostState.ACTIVE,
+            **kw,
+        )
+        for i in range(count)
+    ]
+    db.add_all(made)
+    db.flush()
+    return made
+
+
+@contextmanager
+def statements(connection: Connection) -> Iterator[list[str]]:
+    """The SQL statements run on connection inside the block."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("group", [None, "web"])
+def test_placement_statements_per_create_do_not_grow_with_hosts(
+    db: Session, make: Factory, group: str | None
+) -> None:
+    admin, tenant = make.user(is_admin=True), make.tenant()
+    counts: list[int] = []
+    for number, name in ((5, "first"), (195, "second")):  # 5 hosts, then 200
+        hosts(db, number)
+        db.expunge_all()  # each create starts from the same empty identity map
+        with statements(db.connection()) as seen:
+            vms.create_vm(db, admin, vms.VMRequest(tenant.id, name, 1, 64, 1, group), None)
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+
+
+def test_placement_statements_of_a_refused_create_do_not_grow_with_hosts(
+    db: Session, make: Factory
+) -> None:
+    tenant = make.tenant()
+    imaged = Request(1, 64, 1, ssh_ports=(22000, 22000))  # one port, held on every host
+    counts: list[int] = []
+    for number in (5, 195):  # 5 user-mode hosts, then 200
+        for host in hosts(db, number, guest_network=GuestNetwork.USER):
+            add_vm(db, tenant, host, ssh_port=22000)
+        with statements(db.connection()) as seen, pytest.raises(NoCapacity) as exc:
+            choose_host(db, imaged, tenant_id=tenant.id)
+        assert len(exc.value.details["hosts_without_ssh_port"]) == len(counts) * 195 + 5
+        counts.append(len(seen))
+    assert counts == [1, 1]  # the survey alone: no host is worth a lock
+
+
+class Filler:
+    """A scheduler that fills every host it ranks before placement claims them: each claim finds
+    its host full, as when other creates won every race since the survey."""
+
+    def __init__(self, db: Session, tenant: Tenant) -> None:
+        self.db, self.tenant = db, tenant
+
+    def rank(self, ask: Ask, candidates: list[Candidate]) -> list[Candidate]:
+        for c in candidates:
+            add_vm(self.db, self.tenant, self.db.get_one(Baremetal, c.id), vcpus=16)
+        return candidates
+
+
+def test_placement_tries_a_bounded_number_of_hosts(db: Session, make: Factory) -> None:
+    tenant = make.tenant()
+    hosts(db, 20)
+    with statements(db.connection()) as seen, pytest.raises(NoCapacity):
+        choose_host(db, Request(1, 64, 1), Filler(db, tenant), tenant.id)
+    locks = [s for s in seen if "FOR UPDATE" in s]
+    assert len(locks) == 2 * CLAIM_ATTEMPTS  # found full: 5 in the first pass, 5 waited on
