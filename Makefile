@@ -25,7 +25,7 @@ FLEET ?= 3
 # genisoimage for the NoCloud seed.
 IMAGE_DEBS := mmdebstrap fdisk e2fsprogs qemu-utils qemu-system-x86 genisoimage openssh-client
 
-.PHONY: help setup system-deps services venv host db run test lint docs bench clean \
+.PHONY: help setup system-deps services venv host db run test lint docs bench bench-api clean \
     fleet-deps fleet-up fleet-down image-deps default-image
 
 help:
@@ -33,6 +33,7 @@ help:
 	@echo "make test   - set up everything, then run lint, type checks and the whole test suite"
 	@echo "make docs   - regenerate docs/api/openapi.json, docs/api/errors.md and api/client/"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make bench-api - the API at scale: 10,000 VMs, 1M audit rows, 5M job events (docs/performance.md)"
 	@echo "make fleet-up   - start FLEET (default 3) simulated baremetal hosts, in inventory/fleet.yml"
 	@echo "make fleet-down - remove the simulated hosts and everything they created"
 	@echo "make default-image - build the default Debian image into VIRTFLOW_IMAGE_CACHE unless cached"
@@ -102,6 +103,11 @@ docs: venv
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Starts what it needs itself (a throwaway database, gunicorn, a generated inventory): only the
+# virtualenv and the services. Smaller sizes for development: bench/api.py --help.
+bench-api: venv services
+	$(BIN)/python bench/api.py
 
 fleet-deps:
 	@missing=$$(for p in $(FLEET_DEBS); do \
