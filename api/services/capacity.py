@@ -139,9 +139,18 @@ class Unmanaged:
     disk_gb: int = 0  # unknown: libvirt's listing has no disk sizes
 
 
+NOTHING = Unmanaged()
+
+
 def unmanaged(host: Baremetal) -> Unmanaged:
     """The sum over host.unmanaged_domains (rows stored before sizes were listed count 0)."""
-    domains = host.unmanaged_domains or []
+    return unmanaged_of(host.unmanaged_domains)
+
+
+def unmanaged_of(domains: list[dict[str, Any]] | None) -> Unmanaged:
+    """The sum over a host's unmanaged_domains as stored (None or []: nothing)."""
+    if not domains:
+        return NOTHING
     return Unmanaged(
         vcpus=sum(int(d.get("vcpus", 0)) for d in domains),
         ram_mb=sum(int(d.get("ram_mb", 0)) for d in domains),

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Subquery, any_, bindparam, false, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
@@ -85,7 +85,8 @@ def _survey(session: Session, request: Request, tenant_id: uuid.UUID | None) -> 
             Baremetal.capacity_vcpus - func.coalesce(used.c.vcpus, 0),
             Baremetal.capacity_ram_mb - func.coalesce(used.c.ram_mb, 0),
             Baremetal.capacity_disk_gb - func.coalesce(used.c.disk_gb, 0),
-            Baremetal.unmanaged_domains,
+            # null when empty, as it mostly is: no JSON to parse for that host
+            func.nullif(Baremetal.unmanaged_domains, literal([], JSONB)),
             Baremetal.guest_network,
             func.coalesce(used.c.ports_taken, 0),
         )
@@ -97,7 +98,7 @@ def _survey(session: Session, request: Request, tenant_id: uuid.UUID | None) -> 
     ).all()
     fitting, portless = [], []
     for host_id, name, vcpus, ram_mb, disk_gb, domains, network, ports_taken in rows:
-        outside = capacity.unmanaged(Baremetal(unmanaged_domains=domains))
+        outside = capacity.unmanaged_of(domains)
         free = Candidate(
             host_id,
             name,
