@@ -280,6 +280,7 @@ def run(args: argparse.Namespace) -> None:
     )
     with bench_stack(sizes.hosts, keep=args.keep) as stack:
         out(machine(stack))
+        out(f"database: {stack.db_name} (dropped afterwards); queue: {stack.env['VIRTFLOW_QUEUE']}")
         seed(stack.owner_dsn, sizes, hash_password(PASSWORD), out)
         out(
             "seed: audit rows carry a real hash chain (virtflow_audit_row_hash in id order); the bench does not verify it"
