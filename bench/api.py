@@ -93,7 +93,7 @@ def measure(
     times = sample(port, make, args.samples, args.warmup)
     figures.seconds[label] = times
     out(
-        f"{label:<46} p50 {pct(times, 50):8.1f} ms  p95 {pct(times, 95):8.1f} ms  "
+        f"{label:<50} p50 {pct(times, 50):8.1f} ms  p95 {pct(times, 95):8.1f} ms  "
         f"p99 {pct(times, 99):8.1f} ms  (n={len(times)})"
     )
 
@@ -247,7 +247,7 @@ def creates(port: int, w: World, args: argparse.Namespace) -> Burst:
 def report_burst(label: str, b: Burst, clients: int) -> None:
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(b.statuses.items()))
     out(
-        f"{label:<46} {b.rate:8.1f} req/s  ({sum(b.statuses.values())} in {b.seconds:.2f} s from "
+        f"{label:<50} {b.rate:8.1f} req/s  ({sum(b.statuses.values())} in {b.seconds:.2f} s from "
         f"{clients} clients; statuses {statuses}; latency p50 {pct(b.latencies, 50):.1f} ms, "
         f"p95 {pct(b.latencies, 95):.1f} ms, p99 {pct(b.latencies, 99):.1f} ms)"
     )
