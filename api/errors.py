@@ -179,6 +179,12 @@ class NoCapacity(VirtFlowError):
     message = "No active baremetal host in the inventory has room for this request."
 
 
+class EventsPurged(VirtFlowError):
+    code = "EVENTS_PURGED"
+    status = 410
+    message = "This job's events were purged: it ended longer ago than events are kept."
+
+
 class PayloadTooLarge(VirtFlowError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413

@@ -175,6 +175,12 @@ class Settings:
     # "LOW-HIGH": the 127.0.0.1 ports of a host with user-mode guest networking that forward
     # SSH to its guests, one per live VM, the lowest free one first (1024..65535).
     guest_ssh_ports: str = "22000-22999"
+    # A list page counts its rows exactly up to this many; past it, total is the planner's
+    # estimate (meta.pagination.total_is_estimate), so no page counts a whole big table.
+    exact_count_limit: int = 10_000
+    # The sweep deletes the events of jobs that ended more than this many days ago (the job row,
+    # its status, explanation, stdout and artifacts stay); 0 keeps them forever.
+    job_event_retention_days: int = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -257,6 +263,10 @@ class Settings:
             image_cache_dir=_optional_path(env, "VIRTFLOW_IMAGE_CACHE"),
             user_data_max_bytes=_int(env, "VIRTFLOW_USER_DATA_MAX_BYTES", base.user_data_max_bytes),
             guest_ssh_ports=_str(env, "VIRTFLOW_GUEST_SSH_PORTS", base.guest_ssh_ports),
+            exact_count_limit=_int(env, "VIRTFLOW_EXACT_COUNT_LIMIT", base.exact_count_limit),
+            job_event_retention_days=_int(
+                env, "VIRTFLOW_JOB_EVENT_RETENTION_DAYS", base.job_event_retention_days
+            ),
         )
 
     @property
@@ -348,6 +358,10 @@ class Settings:
             raise SettingsError("VIRTFLOW_RESERVED_* must be 0 or more")
         if self.user_data_max_bytes < 1:
             raise SettingsError("VIRTFLOW_USER_DATA_MAX_BYTES must be positive")
+        if self.exact_count_limit < 1:
+            raise SettingsError("VIRTFLOW_EXACT_COUNT_LIMIT must be positive")
+        if self.job_event_retention_days < 0:
+            raise SettingsError("VIRTFLOW_JOB_EVENT_RETENTION_DAYS must be 0 (keep) or more")
         self.guest_ssh_port_range  # noqa: B018 - raises SettingsError when malformed
         if not 1 <= self.sse_max_seconds <= SSE_MAX_SECONDS_CEILING:
             raise SettingsError(

@@ -12,9 +12,11 @@ keep its schedule, so a Redis restart cannot stop it. Each pass:
 - syncs the baremetal hosts from the inventory when ops edited it (never on a request's path);
 - queues a host.domains job (libvirt's domains compared with the VMs, api.services.libvirt_state)
   on each active or maintenance host whose last one is older than VIRTFLOW_DOMAIN_CHECK_INTERVAL;
+- deletes the events of jobs that ended more than VIRTFLOW_JOB_EVENT_RETENTION_DAYS ago, oldest
+  first, at most PURGE_BATCHES statements of PURGE_BATCH events each (the job rows stay);
 - on this machine, kills the processes of jobs that are not running any more (the playbook a
   dead work horse left) and removes their run directories.
-The first five are fleet-wide and run in one worker at a time (a PostgreSQL advisory lock);
+All but the last are fleet-wide and run in one worker at a time (PostgreSQL advisory locks);
 the last is per machine, since processes and run directories are.
 """
 
@@ -42,8 +44,14 @@ from jobs import base, reaper
 
 log = logging.getLogger(__name__)
 
-# pg_try_advisory_xact_lock key of the fleet-wide part ("vfsweep").
+# pg_try_advisory_xact_lock key of the fleet-wide part ("vfsweep"), and of the event purge.
 SWEEP_LOCK = 0x7666_7377_6565_70
+PURGE_LOCK = SWEEP_LOCK + 1
+# Events one purge statement reads at most (the oldest), and statements per sweep: a sweep
+# holds the worker's forks back (jobs.worker.FORK_GUARD), so its share of a backlog is small;
+# 30,000 events every VIRTFLOW_SWEEP_INTERVAL is still over 7 million a hour.
+PURGE_BATCH = 10_000
+PURGE_BATCHES = 3
 
 
 @dataclass
@@ -55,6 +63,7 @@ class SweepResult:
     killed: int = 0
     dirs_removed: int = 0
     domain_checks: int = 0
+    events_purged: int = 0
 
 
 def _rq_holds(connection: Redis, job_id: uuid.UUID) -> bool:
@@ -111,6 +120,26 @@ def fleet_pass(settings: Settings, result: SweepResult) -> None:
         session.commit()
 
 
+def retention_pass(
+    settings: Settings, result: SweepResult, batch: int = PURGE_BATCH, batches: int = PURGE_BATCHES
+) -> None:
+    """Delete events past retention, a transaction per batch, in one worker at a time; stop at
+    the first batch that finds none."""
+    days = settings.job_event_retention_days
+    if days <= 0:
+        return
+    ended_before = utcnow() - dt.timedelta(days=days)
+    for _ in range(batches):
+        with base.throwaway() as session:
+            if not session.scalar(select(func.pg_try_advisory_xact_lock(PURGE_LOCK))):
+                return  # another worker is purging right now
+            purged = jobs.purge_events(session, ended_before, batch)
+            session.commit()
+        result.events_purged += purged
+        if not purged:
+            return
+
+
 def local_pass(settings: Settings, result: SweepResult) -> None:
     """Kill processes and remove run directories of jobs that are not running any more."""
     tagged = reaper.tagged_processes(settings.runs_dir)
@@ -140,6 +169,7 @@ def sweep() -> dict[str, int]:
     settings = base.settings()
     result = SweepResult()
     fleet_pass(settings, result)
+    retention_pass(settings, result)
     local_pass(settings, result)
     if any(asdict(result).values()):
         log.info("sweep: %s", asdict(result))

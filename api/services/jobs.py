@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select, update
+from sqlalchemy import Select, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -127,7 +127,7 @@ def expected_tasks(session: Session, job: Job) -> int | None:
             JobEvent.job_id == previous, JobEvent.status.is_not(None)
         )
     ).one()
-    return None if found[0] is None else int(found[1])
+    return int(found[1]) or None  # none: no such job, or its events were purged
 
 
 def output(session: Session, job: Job, limit: int) -> str:
@@ -151,6 +151,36 @@ def events_after(session: Session, job_id: uuid.UUID, after: int, limit: int) ->
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def events_expired(job: Job, retention_days: int, now: dt.datetime) -> bool:
+    """Whether the job's events are past retention: it ended more than retention_days ago
+    (0: kept forever). The sweep deletes them (purge_events); the job row stays."""
+    ended = job.finished_at
+    if retention_days <= 0 or job.status not in TERMINAL or ended is None:
+        return False
+    return ended < now - dt.timedelta(days=retention_days)
+
+
+def purge_events(session: Session, ended_before: dt.datetime, window: int) -> int:
+    """Delete the events of jobs that ended before ended_before among the window oldest events
+    (by id); the number deleted. Unfinished jobs' events are never deleted.
+
+    Oldest first, from the primary key: each statement reads at most window rows, however many
+    jobs ended long ago, and what it skips (events of jobs still running or ended lately) is
+    newer than what it deletes, since a job's events are written while it runs.
+    """
+    oldest = select(JobEvent.id, JobEvent.job_id).order_by(JobEvent.id).limit(window).subquery()
+    doomed = (
+        select(oldest.c.id)
+        .join(Job, Job.id == oldest.c.job_id)
+        .where(Job.status.in_(TERMINAL), Job.finished_at < ended_before)
+    )
+    purged = session.execute(
+        delete(JobEvent).where(JobEvent.id.in_(doomed)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(purged, "rowcount", 0))
 
 
 def status_of(session: Session, job_id: uuid.UUID) -> str | None:

@@ -566,7 +566,13 @@ def test_audit_list_is_paged(
         f"/api/v1/audit/?actor_id={admin.id}&per_page=1&page=2", headers=admin_headers
     )
     body = resp.get_json()
-    assert body["meta"]["pagination"] == {"page": 2, "per_page": 1, "total": 2, "pages": 2}
+    assert body["meta"]["pagination"] == {
+        "page": 2,
+        "per_page": 1,
+        "total": 2,
+        "pages": 2,
+        "next": None,
+    }
     assert objects(body["data"]) == {("vm.create", logged["vm_a"])}  # newest first
 
 

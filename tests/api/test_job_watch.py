@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.db import utcnow
 from api.models import Job, JobStatus, Tenant
 from api.web.resources.job import stream
 from tests.api.conftest import create_vm, settle_running
@@ -87,6 +88,17 @@ def test_job_progress_total_is_the_latest_successful_run_of_the_playbook(
     # A failed run: how far it got of the estimate; a successful one: its own count, exact.
     assert progress_of(client, member, failed["job_id"])["tasks_total"] == 5
     assert progress_of(client, member, older["job_id"])["tasks_total"] == 9
+
+
+def test_job_progress_total_is_unknown_when_the_latest_success_has_no_events_left(
+    client: FlaskClient, admin_headers: Headers, member: Headers, tenant: Tenant, db: Session
+) -> None:
+    """Its events were purged (retention): 0 would be a wrong estimate, null says none."""
+    purged, running = (create_vm(client, admin_headers, tenant.id, name) for name in ("a", "b"))
+    finished_as(db, purged["job_id"], JobStatus.SUCCESSFUL, utcnow())
+    db.get_one(Job, uuid.UUID(running["job_id"])).status = JobStatus.RUNNING
+    db.flush()
+    assert progress_of(client, member, running["job_id"])["tasks_total"] is None
 
 
 def test_job_progress_total_counts_only_the_same_kind_and_playbook(
@@ -183,7 +195,7 @@ def test_job_event_stream_sends_stored_events_then_new_ones_then_end(
     assert first[2].data["task"] == "Define domain" and first[2].data["counter"] == 3
     # Stored while the client is connected (the worker's flush), then the job ends.
     add_events(db, job_id, EVENTS[3:])
-    finished_as(db, job_id, JobStatus.FAILED, T0)
+    finished_as(db, job_id, JobStatus.FAILED, utcnow())
     rest = list(stream)
     assert [(m.id, m.event) for m in rest] == [
         (4, "runner_on_ok"),
@@ -209,7 +221,7 @@ def test_job_event_stream_resumes_after_last_event_id_or_after(
     query, last_event_id, first = case
     job_id = uuid.UUID(vm["job_id"])
     add_events(db, job_id, EVENTS)
-    finished_as(db, job_id, JobStatus.SUCCESSFUL, T0)
+    finished_as(db, job_id, JobStatus.SUCCESSFUL, utcnow())  # its events are kept
     headers = {**member, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
     got = list(stream_of(client, job_id, headers, query))
     assert [m.id for m in got[:-1]] == list(range(first, 7))

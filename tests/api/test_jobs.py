@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import uuid
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.db import utcnow
 from api.models import VM, AuditLog, Baremetal, Job, JobStatus, Tenant, VMStatus
 from api.services import jobs, libvirt_state
+from api.settings import Settings
 from tests.api.conftest import create_vm, settle_running
 from tests.conftest import Factory
 from tests.helpers.http import assert_error
@@ -96,7 +101,14 @@ def test_job_events_pages(
     second = client.get(f"{url}&page=2", headers=member).get_json()
     assert [e["counter"] for e in first["data"]] == [1, 2, 3, 4]
     assert [e["counter"] for e in second["data"]] == [5, 6]
-    assert first["meta"]["pagination"] == {"page": 1, "per_page": 4, "total": 6, "pages": 2}
+    assert first["meta"]["pagination"] == {
+        "page": 1,
+        "per_page": 4,
+        "total": 6,
+        "pages": 2,
+        "next": 4,
+    }
+    assert second["meta"]["pagination"]["next"] is None
 
 
 def test_job_events_filter_by_host_and_event(
@@ -141,6 +153,50 @@ def test_job_stdout(client: FlaskClient, member: Headers, vm: dict[str, Any], db
     db.flush()
     data = client.get(f"/api/v1/job/{vm['job_id']}/stdout/", headers=member).get_json()["data"]
     assert data == {"id": vm["job_id"], "stdout": "PLAY [Create VirtFlow guests]\nok: [bm-a]"}
+
+
+def ended(db: Session, job_id: object, days_ago: float) -> Job:
+    job = db.get_one(Job, job_id)
+    job.status, job.stdout = JobStatus.SUCCESSFUL, "PLAY RECAP ok=3"
+    job.finished_at = utcnow() - dt.timedelta(days=days_ago)
+    db.flush()
+    return job
+
+
+def test_job_events_past_retention_are_410_and_the_job_stays(
+    client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session, settings: Settings
+) -> None:
+    job_id = vm["job_id"]
+    add_events(db, uuid.UUID(job_id), EVENTS)  # not purged yet: the answer does not wait for it
+    ended(db, job_id, settings.job_event_retention_days + 0.01)
+    for suffix in ("events/", "events/stream/", "events/?after=2"):
+        resp = client.get(f"/api/v1/job/{job_id}/{suffix}", headers=member)
+        assert_error(resp, 410, "EVENTS_PURGED")
+    job = client.get(f"/api/v1/job/{job_id}/", headers=member).get_json()["data"]
+    assert (job["status"], job["id"]) == ("successful", job_id)
+    stdout = client.get(f"/api/v1/job/{job_id}/stdout/", headers=member).get_json()["data"]
+    assert stdout["stdout"] == "PLAY RECAP ok=3"
+
+
+def test_job_events_within_retention_are_served(
+    client: FlaskClient, member: Headers, vm: dict[str, Any], db: Session, settings: Settings
+) -> None:
+    add_events(db, uuid.UUID(vm["job_id"]), EVENTS)
+    ended(db, vm["job_id"], settings.job_event_retention_days - 0.01)
+    resp = client.get(f"/api/v1/job/{vm['job_id']}/events/", headers=member)
+    assert [e["counter"] for e in resp.get_json()["data"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_job_events_kept_forever_with_retention_0(
+    client: FlaskClient, app: Flask, member: Headers, vm: dict[str, Any], db: Session
+) -> None:
+    app.extensions["virtflow_settings"] = dataclasses.replace(
+        app.extensions["virtflow_settings"], job_event_retention_days=0
+    )
+    add_events(db, uuid.UUID(vm["job_id"]), EVENTS)
+    ended(db, vm["job_id"], 3650)
+    resp = client.get(f"/api/v1/job/{vm['job_id']}/events/", headers=member)
+    assert resp.status_code == 200 and len(resp.get_json()["data"]) == 6
 
 
 @pytest.mark.parametrize("suffix", ["", "events/", "stdout/", "events/stream/"])

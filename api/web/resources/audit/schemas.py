@@ -6,6 +6,8 @@ from typing import Any
 import marshmallow as ma
 
 from api.models import AuditOutcome
+from api.services.audit import BIGINT_MAX
+from api.web.envelope import CursorPageArgsSchema
 from api.web.resources.common import enum_out
 
 
@@ -50,3 +52,14 @@ class AuditQuerySchema(ma.Schema):
         since, until = data.get("since"), data.get("until")
         if since is not None and until is not None and since > until:
             raise ma.ValidationError("must not be later than until", field_name="since")
+
+
+class AuditPageArgsSchema(CursorPageArgsSchema):
+    after = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=BIGINT_MAX),
+        metadata={
+            "description": "an audit id (meta.pagination.next): the page of the rows after it "
+            "in the list, i.e. older (lower ids), which reads as fast however deep it is; "
+            "page stays 1"
+        },
+    )

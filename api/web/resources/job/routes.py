@@ -9,17 +9,19 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.errors import InvalidState, PermissionDenied
-from api.models import Job, JobStatus
+from api.db import utcnow
+from api.errors import EventsPurged, InvalidState, PermissionDenied
+from api.models import Job, JobEvent, JobStatus
 from api.services import jobs, vms
 from api.web.audit import audited, note
 from api.web.auth import user
 from api.web.context import commit, db, sessions, settings
 from api.web.contract import operation
-from api.web.envelope import PageArgsSchema, envelope, ok, paginate
+from api.web.envelope import Keyset, PageArgsSchema, envelope, ok, paginate, paginate_keyset
 from api.web.resources.job import stream
 from api.web.resources.job.schemas import (
     JOB_EXAMPLE,
+    JobEventPageArgsSchema,
     JobEventQuerySchema,
     JobEventSchema,
     JobEventStreamQuerySchema,
@@ -31,6 +33,7 @@ from api.web.resources.job.schemas import (
 )
 
 blp = Blueprint("job", __name__, url_prefix="/api/v1/job", description="Jobs and their events")
+BY_COUNTER = Keyset(JobEvent.counter)
 TEXT = {"type": "string"}
 # One message of a text/event-stream (the schema of each event, as OpenAPI 3.2's itemSchema).
 SSE_EVENT = {
@@ -106,23 +109,38 @@ def _wants_text(fmt: str | None) -> bool:
     return request.accept_mimetypes.best_match(("application/json", "text/plain")) == "text/plain"
 
 
+def _with_events(job_id: uuid.UUID) -> Job:
+    """The job, if the caller may view it and its events are still kept."""
+    job = jobs.get_job(db(), user(), job_id)
+    if jobs.events_expired(job, settings().job_event_retention_days, utcnow()):
+        raise EventsPurged()
+    return job
+
+
 @blp.route("/<uuid:job_id>/events/")
 class JobEvents(MethodView):
-    @operation("job_events_list")
+    @operation("job_events_list", EventsPurged)
     @blp.arguments(JobEventQuerySchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(JobEventPageArgsSchema, location="query")
     @blp.response(200, envelope(JobEventSchema, many=True))
     def get(
-        self, filters: dict[str, Any], page: dict[str, int], job_id: uuid.UUID
+        self, filters: dict[str, Any], page: dict[str, Any], job_id: uuid.UUID
     ) -> dict[str, Any]:
-        """Page through a job's ansible-runner events in order"""
-        job = jobs.get_job(db(), user(), job_id)
-        return paginate(db(), jobs.events_query(job, **filters), **page)
+        """Page through a job's ansible-runner events in order
+
+        By counter. `meta.pagination.next` is the `after` of the next page (null on the last):
+        a page read with `?after=` costs the same however deep it is, where `?page=` skips
+        the rows before it. 410 EVENTS_PURGED once the job ended longer ago than
+        VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
+        """
+        job = _with_events(job_id)
+        query = jobs.events_query(job, **filters)
+        return paginate_keyset(db(), query, BY_COUNTER, **page)
 
 
 @blp.route("/<uuid:job_id>/events/stream/")
 class JobEventStream(MethodView):
-    @operation("job_events_stream")
+    @operation("job_events_stream", EventsPurged)
     @blp.arguments(JobEventStreamQuerySchema, location="query")
     @blp.arguments(LastEventIdSchema, location="headers")
     @blp.response(200, SSE_EVENT, content_type="text/event-stream")
@@ -134,8 +152,9 @@ class JobEventStream(MethodView):
         finished. Resumes after the `Last-Event-ID` header, else after `?after=`. A comment
         line every 15 s while nothing is stored. It ends without `end` after
         VIRTFLOW_SSE_MAX_SECONDS: reconnect with Last-Event-ID (an EventSource does so itself).
+        410 EVENTS_PURGED once the job ended longer ago than VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
         """
-        job = jobs.get_job(db(), user(), job_id)
+        job = _with_events(job_id)
         after = headers.get("last_event_id", query["after"])
         db().close()  # the stream polls with sessions of its own: no connection held meanwhile
         follow = stream.Follow(sessions(), job.id, after, settings().sse_max_seconds)

@@ -5,7 +5,10 @@ from typing import ClassVar
 import marshmallow as ma
 
 from api.models import JobKind, JobStatus
+from api.web.envelope import CursorPageArgsSchema
 from api.web.resources.common import enum_out
+
+COUNTER_MAX = 2**31 - 1  # job_event.counter is an INTEGER
 
 JOB_EXAMPLE = {
     "status": "success",
@@ -102,7 +105,7 @@ class JobStdoutQuerySchema(ma.Schema):
 class JobEventStreamQuerySchema(ma.Schema):
     after = ma.fields.Integer(
         load_default=0,
-        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        validate=ma.validate.Range(min=0, max=COUNTER_MAX),
         metadata={"description": "send the events whose counter is above it; Last-Event-ID wins"},
     )
 
@@ -110,7 +113,7 @@ class JobEventStreamQuerySchema(ma.Schema):
 class LastEventIdSchema(ma.Schema):
     last_event_id = ma.fields.Integer(
         data_key="Last-Event-ID",
-        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        validate=ma.validate.Range(min=0, max=COUNTER_MAX),
         metadata={"description": "the id (counter) of the last event received: resume after it"},
     )
 
@@ -137,3 +140,13 @@ class JobEventSchema(ma.Schema):
 class JobEventQuerySchema(ma.Schema):
     host = ma.fields.String(validate=ma.validate.Length(max=255))
     event = ma.fields.String(validate=ma.validate.Length(max=64))
+
+
+class JobEventPageArgsSchema(CursorPageArgsSchema):
+    after = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=COUNTER_MAX),
+        metadata={
+            "description": "a counter (meta.pagination.next): the page of the events after it, "
+            "which reads as fast however deep it is; page stays 1"
+        },
+    )
