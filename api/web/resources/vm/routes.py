@@ -113,7 +113,9 @@ class VMs(MethodView):
     @blp.response(200, envelope(VMSchema, many=True))
     def get(self, filters: dict[str, Any], page: dict[str, int]) -> dict[str, Any]:
         """List the VMs the caller may see (filter by tenant_id, status, name)"""
-        return paginate(db(), vms.vms_query(user(), **filters), **page)
+        body = paginate(db(), vms.vms_query(user(), **filters), **page)
+        vms.with_job_ids(db(), body["data"])
+        return body
 
     @idempotent
     @operation("vm_create", *CREATE_ERRORS)
