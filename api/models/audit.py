@@ -44,7 +44,10 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         enum_check("outcome", AuditOutcome, "outcome"),
-        Index("ix_audit_log_object", "object_type", "object_id"),
+        # Filters of the audit list, newest (highest id) first within each.
+        Index("ix_audit_log_object_id_id", "object_id", "id"),
+        Index("ix_audit_log_request_id_id", "request_id", "id"),
+        Index("ix_audit_log_tenant_id_id", "tenant_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -53,14 +56,14 @@ class AuditLog(Base):
     )
     actor_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     actor_username: Mapped[str | None] = mapped_column(String(64))
-    tenant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    tenant_id: Mapped[uuid.UUID | None]
     action: Mapped[str] = mapped_column(String(64), index=True, comment="e.g. vm.create")
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     status_code: Mapped[int]
     error_code: Mapped[str | None] = mapped_column(String(64))
-    request_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(128))
     client_addr: Mapped[str | None] = mapped_column(String(64))
     changes: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=dict, comment='{"before": {...}, "after": {...}}, never secrets'

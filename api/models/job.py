@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, utcnow, uuid_pk
-from api.models._types import enum_check
+from api.models._types import enum_check, newest_first
 
 
 class JobStatus(StrEnum):
@@ -62,20 +62,26 @@ class Job(Base):
         CheckConstraint(
             "tenant_id IS NOT NULL OR baremetal_id IS NOT NULL OR kind = 'ops.run'", name="owner"
         ),
+        # The job list, newest first: everyone's, a tenant's, a VM's; and the latest job of a
+        # VM (VM.job_id) or of a snapshot (Snapshot.job_id).
+        newest_first("job"),
+        newest_first("job", "tenant_id"),
+        newest_first("job", "vm_id"),
+        newest_first("job", "snapshot_id"),
     )
 
     id: Mapped[uuid_pk] = mapped_column(comment="also the RQ job id")
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED, index=True)
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("tenant.id"), index=True, comment="null for host jobs"
+        ForeignKey("tenant.id"), comment="null for host jobs"
     )
     baremetal_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("baremetal.id"), index=True, comment="the host of a host job"
     )
-    vm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vm.id"), index=True)
+    vm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vm.id"))
     snapshot_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("snapshot.id"), index=True, comment="the snapshot a snapshot job acts on"
+        ForeignKey("snapshot.id"), comment="the snapshot a snapshot job acts on"
     )
     prior_status: Mapped[str | None] = mapped_column(
         String(16), comment="the VM's status when the job was requested: where a cancel returns it"

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, created_at, updated_at, uuid_pk
-from api.models._types import enum_check
+from api.models._types import enum_check, newest_first
 
 
 class SnapshotStatus(StrEnum):
@@ -33,11 +33,12 @@ class Snapshot(Base):
             unique=True,
             postgresql_where=text("status <> 'deleted'"),
         ),
+        newest_first("snapshot", "vm_id"),  # a VM's snapshots, newest first (also the FK)
     )
 
     id: Mapped[uuid_pk]
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
-    vm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vm.id"), index=True)
+    vm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vm.id"))
     name: Mapped[str] = mapped_column(String(48), comment="also the libvirt snapshot's name")
     description: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default=SnapshotStatus.CREATING, index=True)

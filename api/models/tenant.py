@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, created_at, updated_at, uuid_pk
-from api.models._types import enum_check
+from api.models._types import enum_check, newest_first
 
 
 class TenantStatus(StrEnum):
@@ -25,7 +25,10 @@ class TenantRole(StrEnum):
 
 class Tenant(Base):
     __tablename__ = "tenant"
-    __table_args__ = (enum_check("status", TenantStatus, "status"),)
+    __table_args__ = (
+        enum_check("status", TenantStatus, "status"),
+        newest_first("tenant"),  # the tenant list
+    )
 
     id: Mapped[uuid_pk]
     name: Mapped[str] = mapped_column(

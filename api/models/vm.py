@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, created_at, updated_at, uuid_pk
-from api.models._types import enum_check
+from api.models._types import enum_check, newest_first
 from api.models.baremetal import Baremetal
 
 
@@ -55,6 +55,9 @@ class VM(Base):
             "anti_affinity_group",
             postgresql_where=text("anti_affinity_group IS NOT NULL AND status <> 'deleted'"),
         ),
+        # The VM list, newest first: everyone's, and a tenant's (which also serves the FK).
+        newest_first("vm"),
+        newest_first("vm", "tenant_id"),
         # A forwarded SSH port (user-mode networking) belongs to one live VM of its host.
         Index(
             "uq_vm_baremetal_id_ssh_port_live",
@@ -66,8 +69,8 @@ class VM(Base):
     )
 
     id: Mapped[uuid_pk]
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
-    name: Mapped[str] = mapped_column(String(48))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"))
+    name: Mapped[str] = mapped_column(String(48), index=True)  # the VM list's name filter
     vcpus: Mapped[int]
     ram_mb: Mapped[int]
     disk_gb: Mapped[int]
