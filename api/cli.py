@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -149,6 +150,87 @@ def audit_verify() -> None:
             f"audit log: row {verdict.bad_id} breaks the chain: {verdict.reason}."
         )
     click.echo(f"audit log: {verdict.rows} rows, chain intact up to row {verdict.last_id}")
+
+
+def _utc_time(_ctx: click.Context, _param: click.Parameter, value: str) -> dt.datetime:
+    """An ISO 8601 date or time; UTC unless it says otherwise."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@audit.command("export")
+@click.option(
+    "--before",
+    required=True,
+    callback=_utc_time,
+    help="Export the rows written before this date or time (ISO 8601; UTC unless given).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The archive to write (JSON lines; gzip when it ends in .gz); must not exist.",
+)
+@click.option(
+    "--after-id",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Start after this row: the last_id of the previous archive.",
+)
+def audit_export(before: dt.datetime, out: Path, after_id: int) -> None:
+    """Write audit rows to an archive that verifies offline; nothing is deleted."""
+    from api.db import session_factory  # noqa: PLC0415
+    from api.services import audit_archive  # noqa: PLC0415
+
+    if out.exists():
+        raise click.ClickException(f"audit export: {out} exists; name a new file.")
+    settings = _settings()
+    try:
+        with session_factory(settings.database_url, settings.db_timeouts)() as session:
+            part = audit_archive.span(session, before, after_id)
+            if part.count:
+                lines = audit_archive.lines(session, part, dt.datetime.now(dt.UTC))
+                audit_archive.write(out, lines)
+    except SQLAlchemyError:
+        click.echo(
+            "audit export: could not read the audit log; is the database reachable?", err=True
+        )
+        sys.exit(2)
+    except audit_archive.ChainBroken as exc:
+        raise click.ClickException(
+            f"audit export: {exc}; nothing written (see `virtflow audit verify`)."
+        ) from exc
+    if not part.count:
+        click.echo(f"audit export: no rows after row {after_id} before {before.isoformat()}")
+        return
+    click.echo(
+        f"audit export: {part.count} rows, {part.first_id} to {part.last_id}, written to {out}; "
+        f"last row_hash {(part.last_row_hash or b'').hex()}"
+    )
+
+
+@audit.command("verify-export")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def audit_verify_export(archive: Path) -> None:
+    """Check an archive of `audit export` offline; exit 1 naming its first bad line."""
+    from api.services import audit_archive  # noqa: PLC0415
+
+    try:
+        verdict = audit_archive.verify_file(archive)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"audit archive: {archive} cannot be read ({exc}).") from exc
+    if not verdict.ok:
+        raise click.ClickException(f"audit archive: line {verdict.bad_line}: {verdict.reason}.")
+    header = verdict.header
+    click.echo(
+        f"audit archive: {verdict.rows} rows, chain intact from row {header['first_id']} to row "
+        f"{header['last_id']}; first prev_hash {header['first_prev_hash']}, "
+        f"last row_hash {header['last_row_hash']}"
+    )
 
 
 @main.group()
