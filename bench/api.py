@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from api.services.users import hash_password
+from api.settings import REPO_ROOT
 from bench.load import Burst, Call, Rss, burst, data, pct, sample, send, watching_rss
 from bench.seed import Sizes, seed
 from bench.servers import BenchStack, bench_stack, free_port
@@ -225,9 +226,9 @@ def quota_checks(figures: Figures, port: int, w: World, args: argparse.Namespace
     )
 
 
-def creates(port: int, w: World, args: argparse.Namespace) -> Burst:
-    """Creates spread over every tenant, each placed over every host: a few one by one to warm
-    up, then args.creates from args.clients concurrent clients."""
+def creates(figures: Figures, port: int, w: World, args: argparse.Namespace) -> Burst:
+    """Creates spread over every tenant, each placed over every host: the latency of one client's
+    (as the reads), then args.creates from args.clients concurrent clients."""
 
     def create(k: int) -> Call:
         body = {
@@ -239,9 +240,10 @@ def creates(port: int, w: World, args: argparse.Namespace) -> Burst:
         }
         return Call("POST", "/api/v1/vm/", body, w.admin)
 
-    warm = 2 * args.clients
-    sample(port, create, 0, warm)
-    return burst(port, [create(warm + k) for k in range(args.creates)], args.clients)
+    label = f"vm create, one client, placement over {w.sizes.hosts} hosts"
+    measure(figures, label, port, create, args)
+    done = args.warmup + args.samples
+    return burst(port, [create(done + k) for k in range(args.creates)], args.clients)
 
 
 def report_burst(label: str, b: Burst, clients: int) -> None:
@@ -262,7 +264,11 @@ def machine(stack: BenchStack) -> str:
     with psycopg.connect(stack.owner_dsn) as conn:
         pg = conn.execute("SHOW server_version").fetchone()
     head = subprocess.run(
-        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+        ["git", "describe", "--always", "--dirty"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     return (
         f"machine: nproc {os.cpu_count()}, {mem.split(':')[1].strip()} RAM, Linux {platform.release()}, "
@@ -321,7 +327,7 @@ def measure_all(
         event_reads(figures, port, w, args)
         audit_reads(figures, port, w, args)
         quota_checks(figures, port, w, args)
-        create = creates(port, w, args)
+        create = creates(figures, port, w, args)
     report_burst(f"vm create, placement over {sizes.hosts} hosts", create, args.clients)
     stack.stop("api")
     hello_port = free_port()
