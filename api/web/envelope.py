@@ -120,16 +120,6 @@ class PageArgsSchema(ma.Schema):
     per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
 
 
-class CursorPageArgsSchema(PageArgsSchema):
-    """Paging of a list with a cursor: `after` (meta.pagination.next of the page before)
-    starts a page after that row; `page` then stays 1."""
-
-    @ma.validates_schema
-    def _one_way(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("after") is not None and data["page"] != 1:
-            raise ma.ValidationError("after starts its own pages: leave page out", "page")
-
-
 @dataclass(frozen=True)
 class Keyset:
     """A list ordered by one unique integer column, which a cursor names a row by."""
@@ -161,8 +151,8 @@ def paginate_keyset(
     after: int | None = None,
 ) -> dict[str, Any]:
     """One page of query's rows (ordered by keyset) whose meta.pagination says the cursor of
-    the next page (`next`); `after` starts the list after that row: total and pages then
-    count the rows after it."""
+    the next page (`next`); `after` starts the list after that row: page, total and pages
+    are then of the rows after it."""
     if after is not None:
         query = keyset.after(query, after)
     return _paged(session, query, page, per_page, keyset)

@@ -7,7 +7,7 @@ import marshmallow as ma
 
 from api.models import AuditOutcome
 from api.services.audit import BIGINT_MAX
-from api.web.envelope import CursorPageArgsSchema
+from api.web.envelope import PageArgsSchema
 from api.web.resources.common import enum_out
 
 
@@ -54,12 +54,11 @@ class AuditQuerySchema(ma.Schema):
             raise ma.ValidationError("must not be later than until", field_name="since")
 
 
-class AuditPageArgsSchema(CursorPageArgsSchema):
+class AuditPageArgsSchema(PageArgsSchema):
     after = ma.fields.Integer(
         validate=ma.validate.Range(min=0, max=BIGINT_MAX),
         metadata={
-            "description": "an audit id (meta.pagination.next): the page of the rows after it "
-            "in the list, i.e. older (lower ids), which reads as fast however deep it is; "
-            "page stays 1"
+            "description": "an audit id (meta.pagination.next): list the rows after it only, "
+            "i.e. older (lower ids); its first page reads as fast however deep the cursor is"
         },
     )

@@ -5,7 +5,7 @@ from typing import ClassVar
 import marshmallow as ma
 
 from api.models import JobKind, JobStatus
-from api.web.envelope import CursorPageArgsSchema
+from api.web.envelope import PageArgsSchema
 from api.web.resources.common import enum_out
 
 COUNTER_MAX = 2**31 - 1  # job_event.counter is an INTEGER
@@ -142,11 +142,11 @@ class JobEventQuerySchema(ma.Schema):
     event = ma.fields.String(validate=ma.validate.Length(max=64))
 
 
-class JobEventPageArgsSchema(CursorPageArgsSchema):
+class JobEventPageArgsSchema(PageArgsSchema):
     after = ma.fields.Integer(
         validate=ma.validate.Range(min=0, max=COUNTER_MAX),
         metadata={
-            "description": "a counter (meta.pagination.next): the page of the events after it, "
-            "which reads as fast however deep it is; page stays 1"
+            "description": "a counter (meta.pagination.next): list the events after it only; "
+            "its first page reads as fast however deep the cursor is"
         },
     )
