@@ -61,6 +61,9 @@ from .error_details import ErrorDetails
 from .error_envelope import ErrorEnvelope
 from .error_envelope_status import ErrorEnvelopeStatus
 from .error_status import ErrorStatus
+from .events_purged_error import EventsPurgedError
+from .events_purged_error_body import EventsPurgedErrorBody
+from .events_purged_error_body_code import EventsPurgedErrorBodyCode
 from .fresh_token_required_error import FreshTokenRequiredError
 from .fresh_token_required_error_body import FreshTokenRequiredErrorBody
 from .fresh_token_required_error_body_code import FreshTokenRequiredErrorBodyCode
@@ -337,6 +340,9 @@ __all__ = (
     "ErrorEnvelope",
     "ErrorEnvelopeStatus",
     "ErrorStatus",
+    "EventsPurgedError",
+    "EventsPurgedErrorBody",
+    "EventsPurgedErrorBodyCode",
     "FreshTokenRequiredError",
     "FreshTokenRequiredErrorBody",
     "FreshTokenRequiredErrorBodyCode",

@@ -28,6 +28,7 @@ def _get_kwargs(
     *,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     tenant_id: UUID | Unset = UNSET,
     actor_id: UUID | Unset = UNSET,
     object_type: str | Unset = UNSET,
@@ -53,6 +54,8 @@ def _get_kwargs(
     params["page"] = page
 
     params["per_page"] = per_page
+
+    params["after"] = after
 
     json_tenant_id: str | Unset = UNSET
     if not isinstance(tenant_id, Unset):
@@ -200,6 +203,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     tenant_id: UUID | Unset = UNSET,
     actor_id: UUID | Unset = UNSET,
     object_type: str | Unset = UNSET,
@@ -214,9 +218,14 @@ def sync_detailed(
 ) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | AuditEntryListEnvelope | DependencyUnavailableError | ValidationError]:
     """ List the audit records the caller may read, newest first, filtered and paged
 
+     Newest first by id (the order of the hash chain). `meta.pagination.next` is the
+    `after` of the next page (null on the last): a page read with `?after=` costs the same
+    however deep it is, where `?page=` skips the rows before it.
+
     Args:
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         tenant_id (UUID | Unset):
         actor_id (UUID | Unset):
         object_type (str | Unset):
@@ -240,6 +249,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         page=page,
 per_page=per_page,
+after=after,
 tenant_id=tenant_id,
 actor_id=actor_id,
 object_type=object_type,
@@ -264,6 +274,7 @@ def sync(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     tenant_id: UUID | Unset = UNSET,
     actor_id: UUID | Unset = UNSET,
     object_type: str | Unset = UNSET,
@@ -278,9 +289,14 @@ def sync(
 ) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | AuditEntryListEnvelope | DependencyUnavailableError | ValidationError | None:
     """ List the audit records the caller may read, newest first, filtered and paged
 
+     Newest first by id (the order of the hash chain). `meta.pagination.next` is the
+    `after` of the next page (null on the last): a page read with `?after=` costs the same
+    however deep it is, where `?page=` skips the rows before it.
+
     Args:
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         tenant_id (UUID | Unset):
         actor_id (UUID | Unset):
         object_type (str | Unset):
@@ -305,6 +321,7 @@ def sync(
         client=client,
 page=page,
 per_page=per_page,
+after=after,
 tenant_id=tenant_id,
 actor_id=actor_id,
 object_type=object_type,
@@ -323,6 +340,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     tenant_id: UUID | Unset = UNSET,
     actor_id: UUID | Unset = UNSET,
     object_type: str | Unset = UNSET,
@@ -337,9 +355,14 @@ async def asyncio_detailed(
 ) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | AuditEntryListEnvelope | DependencyUnavailableError | ValidationError]:
     """ List the audit records the caller may read, newest first, filtered and paged
 
+     Newest first by id (the order of the hash chain). `meta.pagination.next` is the
+    `after` of the next page (null on the last): a page read with `?after=` costs the same
+    however deep it is, where `?page=` skips the rows before it.
+
     Args:
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         tenant_id (UUID | Unset):
         actor_id (UUID | Unset):
         object_type (str | Unset):
@@ -363,6 +386,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         page=page,
 per_page=per_page,
+after=after,
 tenant_id=tenant_id,
 actor_id=actor_id,
 object_type=object_type,
@@ -387,6 +411,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     tenant_id: UUID | Unset = UNSET,
     actor_id: UUID | Unset = UNSET,
     object_type: str | Unset = UNSET,
@@ -401,9 +426,14 @@ async def asyncio(
 ) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | AuditEntryListEnvelope | DependencyUnavailableError | ValidationError | None:
     """ List the audit records the caller may read, newest first, filtered and paged
 
+     Newest first by id (the order of the hash chain). `meta.pagination.next` is the
+    `after` of the next page (null on the last): a page read with `?after=` costs the same
+    however deep it is, where `?page=` skips the rows before it.
+
     Args:
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         tenant_id (UUID | Unset):
         actor_id (UUID | Unset):
         object_type (str | Unset):
@@ -428,6 +458,7 @@ async def asyncio(
         client=client,
 page=page,
 per_page=per_page,
+after=after,
 tenant_id=tenant_id,
 actor_id=actor_id,
 object_type=object_type,

@@ -11,6 +11,7 @@ from ... import errors
 from ...models.account_disabled_error import AccountDisabledError
 from ...models.auth_required_error import AuthRequiredError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.events_purged_error import EventsPurgedError
 from ...models.job_event_list_envelope import JobEventListEnvelope
 from ...models.not_found_error import NotFoundError
 from ...models.token_expired_error import TokenExpiredError
@@ -28,6 +29,7 @@ def _get_kwargs(
     *,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     host: str | Unset = UNSET,
     event: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
@@ -46,6 +48,8 @@ def _get_kwargs(
     params["page"] = page
 
     params["per_page"] = per_page
+
+    params["after"] = after
 
     params["host"] = host
 
@@ -67,7 +71,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError | None:
     if response.status_code == 200:
         response_200 = JobEventListEnvelope.from_dict(response.json())
 
@@ -136,6 +140,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 410:
+        response_410 = EventsPurgedError.from_dict(response.json())
+
+
+
+        return response_410
+
     if response.status_code == 422:
         response_422 = ValidationError.from_dict(response.json())
 
@@ -156,7 +167,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -171,17 +182,24 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     host: str | Unset = UNSET,
     event: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError]:
     """ Page through a job's ansible-runner events in order
+
+     By counter. `meta.pagination.next` is the `after` of the next page (null on the last):
+    a page read with `?after=` costs the same however deep it is, where `?page=` skips
+    the rows before it. 410 EVENTS_PURGED once the job ended longer ago than
+    VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         host (str | Unset):
         event (str | Unset):
         x_request_id (str | Unset):
@@ -191,7 +209,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError]
      """
 
 
@@ -199,6 +217,7 @@ def sync_detailed(
         job_id=job_id,
 page=page,
 per_page=per_page,
+after=after,
 host=host,
 event=event,
 x_request_id=x_request_id,
@@ -217,17 +236,24 @@ def sync(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     host: str | Unset = UNSET,
     event: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError | None:
     """ Page through a job's ansible-runner events in order
+
+     By counter. `meta.pagination.next` is the `after` of the next page (null on the last):
+    a page read with `?after=` costs the same however deep it is, where `?page=` skips
+    the rows before it. 410 EVENTS_PURGED once the job ended longer ago than
+    VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         host (str | Unset):
         event (str | Unset):
         x_request_id (str | Unset):
@@ -237,7 +263,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError
      """
 
 
@@ -246,6 +272,7 @@ def sync(
 client=client,
 page=page,
 per_page=per_page,
+after=after,
 host=host,
 event=event,
 x_request_id=x_request_id,
@@ -258,17 +285,24 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     host: str | Unset = UNSET,
     event: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError]:
     """ Page through a job's ansible-runner events in order
+
+     By counter. `meta.pagination.next` is the `after` of the next page (null on the last):
+    a page read with `?after=` costs the same however deep it is, where `?page=` skips
+    the rows before it. 410 EVENTS_PURGED once the job ended longer ago than
+    VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         host (str | Unset):
         event (str | Unset):
         x_request_id (str | Unset):
@@ -278,7 +312,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError]
      """
 
 
@@ -286,6 +320,7 @@ async def asyncio_detailed(
         job_id=job_id,
 page=page,
 per_page=per_page,
+after=after,
 host=host,
 event=event,
 x_request_id=x_request_id,
@@ -304,17 +339,24 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     page: int | Unset = 1,
     per_page: int | Unset = 50,
+    after: int | Unset = UNSET,
     host: str | Unset = UNSET,
     event: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError | None:
     """ Page through a job's ansible-runner events in order
+
+     By counter. `meta.pagination.next` is the `after` of the next page (null on the last):
+    a page read with `?after=` costs the same however deep it is, where `?page=` skips
+    the rows before it. 410 EVENTS_PURGED once the job ended longer ago than
+    VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 50.
+        after (int | Unset):
         host (str | Unset):
         event (str | Unset):
         x_request_id (str | Unset):
@@ -324,7 +366,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | JobEventListEnvelope | NotFoundError | ValidationError
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | JobEventListEnvelope | NotFoundError | ValidationError
      """
 
 
@@ -333,6 +375,7 @@ async def asyncio(
 client=client,
 page=page,
 per_page=per_page,
+after=after,
 host=host,
 event=event,
 x_request_id=x_request_id,

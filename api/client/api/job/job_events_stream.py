@@ -11,6 +11,7 @@ from ... import errors
 from ...models.account_disabled_error import AccountDisabledError
 from ...models.auth_required_error import AuthRequiredError
 from ...models.dependency_unavailable_error import DependencyUnavailableError
+from ...models.events_purged_error import EventsPurgedError
 from ...models.not_found_error import NotFoundError
 from ...models.token_expired_error import TokenExpiredError
 from ...models.token_invalid_error import TokenInvalidError
@@ -62,7 +63,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str | None:
     if response.status_code == 200:
         response_200 = response.text
         return response_200
@@ -128,6 +129,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 410:
+        response_410 = EventsPurgedError.from_dict(response.json())
+
+
+
+        return response_410
+
     if response.status_code == 422:
         response_422 = ValidationError.from_dict(response.json())
 
@@ -148,7 +156,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -165,7 +173,7 @@ def sync_detailed(
     last_event_id: int | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str]:
     """ Follow a job's events as server-sent events until it ends
 
      Each stored event, in counter order, as `id: <counter>`, `event: <event>`, `data:
@@ -173,6 +181,7 @@ def sync_detailed(
     finished. Resumes after the `Last-Event-ID` header, else after `?after=`. A comment
     line every 15 s while nothing is stored. It ends without `end` after
     VIRTFLOW_SSE_MAX_SECONDS: reconnect with Last-Event-ID (an EventSource does so itself).
+    410 EVENTS_PURGED once the job ended longer ago than VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
@@ -185,7 +194,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str]
      """
 
 
@@ -211,7 +220,7 @@ def sync(
     last_event_id: int | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str | None:
     """ Follow a job's events as server-sent events until it ends
 
      Each stored event, in counter order, as `id: <counter>`, `event: <event>`, `data:
@@ -219,6 +228,7 @@ def sync(
     finished. Resumes after the `Last-Event-ID` header, else after `?after=`. A comment
     line every 15 s while nothing is stored. It ends without `end` after
     VIRTFLOW_SSE_MAX_SECONDS: reconnect with Last-Event-ID (an EventSource does so itself).
+    410 EVENTS_PURGED once the job ended longer ago than VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
@@ -231,7 +241,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str
      """
 
 
@@ -252,7 +262,7 @@ async def asyncio_detailed(
     last_event_id: int | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str]:
+) -> Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str]:
     """ Follow a job's events as server-sent events until it ends
 
      Each stored event, in counter order, as `id: <counter>`, `event: <event>`, `data:
@@ -260,6 +270,7 @@ async def asyncio_detailed(
     finished. Resumes after the `Last-Event-ID` header, else after `?after=`. A comment
     line every 15 s while nothing is stored. It ends without `end` after
     VIRTFLOW_SSE_MAX_SECONDS: reconnect with Last-Event-ID (an EventSource does so itself).
+    410 EVENTS_PURGED once the job ended longer ago than VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
@@ -272,7 +283,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str]
+        Response[AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str]
      """
 
 
@@ -298,7 +309,7 @@ async def asyncio(
     last_event_id: int | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 
-) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str | None:
+) -> AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str | None:
     """ Follow a job's events as server-sent events until it ends
 
      Each stored event, in counter order, as `id: <counter>`, `event: <event>`, `data:
@@ -306,6 +317,7 @@ async def asyncio(
     finished. Resumes after the `Last-Event-ID` header, else after `?after=`. A comment
     line every 15 s while nothing is stored. It ends without `end` after
     VIRTFLOW_SSE_MAX_SECONDS: reconnect with Last-Event-ID (an EventSource does so itself).
+    410 EVENTS_PURGED once the job ended longer ago than VIRTFLOW_JOB_EVENT_RETENTION_DAYS.
 
     Args:
         job_id (UUID):
@@ -318,7 +330,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | NotFoundError | ValidationError | str
+        AccountDisabledError | AuthRequiredError | TokenExpiredError | TokenInvalidError | TokenRevokedError | DependencyUnavailableError | EventsPurgedError | NotFoundError | ValidationError | str
      """
 
 
