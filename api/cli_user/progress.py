@@ -115,12 +115,12 @@ def follow_events(session: Session, job_id: uuid.UUID, emit: Callable[[JobEvent]
 
 
 class EventCursor:
-    """Where a follower is in a job's events: the page it reads and the last counter seen."""
+    """Where a follower is in a job's events: the last counter seen, read on with `?after=`
+    (each page costs the same however long the job's output grows)."""
 
     def __init__(self, session: Session, job_id: uuid.UUID) -> None:
         self.session = session
         self.job_id = job_id
-        self.page = 1
         self.seen = 0
 
     def drain(self) -> list[JobEvent]:
@@ -131,12 +131,11 @@ class EventCursor:
                 JobEventListEnvelope,
                 job_events_list.sync_detailed,
                 self.job_id,
-                page=self.page,
+                after=self.seen,
                 per_page=EVENTS_PER_PAGE,
             ).data
-            fresh += [event for event in batch if event.counter > self.seen]
-            if fresh:
-                self.seen = fresh[-1].counter
+            fresh += batch
+            if batch:
+                self.seen = batch[-1].counter
             if len(batch) < EVENTS_PER_PAGE:
                 return fresh
-            self.page += 1
