@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import (
@@ -67,6 +67,12 @@ def image_body(tenant: Tenant, image: Image, **kw: Any) -> dict[str, Any]:
     return vm_body(tenant.id, image_id=str(image.id), **kw)
 
 
+def audit_rows(action: str, resp: Any) -> Select[tuple[AuditLog]]:
+    """The audit rows of one request (rows of earlier tests' committed requests may exist)."""
+    request_id = resp.get_json()["meta"]["request_id"]
+    return select(AuditLog).where(AuditLog.action == action, AuditLog.request_id == request_id)
+
+
 def field_errors(resp: Any) -> dict[str, Any]:
     body = assert_error(resp, 422, "VALIDATION_ERROR")
     found: dict[str, Any] = body["error"]["details"]["fields"]["json"]
@@ -102,14 +108,15 @@ def test_vm_create_audit_row_and_idempotency_record_hold_no_user_data(
     client: FlaskClient, db: Session, headers: Headers, tenant: Tenant, image: Image
 ) -> None:
     body = image_body(tenant, image, user_data=USER_DATA)
-    resp = post(client, headers, body, **{"Idempotency-Key": "k-1"})
+    key_value = f"k-{uuid.uuid4()}"  # unique: rows of earlier tests' committed requests may exist
+    resp = post(client, headers, body, **{"Idempotency-Key": key_value})
     assert resp.status_code == 202
-    [row] = db.scalars(select(AuditLog).where(AuditLog.action == "vm.create"))
+    [row] = db.scalars(audit_rows("vm.create", resp))
     assert row.changes["after"]["cloud_config_given"] is True
     assert SECRET not in repr(row.changes)
-    [key] = db.scalars(select(IdempotencyKey))
+    [key] = db.scalars(select(IdempotencyKey).where(IdempotencyKey.key == key_value))
     assert SECRET not in repr(key.response)
-    replay = post(client, headers, body, **{"Idempotency-Key": "k-1"})
+    replay = post(client, headers, body, **{"Idempotency-Key": key_value})
     assert replay.headers.get("Idempotent-Replayed") == "true"
     assert SECRET not in replay.get_data(as_text=True)
 
@@ -128,7 +135,7 @@ def test_vm_create_refused_user_data_leaves_no_trace_in_logs_or_audit(
     resp = post(client, headers, body)
     assert field_errors(resp) == {"user_data": ["user_data is not valid YAML (line 2, column 1)"]}
     assert SECRET not in resp.get_data(as_text=True)
-    [row] = db.scalars(select(AuditLog).where(AuditLog.action == "vm.create"))
+    [row] = db.scalars(audit_rows("vm.create", resp))
     assert (row.status_code, SECRET in repr(row.changes)) == (422, False)
     assert SECRET not in caplog.text
 
