@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jobs import reaper
+from tests.helpers.stack import wait_for
 
 Popen = subprocess.Popen[bytes]
 
@@ -28,6 +29,10 @@ def spawn(runs: Path) -> Iterator[object]:
     ) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(["sleep", "120"], env=reaper.tags(runs_dir, job_id, vm_id))
         started.append(proc)
+        # Popen returns once exec has begun, but the kernel fills in the new program's
+        # /proc/<pid>/environ a moment later: under load a scan at once can see it empty.
+        environ = Path(f"/proc/{proc.pid}/environ")
+        wait_for("tagged", lambda: job_id.encode() in environ.read_bytes(), 5, every=0.01)
         return proc
 
     yield start
