@@ -520,16 +520,36 @@ def image_import(
         )
 
 
+MAX_AUTO_WORKERS = 8
+
+
+def worker_count(settings: Settings) -> int:
+    """VIRTFLOW_WORKERS, or when 0 one per baremetal host of the inventory plus one for the
+    single-VM actions while every host runs a batch (at most MAX_AUTO_WORKERS)."""
+    if settings.workers:
+        return settings.workers
+    from api.services import inventory  # noqa: PLC0415
+
+    try:
+        hosts = len(inventory.baremetal_hosts(inventory.read_inventory(settings.inventory_path)))
+    except (inventory.InventoryError, OSError, subprocess.TimeoutExpired):
+        hosts = 1  # an unreadable inventory: the workers' own sync reports it
+    return min(max(hosts, 1) + 1, MAX_AUTO_WORKERS)
+
+
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 def run(bind: str) -> None:
-    """Serve the API and run one worker in the foreground; Ctrl-C stops both."""
+    """Serve the API and run the workers (VIRTFLOW_WORKERS) in the foreground; Ctrl-C stops
+    them all."""
     settings = _settings()
     settings.check_serving()
     env = _serving_env(settings, os.getpid())
+    count = worker_count(settings)
+    click.echo(f"starting the API on {bind} and {count} worker(s)")
     children = [
         subprocess.Popen([sys.executable, *_gunicorn_args(bind, 2, settings.log_format)], env=env),
-        subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]),
+        *(subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]) for _ in range(count)),
     ]
     stopping = False
 

@@ -102,6 +102,11 @@ class Settings:
     ansible_dir: Path = REPO_ROOT
     inventory_path: Path = REPO_ROOT / "inventory"
     job_timeout_seconds: int = 1800
+    # Most VMs one job creates on its host in one playbook run (jobs/batch.py).
+    batch_limit: int = 50
+    # RQ workers `virtflow run` starts; 0: one per host of the inventory plus one (the
+    # single-VM actions), at most MAX_AUTO_WORKERS. Each host runs one batch at a time.
+    workers: int = 0
     max_body_bytes: int = 64 * 1024
     event_stdout_limit: int = 16 * 1024
     job_stdout_limit: int = 1024 * 1024
@@ -204,6 +209,8 @@ class Settings:
             ansible_dir=ansible_dir,
             inventory_path=Path(_str(env, "VIRTFLOW_INVENTORY", str(ansible_dir / "inventory"))),
             job_timeout_seconds=_int(env, "VIRTFLOW_JOB_TIMEOUT", base.job_timeout_seconds),
+            batch_limit=_int(env, "VIRTFLOW_BATCH_LIMIT", base.batch_limit),
+            workers=_int(env, "VIRTFLOW_WORKERS", base.workers),
             max_body_bytes=_int(env, "VIRTFLOW_MAX_BODY_BYTES", base.max_body_bytes),
             event_stdout_limit=_int(env, "VIRTFLOW_EVENT_STDOUT_LIMIT", base.event_stdout_limit),
             job_stdout_limit=_int(env, "VIRTFLOW_JOB_STDOUT_LIMIT", base.job_stdout_limit),
@@ -324,6 +331,12 @@ class Settings:
         """Where ansible-runner's private data dirs live, one per job."""
         return self.run_dir or self.state_dir / "runs"
 
+    def _check_workers(self) -> None:
+        if self.batch_limit < 1:
+            raise SettingsError("VIRTFLOW_BATCH_LIMIT must be 1 or more")
+        if self.workers < 0:
+            raise SettingsError("VIRTFLOW_WORKERS must be 0 (one per host, plus one) or more")
+
     def check_serving(self) -> None:
         """Refuse to serve with a secret that would let anyone forge tokens."""
         secret = self.jwt_secret
@@ -362,6 +375,7 @@ class Settings:
             raise SettingsError("VIRTFLOW_EXACT_COUNT_LIMIT must be positive")
         if self.job_event_retention_days < 0:
             raise SettingsError("VIRTFLOW_JOB_EVENT_RETENTION_DAYS must be 0 (keep) or more")
+        self._check_workers()
         self.guest_ssh_port_range  # noqa: B018 - raises SettingsError when malformed
         if not 1 <= self.sse_max_seconds <= SSE_MAX_SECONDS_CEILING:
             raise SettingsError(

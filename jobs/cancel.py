@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,14 +26,18 @@ POLL_SECONDS = 1.0  # between two reads of the job's row; tests make it shorter
 
 
 class CancelWatch(Repeating):
-    """Watches job_id for a cancel request until exit; `requested` once one came."""
+    """Watches job_ids for cancel requests until exit; `requested` once every one of them
+    asked (one VM's cancel never stops the other VMs of its batch: jobs.batch)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], job_id: uuid.UUID, every: float = POLL_SECONDS
+        self,
+        sessions: sessionmaker[Session],
+        job_ids: Sequence[uuid.UUID],
+        every: float = POLL_SECONDS,
     ) -> None:
-        super().__init__(f"cancel-{job_id}", every)
+        super().__init__(f"cancel-{job_ids[0]}", every)
         self.sessions = sessions
-        self.job_id = job_id
+        self.job_ids = list(job_ids)
         self.explanation: str | None = None  # who canceled it, as the request recorded
 
     @property
@@ -40,16 +45,16 @@ class CancelWatch(Repeating):
         return self.done
 
     def check(self) -> None:
-        """Read the job's row once; a database error is logged and the next read tries again."""
+        """Read the jobs' rows once; a database error is logged and the next read tries again."""
         try:
             with self.sessions() as session:
-                asked = jobs.cancel_request(session, self.job_id)
+                asked = [jobs.cancel_request(session, job_id) for job_id in self.job_ids]
         except SQLAlchemyError as exc:
-            log.warning("job %s: cancel not checked (%s)", self.job_id, type(exc).__name__)
+            log.warning("job %s: cancel not checked (%s)", self.job_ids[0], type(exc).__name__)
             return
-        if asked is not None:
-            log.warning("job %s: cancel requested; stopping its playbook", self.job_id)
-            self.explanation = asked
+        if all(reason is not None for reason in asked):
+            log.warning("job %s: cancel requested; stopping its playbook", self.job_ids[0])
+            self.explanation = asked[0]
             self.mark_done()
 
     def tick(self) -> None:

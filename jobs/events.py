@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import insert
@@ -126,14 +127,26 @@ def failure_reason(event: dict[str, Any]) -> str | None:
     return str(_clip(f"task '{data.get('task')}' {status} {where}: {msg}", 2048))
 
 
+def item_label(event: dict[str, Any]) -> str | None:
+    """The label of a looped task's item event (the guest's name in the roles), else None."""
+    if not str(event.get("event", "")).startswith("runner_item_on_"):
+        return None
+    res = _result(event.get("event_data") or {})
+    label = res.get("_ansible_item_label", res.get("item"))
+    return label if isinstance(label, str) else None
+
+
 class EventSink:
-    """Callable event handler for ansible-runner that stores every event against one job."""
+    """Callable event handler for ansible-runner that stores every event against one job, or
+    against the jobs of a batch (routes: guest name -> job): an item event of a guest goes to
+    that guest's job only, every other event (plays, tasks, stats) to each job of the batch."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         job_id: uuid.UUID,
         *,
+        routes: Mapping[str, uuid.UUID] | None = None,
         stdout_limit: int = 16 * 1024,
         job_stdout_limit: int = 1024 * 1024,
         flush_every: int = 50,
@@ -141,6 +154,8 @@ class EventSink:
     ) -> None:
         self.sessions = sessions
         self.job_id = job_id
+        self.routes = dict(routes or {})
+        self.job_ids = list(dict.fromkeys(self.routes.values())) or [job_id]
         self.stdout_limit = stdout_limit
         self.job_stdout_limit = job_stdout_limit
         self.flush_every = flush_every
@@ -153,8 +168,14 @@ class EventSink:
         self.stored = 0
         self._last_flush = time.monotonic()
 
+    def targets(self, event: dict[str, Any]) -> list[uuid.UUID]:
+        """The jobs an event belongs to."""
+        label = item_label(event) if self.routes else None
+        return [self.routes[label]] if label is not None and label in self.routes else self.job_ids
+
     def __call__(self, event: dict[str, Any]) -> bool:
-        self.buffer.append(to_row(self.job_id, event, self.stdout_limit))
+        row = to_row(self.job_id, event, self.stdout_limit)
+        self.buffer.extend({**row, "job_id": job_id} for job_id in self.targets(event))
         self._collect(event)
         due = time.monotonic() - self._last_flush >= self.flush_seconds
         if len(self.buffer) >= self.flush_every or due:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -46,20 +46,35 @@ class Ran:
     canceled_by: str | None  # the explanation of a cancel asked while it ran (jobs.cancel)
 
 
-def execute(job_id: uuid.UUID, run: PlaybookRun) -> Ran:
+@dataclass(frozen=True)
+class Guest:
+    """One VM of a batch run (jobs.batch): its job, its VM and its domain's name."""
+
+    job_id: uuid.UUID
+    vm_id: uuid.UUID
+    domain: str
+
+
+def execute(job_id: uuid.UUID, run: PlaybookRun, batch: Sequence[Guest] = ()) -> Ran:
     """Run the playbook under the job's lease and cancel watch, storing its events; nothing of
-    it outlives it. The playbook stops when the lease is lost or a cancel is asked."""
+    it outlives it. The playbook stops when the lease is lost or a cancel is asked.
+
+    A batch's run holds the leases of all its jobs, and stops when every one of them lost its
+    lease or asked a cancel; each guest's item events go to its own job (EventSink)."""
     settings = base.settings()
+    job_ids = [guest.job_id for guest in batch] or [job_id]
     sink = EventSink(
         base.sessions(),
         job_id,
+        routes={guest.domain: guest.job_id for guest in batch},
         stdout_limit=settings.event_stdout_limit,
         job_stdout_limit=settings.job_stdout_limit,
     )
-    if run.vm_id:  # an earlier job of this VM whose worker died may still be running
-        reaper.kill_vm_playbooks(settings.runs_dir, run.vm_id, keep_job=run.ident)
-    lease = Lease(base.sessions(), job_id, every=max(1.0, settings.job_lease_seconds / 3))
-    watch = cancel.CancelWatch(base.sessions(), job_id, every=cancel.POLL_SECONDS)
+    # An earlier job of these VMs whose worker died may still be running.
+    for vm_id in [run.vm_id] if run.vm_id else [str(guest.vm_id) for guest in batch]:
+        reaper.kill_vm_playbooks(settings.runs_dir, vm_id, keep_job=run.ident)
+    lease = Lease(base.sessions(), job_ids, every=max(1.0, settings.job_lease_seconds / 3))
+    watch = cancel.CancelWatch(base.sessions(), job_ids, every=cancel.POLL_SECONDS)
 
     def should_cancel() -> bool:
         sink.tick()  # called between events: a long task's events are stored meanwhile

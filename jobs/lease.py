@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,29 +61,32 @@ class Repeating:
 
 
 class Lease(Repeating):
-    """Renews job_id's lease every `every` seconds until exit."""
+    """Renews the leases of job_ids (one job, or the jobs of a batch) every `every` seconds
+    until exit."""
 
-    def __init__(self, sessions: sessionmaker[Session], job_id: uuid.UUID, every: float) -> None:
-        super().__init__(f"lease-{job_id}", every)
+    def __init__(
+        self, sessions: sessionmaker[Session], job_ids: Sequence[uuid.UUID], every: float
+    ) -> None:
+        super().__init__(f"lease-{job_ids[0]}", every)
         self.sessions = sessions
-        self.job_id = job_id
+        self.job_ids = list(job_ids)
 
     @property
     def lost(self) -> bool:
-        """True once the job stopped being `running` under us."""
+        """True once none of the jobs is `running` under us any more."""
         return self.done
 
     def renew(self) -> None:
-        """Extend the lease once; a database error is logged and retried next time."""
+        """Extend the leases once; a database error is logged and retried next time."""
         try:
             with self.sessions() as session:
-                still_running = jobs.renew_lease(session, self.job_id)
+                still_running = jobs.renew_leases(session, self.job_ids)
                 session.commit()
         except SQLAlchemyError as exc:
-            log.warning("job %s: lease not renewed (%s)", self.job_id, type(exc).__name__)
+            log.warning("job %s: lease not renewed (%s)", self.job_ids[0], type(exc).__name__)
             return
         if not still_running:
-            log.warning("job %s is no longer running; stopping its playbook", self.job_id)
+            log.warning("job %s is no longer running; stopping its playbook", self.job_ids[0])
             self.mark_done()
 
     def tick(self) -> None:

@@ -20,8 +20,8 @@ from api.models import VM, Job, JobKind, JobStatus, VMStatus
 from api.queue import JobQueue
 from api.services import jobs, libvirt_state, lifecycle, outcomes, snapshots, tenants, vms
 from api.services.permissions import drop_object_grants
-from jobs import base
-from jobs.execution import Finished, complete
+from jobs import base, batch
+from jobs.execution import Finished, Guest, complete
 from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
@@ -189,9 +189,23 @@ def run_operation(job_id: str, kind: JobKind) -> str:
     return complete(jid, started.run, on_vm)
 
 
+def _apply_guest(op: lifecycle.Operation) -> batch.Apply:
+    """What one VM of a batch does with its own result (as run_operation's on_vm)."""
+
+    def apply(session: Session, job: Job, result: Finished, guest: Guest) -> None:
+        vm = _locked_vm(session, job)
+        if vm is not None:
+            state = _guest_state(result.artifacts, guest.domain)
+            _finished(session, vm, job, op, result, guest=state)
+
+    return apply
+
+
 def provision(job_id: str) -> str:
-    """RQ job: create and start the VM's domain; the VM ends running or error."""
-    return run_operation(job_id, JobKind.VM_CREATE)
+    """RQ job: create and start the VM's domain, with those of every create queued for its
+    host (jobs.batch); each VM ends running or error."""
+    op = lifecycle.operation(JobKind.VM_CREATE)
+    return batch.run_batches(uuid.UUID(job_id), op, _with_secrets, _apply_guest(op))
 
 
 def destroy(job_id: str) -> str:

@@ -27,6 +27,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 
+from api.services import jobs
 from jobs import base, reaper, reconcile
 
 log = logging.getLogger(__name__)
@@ -65,16 +66,22 @@ class VirtFlowWorker(Worker):
 
 
 def bury(job_id: str, reason: str) -> None:
-    """End a job whose process died: record it, kill what it left, remove its run directory."""
+    """End a job whose process died: record it, kill what it left, remove its run directory;
+    the same for the other jobs of the batch the process ran (jobs.batch)."""
     try:
         jid = uuid.UUID(job_id)
     except ValueError:
         return  # not a VirtFlow job id
+    ids = [jid]
     try:
-        base.record_crash(jid, reason)
+        with base.throwaway() as session:
+            ids += [other for other in jobs.running_with_worker(session, jid) if other != jid]
+        for each in ids:
+            base.record_crash(each, reason)
     except Exception:  # never let bookkeeping kill the worker; the sweep retries
         log.exception("could not record the end of job %s", job_id)
-    reaper.reap_job(job_id, base.settings().runs_dir)
+    for each in ids:
+        reaper.reap_job(str(each), base.settings().runs_dir)
 
 
 class Sweeper(threading.Thread):

@@ -207,22 +207,14 @@ def claim(session: Session, job_id: uuid.UUID, worker: str | None = None) -> Job
     job = locked(session, job_id)
     if job is None or job.status != JobStatus.QUEUED:
         return None
-    job.status = JobStatus.RUNNING
-    job.started_at = job.heartbeat_at = utcnow()
-    job.worker = worker
+    start_claimed(job, worker)
     session.flush()
     return job
 
 
 def renew_lease(session: Session, job_id: uuid.UUID) -> bool:
     """Extend a running job's lease; False when the job is not running any more."""
-    renewed = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-        .values(heartbeat_at=func.now())
-        .returning(Job.id)
-    ).first()
-    return renewed is not None
+    return renew_leases(session, [job_id]) > 0
 
 
 def cancel_request(session: Session, job_id: uuid.UUID) -> str | None:
@@ -279,3 +271,93 @@ def finish(
         job.artifacts = artifacts
     session.flush()
     return job
+
+
+# Batches (jobs/batch.py): one job runs every queued operation of its kind for its host.
+BATCH_LOCK = "virtflow-host-batch"
+
+
+def host_batch_running(session: Session, host_id: uuid.UUID, kinds: Iterable[str]) -> bool:
+    """Whether a job of kinds runs on the host, asked under the host's batch lock (a transaction
+    advisory lock: it serializes this question and the claim that follows with the same pair in
+    any other worker, and locks no row an API request waits for)."""
+    session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(BATCH_LOCK), func.hashtext(str(host_id))))
+    )
+    running = (
+        select(Job.id)
+        .join(VM, VM.id == Job.vm_id)
+        .where(
+            VM.baremetal_id == host_id, Job.kind.in_(list(kinds)), Job.status == JobStatus.RUNNING
+        )
+    )
+    return session.scalar(running.limit(1)) is not None
+
+
+def oldest_queued(session: Session, host_id: uuid.UUID, kind: str) -> Job | None:
+    """The oldest queued job of kind for a VM on the host: the leader of its next batch."""
+    query = (
+        select(Job)
+        .join(VM, VM.id == Job.vm_id)
+        .where(VM.baremetal_id == host_id, Job.kind == kind, Job.status == JobStatus.QUEUED)
+        .order_by(Job.created_at)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def queued_batch(session: Session, leader: Job, host_id: uuid.UUID, limit: int) -> list[Job]:
+    """Lock up to limit queued jobs like leader (same kind, host, playbook and tenant), the
+    leader first, then the oldest; rows another transaction holds are skipped, not waited for.
+    VM rows first, then their jobs: the order every API path locks them in."""
+    alike = (
+        Job.status == JobStatus.QUEUED,
+        Job.kind == leader.kind,
+        VM.baremetal_id == host_id,
+        Job.playbook == leader.playbook,
+        Job.limit == leader.limit,
+        Job.tenant_id == leader.tenant_id,
+    )
+    vm_ids = session.scalars(
+        select(VM.id)
+        .join(Job, Job.vm_id == VM.id)
+        .where(*alike)
+        .order_by(Job.id != leader.id, Job.created_at)
+        .limit(limit)
+        .with_for_update(of=VM, skip_locked=True)
+    ).all()
+    if not vm_ids:
+        return []
+    query = (
+        select(Job)
+        .join(VM, VM.id == Job.vm_id)
+        .where(*alike, Job.vm_id.in_(vm_ids))
+        .order_by(Job.id != leader.id, Job.created_at)
+        .with_for_update(of=Job, skip_locked=True)
+    )
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def start_claimed(job: Job, worker: str | None) -> None:
+    """Move a job locked by the caller from queued to running, with a fresh lease."""
+    job.status = JobStatus.RUNNING
+    job.started_at = job.heartbeat_at = utcnow()
+    job.worker = worker
+
+
+def renew_leases(session: Session, job_ids: Iterable[uuid.UUID]) -> int:
+    """Extend the leases of the running ones among job_ids; how many still run."""
+    renewed = session.execute(
+        update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.status == JobStatus.RUNNING)
+        .values(heartbeat_at=func.now())
+        .returning(Job.id)
+    ).all()
+    return len(renewed)
+
+
+def running_with_worker(session: Session, job_id: uuid.UUID) -> list[uuid.UUID]:
+    """The running jobs held by the same worker process as job_id (its batch), job_id included."""
+    worker = select(Job.worker).where(Job.id == job_id).scalar_subquery()
+    query = select(Job.id).where(Job.worker == worker, Job.status == JobStatus.RUNNING)
+    return list(session.scalars(query))

@@ -85,7 +85,7 @@ def test_cancel_watch_sees_a_requested_cancel(
     db: Session, sessions: sessionmaker[Session], claimed: tuple[VM, Job]
 ) -> None:
     job = claimed[1]
-    watch = CancelWatch(sessions, job.id, every=60)
+    watch = CancelWatch(sessions, [job.id], every=60)
     watch.check()
     assert (watch.requested, watch.explanation) == (False, None)
     admin = db.scalars(select(User).where(User.is_admin)).one()
@@ -102,7 +102,7 @@ def test_cancel_watch_ignores_a_job_that_is_not_running(
     job.cancel_requested_at = job.started_at
     jobs.finish(db, job.id, JobStatus.SUCCESSFUL)
     db.flush()
-    watch = CancelWatch(sessions, job.id, every=60)
+    watch = CancelWatch(sessions, [job.id], every=60)
     watch.check()
     assert not watch.requested
 

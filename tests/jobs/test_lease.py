@@ -27,7 +27,7 @@ def test_lease_renew_moves_the_heartbeat(
     db: Session, sessions: sessionmaker[Session], running: Job
 ) -> None:
     before = running.heartbeat_at
-    lease = Lease(sessions, running.id, every=60)
+    lease = Lease(sessions, [running.id], every=60)
     lease.renew()
     db.expire_all()
     assert before is not None and running.heartbeat_at is not None
@@ -41,7 +41,7 @@ def test_lease_is_lost_when_the_job_ended_elsewhere(
 ) -> None:
     jobs.finish(db, running.id, JobStatus.ERROR, explanation="the sweep ended it")
     db.flush()
-    lease = Lease(sessions, running.id, every=60)
+    lease = Lease(sessions, [running.id], every=60)
     lease.renew()
     assert lease.lost
 
@@ -51,7 +51,7 @@ def test_lease_thread_notices_the_loss_while_the_playbook_runs(
 ) -> None:
     jobs.finish(db, running.id, JobStatus.CANCELED, explanation="canceled")
     db.flush()
-    with Lease(sessions, running.id, every=0.05) as lease:
+    with Lease(sessions, [running.id], every=0.05) as lease:
         deadline = time.monotonic() + 5
         while not lease.lost and time.monotonic() < deadline:
             time.sleep(0.02)
