@@ -25,7 +25,7 @@ FLEET ?= 3
 # genisoimage for the NoCloud seed.
 IMAGE_DEBS := mmdebstrap fdisk e2fsprogs qemu-utils qemu-system-x86 genisoimage openssh-client
 
-.PHONY: help setup system-deps services venv host db run test lint docs bench bench-api clean \
+.PHONY: help setup system-deps services venv host db run test lint docs bench bench-api bench-provision clean \
     fleet-deps fleet-up fleet-down image-deps default-image
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "make docs   - regenerate docs/api/openapi.json, docs/api/errors.md and api/client/"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make bench-api - the API at scale: 10,000 VMs, 1M audit rows, 5M job events (docs/performance.md)"
+	@echo "make bench-provision - 50 VMs over the API on local KVM vs libvirt alone and one playbook run per VM"
 	@echo "make fleet-up   - start FLEET (default 3) simulated baremetal hosts, in inventory/fleet.yml"
 	@echo "make fleet-down - remove the simulated hosts and everything they created"
 	@echo "make default-image - build the default Debian image into VIRTFLOW_IMAGE_CACHE unless cached"
@@ -108,6 +109,12 @@ bench: setup
 # virtualenv and the services. Smaller sizes for development: bench/api.py --help.
 bench-api: venv services
 	$(BIN)/python bench/api.py
+
+# Real VMs on the local KVM: the host prepared as `make test` has it (`setup`: libvirt installed
+# and started by host_prepare.yml), then its own database, gunicorn and RQ workers, as the e2e
+# tests start them. Smaller runs and the simulated fleet: bench/provision.py --help.
+bench-provision: setup fleet-deps
+	$(BIN)/python bench/provision.py
 
 fleet-deps:
 	@missing=$$(for p in $(FLEET_DEBS); do \
