@@ -36,7 +36,7 @@ from jobs.runner import PlaybookRun
 
 log = logging.getLogger(__name__)
 
-BATCHED = frozenset({JobKind.VM_CREATE})
+BATCHED = frozenset({JobKind.VM_CREATE, JobKind.VM_DELETE})
 CLAIM_RETRIES = 25  # a leader whose own VM row an API request holds tries again, this many times
 CLAIM_PAUSE = 0.2  # seconds between two of those tries
 
@@ -50,6 +50,10 @@ class Claimed:
     specs: list[dict[str, Any]] = field(default_factory=list)
     common: dict[str, Any] = field(default_factory=dict)  # extravars other than the guests
     host_id: uuid.UUID | None = None
+    tenant_id: uuid.UUID | None = None
+
+
+After = Callable[[Claimed], None]  # once a batch's VMs are saved, in a transaction of its own
 
 
 class HostBusy(Exception):
@@ -100,18 +104,18 @@ def claim(
         claimed = Claimed()
         for job in batch:
             _take(session, claimed, job, op, prepare)
-        claimed.host_id = host_id
+        claimed.host_id, claimed.tenant_id = host_id, leader.tenant_id
         session.commit()
         session.expunge(leader)
         return claimed, leader
 
 
 def _claim_with_retries(
-    leader_id: uuid.UUID, op: lifecycle.Operation, prepare: Prepare
+    leader_id: uuid.UUID, op: lifecycle.Operation, prepare: Prepare, tries: int
 ) -> tuple[Claimed, Job] | None:
     """claim(), again a moment later while the leader stays queued and nothing was claimed
     (an API request held its VM row: SKIP LOCKED passed over it)."""
-    for _ in range(CLAIM_RETRIES):
+    for _ in range(tries):
         got = claim(leader_id, op, prepare)
         if got is None or got[0].guests:
             return got
@@ -191,38 +195,48 @@ def _hand_over(job: Job) -> None:
         log.exception("could not hand job %s over to the queue", job.id)
 
 
+def _run(claimed: Claimed, leader: Job, apply: Apply, then: After | None) -> str:
+    base.bind_request_id(leader.request_id)
+    extravars = {**claimed.common, "virtflow_guests": claimed.specs}
+    first = claimed.guests[0]
+    one_vm = str(first.vm_id) if len(claimed.guests) == 1 else None  # tags its processes
+    run = PlaybookRun(str(first.job_id), leader.playbook, leader.limit, extravars, one_vm)
+    status = complete_batch(claimed, run, apply)
+    if then is not None:
+        then(claimed)
+    return status
+
+
 def run_batches(
-    leader_id: uuid.UUID, op: lifecycle.Operation, prepare: Prepare, apply: Apply
+    leader_id: uuid.UUID,
+    op: lifecycle.Operation,
+    prepare: Prepare,
+    apply: Apply,
+    then: After | None = None,
 ) -> str:
-    """Run the leader's batch, then the host's next ones while any is queued (drain)."""
+    """Run the leader's batch, then the host's next ones while any is queued (drain); then is
+    called after each batch."""
     status = "skipped"
     began = time.monotonic()
     host_id: uuid.UUID | None = None
-    kind = op.kind
     passed_over: set[uuid.UUID] = set()  # queued, but could not be claimed: not tried again
-    next_id: uuid.UUID | None = leader_id
-    while next_id is not None:
+    next_id = leader_id
+    while True:
         try:
-            got = _claim_with_retries(next_id, op, prepare)
+            tries = CLAIM_RETRIES if next_id == leader_id else 1  # its own job, or the host's next
+            got = _claim_with_retries(next_id, op, prepare, tries)
         except HostBusy:
             log.info("job %s waits: a batch runs on its host and takes it next", next_id)
             return "deferred" if next_id == leader_id else status
         if got is None or not got[0].guests:
             passed_over.add(next_id)
         else:
-            claimed, leader = got
-            base.bind_request_id(leader.request_id)
-            extravars = {**claimed.common, "virtflow_guests": claimed.specs}
-            first = claimed.guests[0]
-            one_vm = str(first.vm_id) if len(claimed.guests) == 1 else None  # tags its processes
-            run = PlaybookRun(str(first.job_id), leader.playbook, leader.limit, extravars, one_vm)
-            status = complete_batch(claimed, run, apply)
-            host_id = claimed.host_id
-        after = _next_queued(host_id, kind) if host_id is not None else None
-        if after is None or after.id in passed_over:
+            status = _run(*got, apply, then)
+            host_id = got[0].host_id
+        following = _next_queued(host_id, op.kind) if host_id is not None else None
+        if following is None or following.id in passed_over:
             return status
         if time.monotonic() - began >= base.settings().job_timeout_seconds:
-            _hand_over(after)
+            _hand_over(following)
             return status
-        next_id = after.id
-    return status
+        next_id = following.id

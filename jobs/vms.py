@@ -208,20 +208,34 @@ def provision(job_id: str) -> str:
     return batch.run_batches(uuid.UUID(job_id), op, _with_secrets, _apply_guest(op))
 
 
-def destroy(job_id: str) -> str:
-    """RQ job: stop and undefine the domain, remove its disk; the VM ends deleted or error.
+def _extravars(job: Job, vm: VM) -> dict[str, Any]:
+    return copy.deepcopy(dict(job.extravars))
 
-    The last VM of a deleting tenant ends the tenant, in a transaction of its own: the tenant
-    row is locked only after the VM row is released, the order every API request uses too.
-    """
-    status = run_operation(job_id, JobKind.VM_DELETE)
+
+def _end_tenant_if_empty(claimed: batch.Claimed) -> None:
+    """The last VM of a deleting tenant ends the tenant, in a transaction of its own: the
+    tenant row is locked only after the VM rows are released, the order every API request
+    uses too."""
+    if claimed.tenant_id is None:
+        return
     with base.sessions()() as session:
-        job = session.get(Job, uuid.UUID(job_id))
-        tenant_id = job.tenant_id if job is not None else None
-        if tenant_id is not None and tenants.finish_deletion_if_empty(session, tenant_id):
-            log.info("tenant %s deleted with its last VM", tenant_id)
+        if tenants.finish_deletion_if_empty(session, claimed.tenant_id):
+            log.info("tenant %s deleted with its last VM", claimed.tenant_id)
         session.commit()
-    return status
+
+
+def destroy(job_id: str) -> str:
+    """RQ job: stop and undefine the domain, remove its disk, with those of every delete queued
+    for its host (jobs.batch); each VM ends deleted or error.
+
+    A delete queued behind a running job of its VM waits for it first (run_operation's rule).
+    """
+    jid = uuid.UUID(job_id)
+    if not _wait_turn(jid):
+        _gave_up_waiting(jid)
+        return "error"
+    op = lifecycle.operation(JobKind.VM_DELETE)
+    return batch.run_batches(jid, op, _extravars, _apply_guest(op), _end_tenant_if_empty)
 
 
 def stop(job_id: str) -> str:

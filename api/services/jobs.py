@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.db import utcnow
 from api.errors import NotFound
@@ -318,10 +318,12 @@ def queued_batch(session: Session, leader: Job, host_id: uuid.UUID, limit: int) 
         Job.limit == leader.limit,
         Job.tenant_id == leader.tenant_id,
     )
+    busy = aliased(Job)  # a VM another job of which runs waits its turn (a delete behind it)
+    vm_runs = select(busy.id).where(busy.vm_id == VM.id, busy.status == JobStatus.RUNNING)
     vm_ids = session.scalars(
         select(VM.id)
         .join(Job, Job.vm_id == VM.id)
-        .where(*alike)
+        .where(*alike, ~vm_runs.exists())
         .order_by(Job.id != leader.id, Job.created_at)
         .limit(limit)
         .with_for_update(of=VM, skip_locked=True)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import VM, Job, JobEvent, JobStatus, User, VMStatus
+from api.models import VM, Job, JobEvent, JobKind, JobStatus, User, VMStatus
 from api.services import jobs
 from api.services import vms as vm_service
 from api.settings import Settings
@@ -201,3 +201,68 @@ def test_bury_ends_every_job_of_the_dead_workers_batch(
         fresh, vm = reloaded(db, job)
         assert fresh.status == JobStatus.ERROR and vm.status == VMStatus.ERROR
     assert reloaded(db, other[0])[0].status == JobStatus.RUNNING
+
+
+def deletes(db: Session, admin: User, made: list[Job]) -> list[Job]:
+    """The created VMs running, then a DELETE of each, as the API leaves them."""
+    queued = []
+    for job in made:
+        job.status = JobStatus.SUCCESSFUL
+        db.get_one(VM, job.vm_id).status = VMStatus.RUNNING
+        db.flush()
+        delete = vm_service.request_delete(db, admin, job.vm_id, f"r-del-{job.id}")
+        assert delete is not None
+        queued.append(delete)
+    db.flush()
+    return queued
+
+
+def test_batch_deletes_every_queued_delete_of_the_host_in_one_run(
+    db: Session, make: Factory, admin: User, runner: FakeRunner
+) -> None:
+    made = creates(db, admin, make.tenant().id, 3)
+    names = domains(db, made)
+    doomed = deletes(db, admin, made)
+    runner.events = batch_events({name: {"state": "absent", "host": "bm-a"} for name in names})
+
+    assert vm_jobs.destroy(str(doomed[0].id)) == "successful"
+
+    [run] = runner.runs
+    assert run.playbook == "vm_delete.yml"
+    assert [spec["name"] for spec in run.extravars["virtflow_guests"]] == names
+    for job in doomed:
+        fresh, vm = reloaded(db, job)
+        assert (fresh.status, vm.status) == (JobStatus.SUCCESSFUL, VMStatus.DELETED)
+
+
+def test_batch_delete_leaves_out_a_vm_whose_earlier_job_still_runs(
+    db: Session, make: Factory, admin: User, runner: FakeRunner
+) -> None:
+    tenant_id = make.tenant().id
+    made = creates(db, admin, tenant_id, 2)
+    names = domains(db, made)
+    doomed = deletes(db, admin, made)
+    [busy] = creates(db, admin, tenant_id, 1, prefix="busy")
+    busy.status = JobStatus.SUCCESSFUL
+    db.get_one(VM, busy.vm_id).status = VMStatus.RUNNING
+    stopping = Job(
+        kind=JobKind.VM_STOP,
+        status=JobStatus.RUNNING,
+        tenant_id=tenant_id,
+        vm_id=busy.vm_id,
+        playbook="vm_stop.yml",
+        limit="bm-a",
+        extravars={},
+    )
+    db.add(stopping)
+    db.flush()
+    waiting = vm_service.request_delete(db, admin, busy.vm_id, "r-del-busy")
+    assert waiting is not None
+    db.flush()
+    runner.events = batch_events({name: {"state": "absent", "host": "bm-a"} for name in names})
+
+    vm_jobs.destroy(str(doomed[0].id))
+
+    [run] = runner.runs
+    assert [spec["name"] for spec in run.extravars["virtflow_guests"]] == names
+    assert reloaded(db, waiting)[0].status == JobStatus.QUEUED  # its own worker waits its turn
