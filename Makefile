@@ -1,4 +1,4 @@
-# VirtFlow: `make run` serves the API and one worker; `make test` runs every check and test.
+# VirtFlow: `make run` serves the API and its workers; `make test` runs every check and test.
 # Both do all their own set-up, idempotently, installing only what is missing.
 
 SHELL := /bin/bash
@@ -29,7 +29,7 @@ IMAGE_DEBS := mmdebstrap fdisk e2fsprogs qemu-utils qemu-system-x86 genisoimage 
     fleet-deps fleet-up fleet-down image-deps default-image
 
 help:
-	@echo "make run    - set up everything (the default image registered), then serve the API on :8000 and run one worker"
+	@echo "make run    - set up everything (the default image registered), then serve the API on :8000 and run the workers (VIRTFLOW_WORKERS)"
 	@echo "make test   - set up everything, then run lint, type checks and the whole test suite"
 	@echo "make docs   - regenerate docs/api/openapi.json, docs/api/errors.md and api/client/"
 	@echo "make bench  - run the benchmarks in bench/"
