@@ -408,20 +408,24 @@ def clean(hosts: list[Target], tag: str) -> None:
             out(f"cleanup on {host.name}: removed {len(removed)} leftover domain(s)")
 
 
-def fleet_up(hosts: int, es: ExitStack) -> None:
-    """Bring the fleet up; down again afterwards unless it was up before."""
-    was_up = fleet_helper.INVENTORY.exists()
+def fleet_up(hosts: int, es: ExitStack) -> int:
+    """Bring the fleet up, down again afterwards unless it was up before; how many hosts it has.
+
+    A fleet already up keeps all its hosts (`up` with fewer would remove the others' hosts)."""
+    running = len(fleet_helper.existing_hosts())
+    hosts = max(hosts, running)
     cli = [sys.executable, "-m", "tests.helpers.fleet"]
-    subprocess.run([*cli, "up", "--hosts", str(hosts)], cwd=REPO_ROOT, check=True)
-    if not was_up:
+    if not running:  # registered first: a failed `up` leaves half a host behind
         es.callback(subprocess.run, [*cli, "down"], cwd=REPO_ROOT, check=False)
+    subprocess.run([*cli, "up", "--hosts", str(hosts)], cwd=REPO_ROOT, check=True)
+    return hosts
 
 
 def bench(args: argparse.Namespace, workdir: Path, es: ExitStack) -> Figures:
     tag = uuid.uuid4().hex[:4]
     out(f"run tag: {tag}  (domains vf-pb{tag}-*, vf-floor-{tag}-*, vf-naive-{tag}-*)")
     if args.fleet:
-        fleet_up(args.fleet, es)
+        args.fleet = fleet_up(args.fleet, es)
     hosts = targets(args.fleet)
     es.callback(clean, hosts, tag)  # entered before the stack: runs once its workers are stopped
     env = {"VIRTFLOW_JOB_TIMEOUT": "3600"}
@@ -436,11 +440,11 @@ def bench(args: argparse.Namespace, workdir: Path, es: ExitStack) -> Figures:
         )
     )
     stack.login()
-    if args.fleet:
-        prepared = prepare_fleet(stack)
-        assert prepared == [h.name for h in hosts], prepared
     for i in range(args.workers):
         stack.start_worker(f"worker-{i + 1}")
+    if args.fleet:  # host.prepare jobs, run by the workers
+        prepared = prepare_fleet(stack)
+        assert prepared == [h.name for h in hosts], prepared
     out(
         f"database {stack.db_name}, {args.workers} RQ workers, hosts: {', '.join(h.name for h in hosts)}"
     )
