@@ -31,6 +31,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
+from rq.job import JobStatus as RQStatus
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -66,12 +67,17 @@ class SweepResult:
     events_purged: int = 0
 
 
+# RQ states in which RQ will still run the job. A finished one is not held: a create that found
+# a batch running on its host returned ("deferred") and left its row queued for that batch.
+RQ_PENDING = frozenset({RQStatus.QUEUED, RQStatus.STARTED, RQStatus.DEFERRED, RQStatus.SCHEDULED})
+
+
 def _rq_holds(connection: Redis, job_id: uuid.UUID) -> bool:
     try:
-        RQJob.fetch(str(job_id), connection=connection)
+        rq_job = RQJob.fetch(str(job_id), connection=connection)
     except NoSuchJobError:
         return False
-    return True
+    return rq_job.get_status(refresh=False) in RQ_PENDING
 
 
 def _lost_queued(session: Session, grace: int) -> list[tuple[uuid.UUID, str, str | None]]:

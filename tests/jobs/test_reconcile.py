@@ -115,6 +115,21 @@ def test_sweep_requeues_an_old_queued_job_missing_from_rq(
     assert reconcile.sweep()["requeued"] == 0  # now it is there
 
 
+def test_sweep_requeues_an_old_queued_job_whose_rq_job_finished(
+    db: Session, queued: tuple[VM, Job], settings: Settings, redis: Redis
+) -> None:
+    """A create that found a batch on its host returned and left its row queued; if that batch's
+    worker died before it took the job, the sweep queues it again."""
+    _vm, job = queued
+    _age(db, job, 300)
+    rq_job = Queue(settings.queue_name, connection=redis).enqueue_call(
+        "jobs.vms.provision", kwargs={"job_id": str(job.id)}, job_id=str(job.id)
+    )
+    rq_job.set_status("finished")
+    assert reconcile.sweep()["requeued"] == 1
+    assert str(job.id) in Queue(settings.queue_name, connection=redis).job_ids
+
+
 def test_sweep_gives_a_fresh_queued_job_time_to_be_enqueued(
     db: Session, queued: tuple[VM, Job]
 ) -> None:
