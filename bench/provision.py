@@ -487,7 +487,10 @@ def main() -> int:
     log = (workdir / "output.log").open("w")
     os.dup2(log.fileno(), 1)
     sys.stdout = log
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # finally blocks run: cleanup
+    # Either signal unwinds through the finally blocks, which clean up (SIGINT even when the
+    # shell started this in the background with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ok = False
     try:
         with ExitStack() as es:
