@@ -14,6 +14,7 @@ in one run and on the same host(s):
 Prints figures and asserts nothing about speed. Exits 1 if any VM errored (each one printed).
 The last line is machine-readable:
   provision N=50 api_s_per_vm=... floor_s_per_vm=... api/floor=...x naive/api=...x delete/floor=...x
+followed by ` errors=<count>` when anything errored (then the figures measure failures).
 Every domain it made (names vf-pb<tag>-, vf-floor-<tag>-, vf-naive-<tag>-) and the database are
 removed at the end, on failure and on Ctrl-C too.
 """
@@ -393,6 +394,8 @@ def ratios(fig: Figures) -> str:
         f"provision N={n} api_s_per_vm={api:.3f} floor_s_per_vm={floor:.3f} "
         f"api/floor={api / floor:.1f}x naive/api={fig.naive_create_per_vm / api:.1f}x "
         f"delete/floor={api_del / floor_del:.1f}x"
+        # A run with errors is no measurement: its line says so, whoever reads only the line.
+        + (f" errors={len(fig.errors)}" if fig.errors else "")
     )
 
 
@@ -491,23 +494,24 @@ def main() -> int:
     # shell started this in the background with SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    ok = False
     try:
         with ExitStack() as es:
             fig = bench(args, workdir, es)
-        for error in fig.errors:
-            out(error)
-        line = ratios(fig)
-        out(f"errors: {len(fig.errors)}")
-        out(line)
-        ok = not fig.errors
+    except BaseException:
+        out(f"output of the stack: {workdir / 'output.log'}")
+        raise
     finally:
         log.flush()
-        if not ok:
-            out(f"output of the stack: {workdir / 'output.log'}")
-        if ok and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    for error in fig.errors:
+        out(error)
+    if fig.errors or args.keep:
+        out(f"output of the stack: {workdir / 'output.log'}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    line = ratios(fig)
+    out(f"errors: {len(fig.errors)}")
+    out(line)
+    return 1 if fig.errors else 0
 
 
 if __name__ == "__main__":
