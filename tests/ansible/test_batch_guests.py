@@ -170,6 +170,7 @@ def test_virtflow_guests_undoes_only_the_failed_guest(vg: ModuleType, tmp_path: 
     assert failed["error"] == "define failed: operation failed: domain 'bad' refused"
     assert not (tmp_path / "bad.qcow2").exists()  # this call created it: removed
     assert not seed.exists()
+    assert failed["undone"] == {"domain": False, "disk": True, "files": [str(seed)]}
 
 
 def test_virtflow_guests_check_mode_changes_nothing(vg: ModuleType, tmp_path: Path) -> None:
@@ -235,6 +236,8 @@ def test_vm_create_batch_fails_only_the_guest_that_cannot_start(
     assert "\n" not in stats[bad]["error"]
     assert bad not in domains()
     assert not (IMAGE_DIR / f"{bad}.qcow2").exists()
+    words = " ".join(proc.stdout.split())
+    assert f"for them: domains {bad}, disks {bad}, seeds none;" in words, output(proc)
     # The run failed on the report's last task, not in a rollback of the whole batch.
     host_stats = result["stats"][HOST]
     assert (host_stats["failures"], host_stats["rescued"]) == (1, 0), host_stats

@@ -685,7 +685,7 @@ def test_vm_create_fails_only_the_guest_libvirt_refuses(guest_name: str) -> None
         assert f"{second['name']}: define failed:" in text, output(proc)
         # libvirt's own reason, e.g. "domain '<existing>' is already defined with uuid <uuid>".
         assert f"already defined with uuid {existing['uuid']}" in text, output(proc)
-        assert "what this run made for them was removed" in text, output(proc)
+        assert f"for them: domains none, disks {second['name']}, seeds none;" in text, output(proc)
         assert second["name"] not in domains()
         assert not disk_path(str(second["name"])).exists()
         # The batch's other new guest is not rolled back.

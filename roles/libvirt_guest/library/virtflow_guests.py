@@ -16,9 +16,9 @@ description:
     size from C(qemu-img info)), so that a create is checked, not assumed.
   - A guest that fails at any step is undone as far as THIS call made it (its domain
     destroyed and undefined if this call defined it, its disk deleted if this call created
-    it, the paths of C(discard_on_failure) deleted) and reported with C(failed) and one short
-    sentence; the other guests are unaffected. The module itself fails only when it cannot
-    connect to libvirt at all (nothing changed then).
+    it, the paths of C(discard_on_failure) deleted) and reported with C(failed), one short
+    sentence (C(error)) and what was removed (C(undone)); the other guests are unaffected.
+    The module itself fails only when it cannot connect to libvirt at all (nothing changed).
   - Check mode predicts (a disk or domain missing, a guest not running, the autostart flag
     different) and changes nothing; a changed definition of an existing domain is not predicted.
 options:
@@ -98,6 +98,7 @@ guests:
       failed: true
       changed: false
       error: "start failed: Could not set up host forwarding rule ..."
+      undone: {domain: true, disk: true, files: [/var/lib/virtflow/images/vf-db-5e6f7a8b-seed.iso]}
 """
 
 import json  # noqa: E402
@@ -293,7 +294,8 @@ def read_allocation(record, dom, disk_path):
 
 
 def undo(conn, record, guest):
-    """Remove what this call made for a failed guest; returns what could not be removed."""
+    """Remove what this call made for a failed guest: (what was removed, what could not be)."""
+    undone = {"domain": False, "disk": False, "files": []}
     left = []
     if record["defined"]:
         try:
@@ -302,19 +304,27 @@ def undo(conn, record, guest):
                 if dom.isActive():
                     dom.destroy()
                 dom.undefineFlags(undefine_flags())
+            undone["domain"] = True
         except libvirt.libvirtError as exc:
             left.append(f"domain ({str(exc).strip().splitlines()[0]})")
-    paths = ([guest["disk"]["path"]] if record["created_disk"] else []) + list(
-        guest.get("discard_on_failure") or []
-    )
-    for path in paths:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            left.append(f"{path} ({exc.strerror})")
-    return left
+    if record["created_disk"]:
+        undone["disk"] = remove(guest["disk"]["path"], left)
+    for path in guest.get("discard_on_failure") or []:
+        if remove(path, left):
+            undone["files"].append(path)
+    return undone, left
+
+
+def remove(path, left):
+    """Delete a file (gone already is fine); a failure is added to left."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        left.append(f"{path} ({exc.strerror})")
+        return False
+    return True
 
 
 def undefine_flags():
@@ -328,8 +338,8 @@ def undefine_flags():
 
 def fail(conn, record, guest, message):
     """Mark the guest failed and undo what this call made for it."""
-    left = undo(conn, record, guest)
-    record.update(failed=True, state="error", error=message)
+    undone, left = undo(conn, record, guest)
+    record.update(failed=True, state="error", error=message, undone=undone)
     if left:
         record["error"] += f" Could not remove: {', '.join(left)}."
 
@@ -347,6 +357,9 @@ def prepare(conn, guest, check):
         return record, None
     except libvirt.libvirtError as exc:
         fail(conn, record, guest, short("libvirt", exc))
+        return record, None
+    except OSError as exc:  # the disk's chmod or stat
+        fail(conn, record, guest, short("disk", exc))
         return record, None
     return record, dom
 
