@@ -65,6 +65,27 @@ def success_events(domain: str, state: str = "running") -> list[dict[str, Any]]:
     ]
 
 
+def batch_events(report: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A run over several guests: a shared task, one item event per guest, the report."""
+    items = [
+        event(
+            3 + k,
+            "runner_item_on_ok",
+            stdout=f"changed: [bm-a] => (item={name})",
+            task="Create the guests",
+            host="bm-a",
+            res={"changed": True, "_ansible_item_label": name},
+        )
+        for k, name in enumerate(report)
+    ]
+    return [
+        event(1, "playbook_on_start"),
+        event(2, "playbook_on_task_start", task="Create the guests"),
+        *items,
+        stats(3 + len(items), report),
+    ]
+
+
 def failed_events() -> list[dict[str, Any]]:
     return [
         event(1, "playbook_on_start"),

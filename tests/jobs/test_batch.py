@@ -18,7 +18,7 @@ from api.settings import Settings
 from jobs import base, worker
 from jobs import vms as vm_jobs
 from tests.conftest import Factory
-from tests.helpers.runner_fakes import LIBVIRT_UUID, FakeRunner, event, stats
+from tests.helpers.runner_fakes import LIBVIRT_UUID, FakeRunner, batch_events
 
 
 @pytest.fixture
@@ -45,27 +45,6 @@ def domains(db: Session, made: list[Job]) -> list[str]:
 
 def running(name: str) -> dict[str, Any]:
     return {"state": "running", "uuid": LIBVIRT_UUID, "host": "bm-a"}
-
-
-def batch_events(report: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """A run over several guests: a shared task, one item event per guest, the report."""
-    items = [
-        event(
-            3 + k,
-            "runner_item_on_ok",
-            stdout=f"changed: [bm-a] => (item={name})",
-            task="Create the guests",
-            host="bm-a",
-            res={"changed": True, "_ansible_item_label": name},
-        )
-        for k, name in enumerate(report)
-    ]
-    return [
-        event(1, "playbook_on_start"),
-        event(2, "playbook_on_task_start", task="Create the guests"),
-        *items,
-        stats(3 + len(items), report),
-    ]
 
 
 def reloaded(db: Session, job: Job) -> tuple[Job, VM]:
