@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 import pytest
 
+from tests.helpers.fake_libvirt import FakeLibvirtError, load_role_module
 from tests.helpers.playbooks import (
     HOST,
     IMAGE_DIR,
@@ -30,34 +30,9 @@ ALL_FLAGS = 1 | 2 | 4 | 16
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="libvirt system tests run as root")
 
 
-class FakeLibvirtError(Exception):
-    def __init__(self, message: str, code: int = 42) -> None:
-        super().__init__(message)
-        self.code = code
-
-    def get_error_code(self) -> int:
-        return self.code  # 42: VIR_ERR_NO_DOMAIN
-
-
-FAKE_LIBVIRT = SimpleNamespace(
-    libvirtError=FakeLibvirtError,
-    VIR_ERR_NO_DOMAIN=42,
-    VIR_DOMAIN_UNDEFINE_MANAGED_SAVE=1,
-    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA=2,
-    VIR_DOMAIN_UNDEFINE_NVRAM=4,
-    VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA=16,
-)
-
-
 @pytest.fixture
 def vga(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The module's code (a role library file, not a package) with a fake libvirt binding."""
-    spec = importlib.util.spec_from_file_location("virtflow_guests_absent", MODULE_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "libvirt", FAKE_LIBVIRT)
-    return module
+    return load_role_module(MODULE_PATH, monkeypatch)
 
 
 class FakeDomain:

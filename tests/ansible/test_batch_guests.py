@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -10,11 +9,12 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.helpers.fake_libvirt import FakeLibvirtError, load_role_module
 from tests.helpers.playbooks import (
     HOST,
     IMAGE_DIR,
@@ -33,31 +33,9 @@ QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="libvirt system tests run as root")
 
 
-class FakeLibvirtError(Exception):
-    def get_error_code(self) -> int:
-        return 42  # VIR_ERR_NO_DOMAIN
-
-
-FAKE_LIBVIRT = SimpleNamespace(
-    libvirtError=FakeLibvirtError,
-    VIR_ERR_NO_DOMAIN=42,
-    VIR_DOMAIN_XML_INACTIVE=2,
-    VIR_DOMAIN_UNDEFINE_MANAGED_SAVE=1,
-    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA=2,
-    VIR_DOMAIN_UNDEFINE_NVRAM=4,
-    VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA=16,
-)
-
-
 @pytest.fixture
 def vg(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The module's code (a role library file, not a package) with a fake libvirt binding."""
-    spec = importlib.util.spec_from_file_location("virtflow_guests", MODULE_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "libvirt", FAKE_LIBVIRT)
-    return module
+    return load_role_module(MODULE_PATH, monkeypatch)
 
 
 class FakeDomain:
