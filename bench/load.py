@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,13 +167,13 @@ class Rss:
 
 
 @contextmanager
-def watching_rss(master: int, rss: Rss, every: float = 0.1) -> Iterator[None]:
-    """Sample the workers' RSS into rss while the block runs (load from this process)."""
+def sampling(take: Callable[[], None], every: float) -> Iterator[None]:
+    """Call take every `every` seconds from a thread while the block runs, and once after."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
-            rss.take(master)
+            take()
             stop.wait(every)
 
     thread = threading.Thread(target=loop, daemon=True)
@@ -183,4 +183,9 @@ def watching_rss(master: int, rss: Rss, every: float = 0.1) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
-        rss.take(master)
+        take()
+
+
+def watching_rss(master: int, rss: Rss, every: float = 0.1) -> AbstractContextManager[None]:
+    """Sample the workers' RSS into rss while the block runs (load from this process)."""
+    return sampling(lambda: rss.take(master), every)

@@ -31,12 +31,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -47,7 +46,7 @@ import requests
 import yaml
 
 from api.settings import REPO_ROOT, Settings
-from bench.load import children, rss_kib
+from bench.load import children, rss_kib, sampling
 from jobs.runner import PlaybookRun, run_playbook
 from tests.conftest import ROOMY_QUOTA
 from tests.helpers import fleet as fleet_helper
@@ -291,22 +290,8 @@ class WorkerRss:
             max(self.peak_tree, tree),
         )
 
-    @contextmanager
-    def watching(self, every: float = 0.2) -> Iterator[None]:
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.is_set():
-                self.take()
-                stop.wait(every)
-
-        thread = threading.Thread(target=loop, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
+    def watching(self, every: float = 0.2) -> AbstractContextManager[None]:
+        return sampling(self.take, every)
 
 
 # ----- floor and naive -----

@@ -1,8 +1,9 @@
 """Deleting VMs that are still being built, on real KVM: DELETE never answers busy.
 
-One worker runs one job at a time, so of two VMs created back to back the first is
-provisioning while the second's create is still queued: the second is deleted at once without
-libvirt, and the first is deleted after its create has finished.
+One worker runs one batch at a time and a batch never mixes tenants, so of two VMs of two
+tenants created back to back the first is provisioning while the second's create is still
+queued: the second is deleted at once without libvirt, and the first is deleted after its create
+has finished.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ IMAGE_DIR = Path("/var/lib/virtflow/images")  # the local host's (roles/libvirt_
 def test_delete_of_a_queued_and_of_a_provisioning_vm(
     admin: Stack, cleanup_domains: list[str]
 ) -> None:
-    tenant_id = create_tenant(admin)
-    building = create_vm(admin, tenant_id, "building")
-    queued = create_vm(admin, tenant_id, "queued")
+    building = create_vm(admin, create_tenant(admin), "building")
+    queued = create_vm(admin, create_tenant(admin), "queued")  # not in building's batch
     cleanup_domains += [building["domain_name"], queued["domain_name"]]
 
     wait_status(admin, f"/api/v1/vm/{building['id']}/", {"provisioning"}, timeout=120)
