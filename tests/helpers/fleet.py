@@ -425,14 +425,32 @@ def terminate(pids: list[int], grace: float = 5) -> None:
         raise FleetError(f"processes {pids} survived SIGKILL")
 
 
+def remove_veth(name: str, grace: float) -> None:
+    """The host's end of the veth pair gone.
+
+    The kernel tears a deleted namespace down in the background, so the pair may outlive
+    `ip netns del` by a moment: wait up to `grace` seconds for it, then delete what is left.
+    """
+    deadline = time.monotonic() + grace
+    while name in veths() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        if name in veths():
+            run("ip", "link", "del", name)
+    except FleetError:
+        if name in veths():  # not the pair vanishing between the check and the delete
+            raise
+
+
 def remove(host: Host) -> None:
     """Everything of one host: its processes (sshd, libvirtd, QEMU), network, user and disks."""
     uid = uid_of(host)
     terminate(host_pids(host))
+    grace = 0.0
     if host.name in namespaces():
-        run("ip", "netns", "del", host.name)  # takes the veth pair with it
-    if host.veth in veths():
-        run("ip", "link", "del", host.veth)
+        run("ip", "netns", "del", host.name)  # takes the veth pair with it, a moment later
+        grace = 10.0
+    remove_veth(host.veth, grace)
     if uid is not None:
         run("userdel", host.name)
         shutil.rmtree(f"/run/user/{uid}", ignore_errors=True)
