@@ -8,11 +8,11 @@ run's shared ones) and audit row (outcomes.ended, through apply). A guest the pl
 `error` fails only its VM (roles/libvirt_guest undoes what the run made for it).
 
 One host never runs two batches at once: a job that finds one running on its host leaves its
-row queued and returns, and the batch's worker takes it next: after a batch it claims the next
-queued job of the host (drain), until none is left or it has run for a job timeout (then it
-hands the next one to the queue, so no RQ timeout kills it). Hosts run in parallel, one batch
-each. A batch never mixes tenants: the run's shared output would show one tenant another's
-domain names.
+row queued and returns, and the batch's worker takes it next: after a batch it claims the host's
+oldest queued create or delete, of either kind (drain), until none is left or it has run for a
+job timeout (then it hands the next one to the queue, so no RQ timeout kills it). Hosts run in
+parallel, one batch each. A batch never mixes tenants: the run's shared output would show one
+tenant another's domain names.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,20 @@ class Claimed:
 
 
 After = Callable[[Claimed], None]  # once a batch's VMs are saved, in a transaction of its own
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How a batched kind runs: its operation, each job's extravars for the run, each VM's
+    result, and what follows a batch once its VMs are saved."""
+
+    op: lifecycle.Operation
+    prepare: Prepare
+    apply: Apply
+    then: After | None = None
+
+
+Handlers = Mapping[str, Handler]  # by job kind: the kinds a draining worker takes
 
 
 class HostBusy(Exception):
@@ -178,10 +192,10 @@ def _finish_guest(
         session.commit()
 
 
-def _next_queued(host_id: uuid.UUID, kind: str) -> Job | None:
-    """The oldest queued job of kind on the host: the leader of the next batch."""
+def _next_queued(host_id: uuid.UUID, kinds: Handlers) -> Job | None:
+    """The host's oldest queued job of any of kinds: the leader of the next batch."""
     with base.sessions()() as session:
-        job = jobs.oldest_queued(session, host_id, kind)
+        job = jobs.oldest_queued(session, host_id, list(kinds))
         if job is not None:
             session.expunge(job)
         return job
@@ -195,48 +209,48 @@ def _hand_over(job: Job) -> None:
         log.exception("could not hand job %s over to the queue", job.id)
 
 
-def _run(claimed: Claimed, leader: Job, apply: Apply, then: After | None) -> str:
+def _run(claimed: Claimed, leader: Job, handler: Handler) -> str:
     base.bind_request_id(leader.request_id)
     extravars = {**claimed.common, "virtflow_guests": claimed.specs}
     first = claimed.guests[0]
     one_vm = str(first.vm_id) if len(claimed.guests) == 1 else None  # tags its processes
     run = PlaybookRun(str(first.job_id), leader.playbook, leader.limit, extravars, one_vm)
-    status = complete_batch(claimed, run, apply)
-    if then is not None:
-        then(claimed)
+    status = complete_batch(claimed, run, handler.apply)
+    if handler.then is not None:
+        handler.then(claimed)
     return status
 
 
-def run_batches(
-    leader_id: uuid.UUID,
-    op: lifecycle.Operation,
-    prepare: Prepare,
-    apply: Apply,
-    then: After | None = None,
-) -> str:
-    """Run the leader's batch, then the host's next ones while any is queued (drain); then is
-    called after each batch."""
+def run_batches(leader_id: uuid.UUID, kind: str, handlers: Handlers) -> str:
+    """Run the leader's batch, then the host's next ones while any is queued (drain).
+
+    The drain takes the host's oldest queued job of any kind in handlers, each batch run by its
+    own kind's handler: a delete queued behind creates is not passed over by the creates that
+    arrive after it. The leader's own status is returned ("deferred": a batch ran on the host).
+    """
     status = "skipped"
     began = time.monotonic()
     host_id: uuid.UUID | None = None
     passed_over: set[uuid.UUID] = set()  # queued, but could not be claimed: not tried again
     next_id = leader_id
     while True:
+        handler = handlers[kind]
         try:
             tries = CLAIM_RETRIES if next_id == leader_id else 1  # its own job, or the host's next
-            got = _claim_with_retries(next_id, op, prepare, tries)
+            got = _claim_with_retries(next_id, handler.op, handler.prepare, tries)
         except HostBusy:
             log.info("job %s waits: a batch runs on its host and takes it next", next_id)
             return "deferred" if next_id == leader_id else status
         if got is None or not got[0].guests:
             passed_over.add(next_id)
         else:
-            status = _run(*got, apply, then)
+            outcome = _run(*got, handler)
+            status = outcome if next_id == leader_id else status
             host_id = got[0].host_id
-        following = _next_queued(host_id, op.kind) if host_id is not None else None
+        following = _next_queued(host_id, handlers) if host_id is not None else None
         if following is None or following.id in passed_over:
             return status
         if time.monotonic() - began >= base.settings().job_timeout_seconds:
             _hand_over(following)
             return status
-        next_id = following.id
+        next_id, kind = following.id, following.kind

@@ -204,8 +204,7 @@ def _apply_guest(op: lifecycle.Operation) -> batch.Apply:
 def provision(job_id: str) -> str:
     """RQ job: create and start the VM's domain, with those of every create queued for its
     host (jobs.batch); each VM ends running or error."""
-    op = lifecycle.operation(JobKind.VM_CREATE)
-    return batch.run_batches(uuid.UUID(job_id), op, _with_secrets, _apply_guest(op))
+    return batch.run_batches(uuid.UUID(job_id), JobKind.VM_CREATE, _batched())
 
 
 def _extravars(job: Job, vm: VM) -> dict[str, Any]:
@@ -234,8 +233,19 @@ def destroy(job_id: str) -> str:
     if not _wait_turn(jid):
         _gave_up_waiting(jid)
         return "error"
-    op = lifecycle.operation(JobKind.VM_DELETE)
-    return batch.run_batches(jid, op, _extravars, _apply_guest(op), _end_tenant_if_empty)
+    return batch.run_batches(jid, JobKind.VM_DELETE, _batched())
+
+
+def _batched() -> batch.Handlers:
+    """How each batched kind runs: a worker draining its host takes whichever is queued first."""
+    create = lifecycle.operation(JobKind.VM_CREATE)
+    delete = lifecycle.operation(JobKind.VM_DELETE)
+    return {
+        JobKind.VM_CREATE: batch.Handler(create, _with_secrets, _apply_guest(create)),
+        JobKind.VM_DELETE: batch.Handler(
+            delete, _extravars, _apply_guest(delete), _end_tenant_if_empty
+        ),
+    }
 
 
 def stop(job_id: str) -> str:

@@ -294,12 +294,15 @@ def host_batch_running(session: Session, host_id: uuid.UUID, kinds: Iterable[str
     return session.scalar(running.limit(1)) is not None
 
 
-def oldest_queued(session: Session, host_id: uuid.UUID, kind: str) -> Job | None:
-    """The oldest queued job of kind for a VM on the host: the leader of its next batch."""
+def oldest_queued(session: Session, host_id: uuid.UUID, kinds: Iterable[str]) -> Job | None:
+    """The oldest queued job of any of kinds for a VM on the host: the leader of its next
+    batch."""
     query = (
         select(Job)
         .join(VM, VM.id == Job.vm_id)
-        .where(VM.baremetal_id == host_id, Job.kind == kind, Job.status == JobStatus.QUEUED)
+        .where(
+            VM.baremetal_id == host_id, Job.kind.in_(list(kinds)), Job.status == JobStatus.QUEUED
+        )
         .order_by(Job.created_at)
         .limit(1)
     )

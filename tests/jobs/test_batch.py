@@ -4,6 +4,7 @@ and each VM still ends on its own (fake ansible-runner, real database)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -245,3 +246,37 @@ def test_batch_delete_leaves_out_a_vm_whose_earlier_job_still_runs(
     [run] = runner.runs
     assert [spec["name"] for spec in run.extravars["virtflow_guests"]] == names
     assert reloaded(db, waiting)[0].status == JobStatus.QUEUED  # its own worker waits its turn
+
+
+def test_drain_takes_the_hosts_oldest_queued_job_of_either_kind(
+    db: Session, make: Factory, admin: User, runner: FakeRunner
+) -> None:
+    [old] = creates(db, admin, make.tenant().id, 1, prefix="old")
+    [doomed] = deletes(db, admin, [old])
+    [first] = creates(db, admin, make.tenant().id, 1, prefix="first")
+    [later] = creates(db, admin, make.tenant().id, 1, prefix="later")
+    start = first.created_at
+    for k, job in enumerate((first, doomed, later)):  # queued in this order
+        job.created_at = start + dt.timedelta(seconds=k)
+    db.flush()
+    gone, up, up_later = domains(db, [doomed, first, later])
+    runner.events = batch_events(
+        {
+            gone: {"state": "absent", "host": "bm-a"},
+            up: running(up),
+            up_later: running(up_later),
+        }
+    )
+
+    assert vm_jobs.provision(str(first.id)) == "successful"
+
+    ran = [
+        (run.playbook, [g["name"] for g in run.extravars["virtflow_guests"]]) for run in runner.runs
+    ]
+    assert ran == [
+        ("vm_create.yml", [up]),
+        ("vm_delete.yml", [gone]),  # queued before the later create: not passed over by it
+        ("vm_create.yml", [up_later]),
+    ]
+    assert reloaded(db, doomed)[1].status == VMStatus.DELETED
+    assert reloaded(db, later)[1].status == VMStatus.RUNNING
