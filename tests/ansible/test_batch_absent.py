@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -135,6 +136,35 @@ def test_virtflow_guests_absent_a_failed_undefine_fails_only_its_guest(
     assert all(Path(path).exists() for path in guests[0]["paths"])  # its disk stays with its domain
     assert removed == {"name": "fine", "changed": True, "failed": False}
     assert not any(Path(path).exists() for path in guests[1]["paths"])
+
+
+class MeetingDomain(FakeDomain):
+    """Its destroy returns only once every guest of the batch is being destroyed at once."""
+
+    def __init__(self, uuid: str, meeting: threading.Barrier) -> None:
+        super().__init__(uuid, active=True)
+        self.meeting = meeting
+
+    def destroy(self) -> None:
+        self.meeting.wait()  # BrokenBarrierError after its timeout: the destroys did not overlap
+        super().destroy()
+
+
+def test_virtflow_guests_absent_destroys_the_guests_at_once(
+    vga: ModuleType, tmp_path: Path
+) -> None:
+    meeting = threading.Barrier(3, timeout=10)
+    doms = {f"g{k}": MeetingDomain(f"u-{k}", meeting) for k in range(3)}
+    guests = [{"name": name, "paths": files(tmp_path, name)} for name in doms]
+
+    results = vga.run(FakeConn(dict(doms)), guests, False, parallel=3)
+
+    assert [(r["name"], r["failed"]) for r in results] == [
+        ("g0", False),
+        ("g1", False),
+        ("g2", False),
+    ]
+    assert all(dom.undefined_with == ALL_FLAGS for dom in doms.values())
 
 
 def test_virtflow_guests_absent_check_mode_predicts_and_changes_nothing(

@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -149,6 +150,56 @@ def test_virtflow_guests_undoes_only_the_failed_guest(vg: ModuleType, tmp_path: 
     assert not (tmp_path / "bad.qcow2").exists()  # this call created it: removed
     assert not seed.exists()
     assert failed["undone"] == {"domain": False, "disk": True, "files": [str(seed)]}
+
+
+class MeetingDomain(FakeDomain):
+    """Its start returns only once `parties` guests are being started at once; refused when
+    named so (after the meeting)."""
+
+    def __init__(self, name: str, meeting: threading.Barrier, refuse: bool) -> None:
+        super().__init__(name, [1])
+        self.meeting, self.refuse = meeting, refuse
+
+    def create(self) -> None:
+        self.meeting.wait()  # BrokenBarrierError after its timeout: the starts did not overlap
+        if self.refuse:
+            raise FakeLibvirtError("internal error: qemu unexpectedly closed the monitor")
+        super().create()
+
+
+class MeetingConn(FakeConn):
+    def __init__(self, meeting: threading.Barrier, refuse: set[str]) -> None:
+        super().__init__(refuse=set())
+        self.meeting, self.refuse_start = meeting, refuse
+
+    def defineXML(self, xml: str) -> FakeDomain:
+        name = xml.split("<name>")[1].split("</name>", maxsplit=1)[0]
+        self.doms[name] = MeetingDomain(name, self.meeting, name in self.refuse_start)
+        return self.doms[name]
+
+
+def test_virtflow_guests_starts_the_guests_at_once_and_fails_only_one_that_cannot_start(
+    vg: ModuleType, tmp_path: Path
+) -> None:
+    conn = MeetingConn(threading.Barrier(3, timeout=10), refuse={"g1"})
+    vg.disk_bytes = lambda _path: 1073741824
+    specs = []
+    for name in ("g0", "g1", "g2"):
+        disk = {"path": str(tmp_path / f"{name}.qcow2"), "size_gb": 1, "backing": None}
+        specs.append({"name": name, "xml": f"<domain><name>{name}</name></domain>", "disk": disk})
+
+    results = vg.run(conn, [{**spec, "autostart": True} for spec in specs], 5, False, parallel=3)
+
+    assert [(r["name"], r["state"]) for r in results] == [
+        ("g0", "running"),
+        ("g1", "error"),
+        ("g2", "running"),
+    ]
+    assert (
+        results[1]["error"] == "start failed: internal error: qemu unexpectedly closed the monitor"
+    )
+    assert conn.doms["g1"].undefined and not (tmp_path / "g1.qcow2").exists()
+    assert (tmp_path / "g0.qcow2").exists() and not conn.doms["g0"].undefined
 
 
 def test_virtflow_guests_check_mode_changes_nothing(vg: ModuleType, tmp_path: Path) -> None:

@@ -63,6 +63,12 @@ options:
     description: Seconds, for all the guests together, until each must report running.
     type: int
     default: 60
+  parallel:
+    description: How many guests are started, and read back, at once (threads sharing the
+      connection; libvirt serves each call in a thread of its own, so the starts overlap their
+      waits for QEMU). Disks and definitions are made one by one before; 1 starts one by one.
+    type: int
+    default: 8
 requirements: [libvirt-python, qemu-img]
 """
 
@@ -106,6 +112,7 @@ import os  # noqa: E402
 import stat  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from xml.etree import ElementTree  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -344,24 +351,29 @@ def fail(conn, record, guest, message):
         record["error"] += f" Could not remove: {', '.join(left)}."
 
 
-def prepare(conn, guest, check):
-    """Disk, definition and start of one guest: (record, domain or None)."""
-    record = new_record(guest)
-    dom = None
+def guarded(conn, record, guest, step):
+    """step(); a guest, libvirt or disk error fails the guest (undone) instead of the call."""
     try:
-        make_disk(record, guest["disk"], check)
-        dom = define(conn, record, guest, check)
-        start(record, dom, check)
+        step()
     except GuestError as exc:
         fail(conn, record, guest, str(exc))
-        return record, None
     except libvirt.libvirtError as exc:
         fail(conn, record, guest, short("libvirt", exc))
-        return record, None
     except OSError as exc:  # the disk's chmod or stat
         fail(conn, record, guest, short("disk", exc))
-        return record, None
-    return record, dom
+
+
+def prepare(conn, record, guest, check):
+    """The disk and the definition of one guest: its domain (None once it failed, or in check
+    mode when it is missing)."""
+    made = {}
+
+    def steps():
+        make_disk(record, guest["disk"], check)
+        made["dom"] = define(conn, record, guest, check)
+
+    guarded(conn, record, guest, steps)
+    return None if record["failed"] else made.get("dom")
 
 
 def finish(conn, record, guest, dom, state):
@@ -375,16 +387,23 @@ def finish(conn, record, guest, dom, state):
         fail(conn, record, guest, str(exc))
 
 
-def run(conn, guests, timeout, check):
-    prepared = [(guest, *prepare(conn, guest, check)) for guest in guests]
-    if check:
-        return [public(record) for _guest, record, _dom in prepared]
-    doms = {g["name"]: dom for g, record, dom in prepared if dom is not None}
-    states = wait_running(doms, timeout)
-    for guest, record, dom in prepared:
-        if dom is not None:
-            finish(conn, record, guest, dom, states[guest["name"]])
-    return [public(record) for _guest, record, _dom in prepared]
+def run(conn, guests, timeout, check, parallel=1):
+    """Every guest's report entry, in order: made and defined one by one, started together."""
+    records = [new_record(guest) for guest in guests]
+    doms = [prepare(conn, records[k], guest, check) for k, guest in enumerate(guests)]
+
+    def each(step):
+        """step(k) for every guest not failed yet, up to parallel at once."""
+        alive = [k for k, record in enumerate(records) if not record["failed"]]
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            list(pool.map(step, alive))
+
+    each(lambda k: guarded(conn, records[k], guests[k], lambda: start(records[k], doms[k], check)))
+    if not check:
+        started = [k for k, record in enumerate(records) if not record["failed"]]
+        states = wait_running({guests[k]["name"]: doms[k] for k in started}, timeout)
+        each(lambda k: finish(conn, records[k], guests[k], doms[k], states[guests[k]["name"]]))
+    return [public(record) for record in records]
 
 
 def public(record):
@@ -410,6 +429,7 @@ def main():
             "uri": {"type": "str", "default": "qemu:///system"},
             "guests": {"type": "list", "elements": "dict", "required": True, "options": guest_spec},
             "start_timeout": {"type": "int", "default": 60},
+            "parallel": {"type": "int", "default": 8},
         },
         supports_check_mode=True,
     )
@@ -421,7 +441,9 @@ def main():
     except libvirt.libvirtError as exc:
         module.fail_json(msg=f"libvirt: {exc}")
     try:
-        guests = run(conn, params["guests"], params["start_timeout"], module.check_mode)
+        guests = run(
+            conn, params["guests"], params["start_timeout"], module.check_mode, params["parallel"]
+        )
     finally:
         conn.close()
     module.exit_json(changed=any(g["changed"] for g in guests), guests=guests)
