@@ -192,10 +192,10 @@ def _finish_guest(
         session.commit()
 
 
-def _next_queued(host_id: uuid.UUID, kinds: Handlers) -> Job | None:
-    """The host's oldest queued job of any of kinds: the leader of the next batch."""
+def _next_queued(host_id: uuid.UUID, kinds: Handlers, skip: set[uuid.UUID]) -> Job | None:
+    """The host's oldest queued job of any of kinds, but those of skip: the next leader."""
     with base.sessions()() as session:
-        job = jobs.oldest_queued(session, host_id, list(kinds))
+        job = jobs.oldest_queued(session, host_id, list(kinds), skip)
         if job is not None:
             session.expunge(job)
         return job
@@ -231,7 +231,7 @@ def run_batches(leader_id: uuid.UUID, kind: str, handlers: Handlers) -> str:
     status = "skipped"
     began = time.monotonic()
     host_id: uuid.UUID | None = None
-    passed_over: set[uuid.UUID] = set()  # queued, but could not be claimed: not tried again
+    passed_over: set[uuid.UUID] = set()  # queued, but not claimable now: not tried again
     next_id = leader_id
     while True:
         handler = handlers[kind]
@@ -247,8 +247,8 @@ def run_batches(leader_id: uuid.UUID, kind: str, handlers: Handlers) -> str:
             outcome = _run(*got, handler)
             status = outcome if next_id == leader_id else status
             host_id = got[0].host_id
-        following = _next_queued(host_id, handlers) if host_id is not None else None
-        if following is None or following.id in passed_over:
+        following = _next_queued(host_id, handlers, passed_over) if host_id is not None else None
+        if following is None:
             return status
         if time.monotonic() - began >= base.settings().job_timeout_seconds:
             _hand_over(following)

@@ -294,9 +294,11 @@ def host_batch_running(session: Session, host_id: uuid.UUID, kinds: Iterable[str
     return session.scalar(running.limit(1)) is not None
 
 
-def oldest_queued(session: Session, host_id: uuid.UUID, kinds: Iterable[str]) -> Job | None:
-    """The oldest queued job of any of kinds for a VM on the host: the leader of its next
-    batch."""
+def oldest_queued(
+    session: Session, host_id: uuid.UUID, kinds: Iterable[str], skip: Iterable[uuid.UUID] = ()
+) -> Job | None:
+    """The oldest queued job of any of kinds for a VM on the host, but those of skip: the
+    leader of its next batch."""
     query = (
         select(Job)
         .join(VM, VM.id == Job.vm_id)
@@ -306,6 +308,9 @@ def oldest_queued(session: Session, host_id: uuid.UUID, kinds: Iterable[str]) ->
         .order_by(Job.created_at)
         .limit(1)
     )
+    skipped = list(skip)
+    if skipped:
+        query = query.where(Job.id.not_in(skipped))
     return session.scalar(query)
 
 

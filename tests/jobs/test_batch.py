@@ -280,3 +280,38 @@ def test_drain_takes_the_hosts_oldest_queued_job_of_either_kind(
     ]
     assert reloaded(db, doomed)[1].status == VMStatus.DELETED
     assert reloaded(db, later)[1].status == VMStatus.RUNNING
+
+
+def test_drain_goes_past_a_delete_that_must_wait_for_its_vms_running_job(
+    db: Session, make: Factory, admin: User, runner: FakeRunner
+) -> None:
+    [first] = creates(db, admin, make.tenant().id, 1, prefix="first")
+    tenant_id = make.tenant().id
+    [old] = creates(db, admin, tenant_id, 1, prefix="old")
+    [waiting] = deletes(db, admin, [old])
+    db.add(
+        Job(
+            kind=JobKind.VM_STOP,
+            status=JobStatus.RUNNING,
+            tenant_id=tenant_id,
+            vm_id=old.vm_id,
+            playbook="vm_stop.yml",
+            limit="bm-a",
+            extravars={},
+        )
+    )
+    [later] = creates(db, admin, make.tenant().id, 1, prefix="later")
+    for k, job in enumerate((first, waiting, later)):  # queued in this order
+        job.created_at = first.created_at + dt.timedelta(seconds=k)
+    db.flush()
+    up, up_later = domains(db, [first, later])
+    runner.events = batch_events({up: running(up), up_later: running(up_later)})
+
+    vm_jobs.provision(str(first.id))
+
+    assert [[g["name"] for g in run.extravars["virtflow_guests"]] for run in runner.runs] == [
+        [up],
+        [up_later],
+    ]
+    assert reloaded(db, waiting)[0].status == JobStatus.QUEUED  # its own worker waits its turn
+    assert reloaded(db, later)[1].status == VMStatus.RUNNING
