@@ -197,6 +197,29 @@ def deletes(db: Session, admin: User, made: list[Job]) -> list[Job]:
     return queued
 
 
+def running_stop(db: Session, tenant_id: uuid.UUID, vm_id: uuid.UUID | None) -> None:
+    """A stop of the VM that its worker is running: a delete of it waits its turn."""
+    db.add(
+        Job(
+            kind=JobKind.VM_STOP,
+            status=JobStatus.RUNNING,
+            tenant_id=tenant_id,
+            vm_id=vm_id,
+            playbook="vm_stop.yml",
+            limit="bm-a",
+            extravars={},
+        )
+    )
+    db.flush()
+
+
+def queued_in_order(db: Session, *queued: Job) -> None:
+    """The jobs' queue order made explicit (one transaction gives them one created_at)."""
+    for k, job in enumerate(queued):
+        job.created_at = queued[0].created_at + dt.timedelta(seconds=k)
+    db.flush()
+
+
 def test_batch_deletes_every_queued_delete_of_the_host_in_one_run(
     db: Session, make: Factory, admin: User, runner: FakeRunner
 ) -> None:
@@ -225,17 +248,7 @@ def test_batch_delete_leaves_out_a_vm_whose_earlier_job_still_runs(
     [busy] = creates(db, admin, tenant_id, 1, prefix="busy")
     busy.status = JobStatus.SUCCESSFUL
     db.get_one(VM, busy.vm_id).status = VMStatus.RUNNING
-    stopping = Job(
-        kind=JobKind.VM_STOP,
-        status=JobStatus.RUNNING,
-        tenant_id=tenant_id,
-        vm_id=busy.vm_id,
-        playbook="vm_stop.yml",
-        limit="bm-a",
-        extravars={},
-    )
-    db.add(stopping)
-    db.flush()
+    running_stop(db, tenant_id, busy.vm_id)
     waiting = vm_service.request_delete(db, admin, busy.vm_id, "r-del-busy")
     assert waiting is not None
     db.flush()
@@ -255,10 +268,7 @@ def test_drain_takes_the_hosts_oldest_queued_job_of_either_kind(
     [doomed] = deletes(db, admin, [old])
     [first] = creates(db, admin, make.tenant().id, 1, prefix="first")
     [later] = creates(db, admin, make.tenant().id, 1, prefix="later")
-    start = first.created_at
-    for k, job in enumerate((first, doomed, later)):  # queued in this order
-        job.created_at = start + dt.timedelta(seconds=k)
-    db.flush()
+    queued_in_order(db, first, doomed, later)
     gone, up, up_later = domains(db, [doomed, first, later])
     runner.events = batch_events(
         {
@@ -289,21 +299,9 @@ def test_drain_goes_past_a_delete_that_must_wait_for_its_vms_running_job(
     tenant_id = make.tenant().id
     [old] = creates(db, admin, tenant_id, 1, prefix="old")
     [waiting] = deletes(db, admin, [old])
-    db.add(
-        Job(
-            kind=JobKind.VM_STOP,
-            status=JobStatus.RUNNING,
-            tenant_id=tenant_id,
-            vm_id=old.vm_id,
-            playbook="vm_stop.yml",
-            limit="bm-a",
-            extravars={},
-        )
-    )
+    running_stop(db, tenant_id, old.vm_id)
     [later] = creates(db, admin, make.tenant().id, 1, prefix="later")
-    for k, job in enumerate((first, waiting, later)):  # queued in this order
-        job.created_at = first.created_at + dt.timedelta(seconds=k)
-    db.flush()
+    queued_in_order(db, first, waiting, later)
     up, up_later = domains(db, [first, later])
     runner.events = batch_events({up: running(up), up_later: running(up_later)})
 
